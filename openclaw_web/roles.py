@@ -1,0 +1,120 @@
+"""Roles (Django groups) and the capability matrix every view and API route is checked against.
+
+A view declares the one capability it needs with `@requires(Capability.X)`; the decorator stores
+it on the view so the authorization test can walk the URL conf and fail on any route without a
+rule. Superusers hold every capability.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    TEAM_LEAD = "team lead"
+    APPROVER = "approver"
+    COMPLIANCE_OFFICER = "compliance officer"
+    AUDITOR = "auditor"
+    VIEWER = "viewer"
+
+
+class Capability(enum.StrEnum):
+    VIEW_INVENTORY = "view inventory"  # dashboard, vaults, items, people, findings, sync status
+    TRIGGER_SYNC = "trigger sync"
+    MANAGE_FINDINGS = "manage findings"  # accept a risk, reopen
+    EDIT_POLICY = "edit policy"  # policies, vault classification and owners, accounts
+    PROPOSE_CLEANUP = "propose cleanup"
+    APPROVE_CLEANUP = "approve cleanup"
+    VIEW_CLEANUP = "view cleanup"
+    MANAGE_REVIEWS = "manage reviews"  # open, remind, sign off
+    DECIDE_REVIEWS = "decide reviews"
+    VIEW_REVIEWS = "view reviews"
+    GENERATE_REPORTS = "generate reports"
+    VIEW_REPORTS = "view reports"  # list and download artifacts
+    VIEW_AUDIT_LOG = "view audit log"
+    USE_API = "use api"
+    OWN_PROFILE = "own profile"
+
+
+_EVERYONE = frozenset(Role)
+
+MATRIX: dict[Capability, frozenset[Role]] = {
+    Capability.VIEW_INVENTORY: _EVERYONE,
+    Capability.TRIGGER_SYNC: frozenset({Role.ADMIN}),
+    Capability.MANAGE_FINDINGS: frozenset({Role.ADMIN, Role.TEAM_LEAD, Role.COMPLIANCE_OFFICER}),
+    Capability.EDIT_POLICY: frozenset({Role.ADMIN}),
+    Capability.PROPOSE_CLEANUP: frozenset({Role.ADMIN, Role.TEAM_LEAD}),
+    Capability.APPROVE_CLEANUP: frozenset({Role.ADMIN, Role.APPROVER}),
+    Capability.VIEW_CLEANUP: frozenset(
+        {Role.ADMIN, Role.TEAM_LEAD, Role.APPROVER, Role.COMPLIANCE_OFFICER, Role.AUDITOR}
+    ),
+    Capability.MANAGE_REVIEWS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER}),
+    Capability.DECIDE_REVIEWS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.TEAM_LEAD}),
+    Capability.VIEW_REVIEWS: frozenset(
+        {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.TEAM_LEAD, Role.APPROVER, Role.AUDITOR}
+    ),
+    Capability.GENERATE_REPORTS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER}),
+    Capability.VIEW_REPORTS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
+    Capability.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
+    Capability.USE_API: _EVERYONE,
+    Capability.OWN_PROFILE: _EVERYONE,
+}
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
+    if not user.is_authenticated:
+        return frozenset()
+    if getattr(user, "is_superuser", False):
+        return _EVERYONE
+    cached = getattr(user, "_openclaw_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        cached = frozenset(role for role in Role if role.value in names)
+        user._openclaw_roles = cached  # type: ignore[union-attr,attr-defined]
+    return cached
+
+
+def has_capability(user: AbstractBaseUser | AnonymousUser, capability: Capability) -> bool:
+    return bool(roles_of(user) & MATRIX[capability])
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+
+
+def requires(capability: Capability) -> Callable[[V], V]:
+    """Anonymous visitors go to the login page; signed-in users without the capability get 403."""
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_capability(request.user, capability):
+                raise PermissionDenied(f"Your role does not allow: {capability.value}.")
+            return view(request, *args, **kwargs)
+
+        checked.required_capability = capability  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def roles_context(request: HttpRequest) -> dict[str, Any]:
+    """Templates ask `can.approve_cleanup` instead of repeating the matrix."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"can": {}, "user_roles": []}
+    return {
+        "can": {cap.name.lower(): has_capability(user, cap) for cap in Capability},
+        "user_roles": sorted(role.value for role in roles_of(user)),
+    }

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Account(models.Model):
+    """A 1Password account we sync. Tokens are never stored: only the names of the environment
+    variables that hold them on the worker."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_env = models.CharField(
+        max_length=100,
+        default="OP_SERVICE_ACCOUNT_TOKEN",
+        help_text="Environment variable holding the service-account token on the worker.",
+    )
+    privileged_token_env = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Optional second identity (an administrator's session token) for actions a "
+        "service account may not run, such as revoking access to vaults it did not create.",
+    )
+    events_url = models.URLField(blank=True, help_text="1Password Events API base URL.")
+    events_token_env = models.CharField(max_length=100, blank=True)
+    # Identity of the service account as reported by `op whoami`; grants on vaults it created
+    # are the only ones it can change.
+    service_account_id = models.CharField(max_length=64, blank=True)
+    # Events API cursors per feed ({"itemusages": "...", ...}) so each sync reads only new events.
+    events_cursors = models.JSONField(default=dict, blank=True)
+    permissions_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

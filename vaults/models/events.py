@@ -1,0 +1,53 @@
+"""Events API records. Stored as metadata only; the Events API itself carries no secret values."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ItemUsage(models.Model):
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="item_usages")
+    uuid = models.CharField(max_length=64)
+    timestamp = models.DateTimeField(db_index=True)
+    user_op_id = models.CharField(max_length=64, db_index=True)
+    user_email = models.CharField(max_length=500, blank=True)
+    user_name = models.CharField(max_length=500, blank=True)
+    item_op_id = models.CharField(max_length=64, db_index=True)
+    vault_op_id = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=60, blank=True)
+    client_ip = models.CharField(max_length=64, blank=True)
+    client_app = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="itemusage_unique")]
+
+
+class SignInAttempt(models.Model):
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="signin_attempts")
+    uuid = models.CharField(max_length=64)
+    timestamp = models.DateTimeField(db_index=True)
+    category = models.CharField(max_length=60)  # success, credentials_failed, ...
+    attempt_type = models.CharField(max_length=60, blank=True)
+    user_op_id = models.CharField(max_length=64, blank=True)
+    user_email = models.CharField(max_length=500, blank=True)
+    client_ip = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="signin_unique")]
+
+
+class AuditEvent(models.Model):
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="op_audit_events")
+    uuid = models.CharField(max_length=64)
+    timestamp = models.DateTimeField(db_index=True)
+    actor_op_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_op_id = models.CharField(max_length=64, blank=True)
+    aux_info = models.TextField(blank=True)
+    client_ip = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="opaudit_unique")]
