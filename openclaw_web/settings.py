@@ -9,6 +9,7 @@ CELERY_BROKER_URL, SECRET_KEY, FINGERPRINT_KEY, ALLOWED_HOSTS and DEBUG=0, and t
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -136,8 +137,10 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "artifacts")))
 
 # --- transport security -------------------------------------------------------------------
-# HTTPS defaults to on whenever DEBUG is off; the local demo on http://127.0.0.1 turns it off.
-HTTPS = env_bool("HTTPS", default=not DEBUG)
+# HTTPS defaults to on whenever DEBUG is off; the local demo on http://127.0.0.1 turns it off,
+# and so does the test run (pytest's client and live server speak plain HTTP on loopback).
+RUNNING_TESTS = "pytest" in sys.modules
+HTTPS = env_bool("HTTPS", default=not DEBUG and not RUNNING_TESTS)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

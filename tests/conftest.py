@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,3 +74,77 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+# --- a real Celery worker on Redis ------------------------------------------------------------
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def _database_url_for_worker() -> str:
+    """The worker must use the *test* database the test process just created."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("a real worker needs PostgreSQL (run through `make test`)")
+    user = params.get("USER") or "postgres"
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{params['NAME']}"
+
+
+@dataclass
+class RunningWorker:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    redis_url: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWorker]:
+    """Start `celery worker` as a real subprocess on Redis and point this process's Celery app at
+    the same broker (not eager), so `.delay()` really crosses the queue."""
+    import redis
+    from django.conf import settings
+
+    from openclaw_web.celery import app
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "CELERY_BROKER_URL": TEST_REDIS_URL,
+        "CELERY_RESULT_BACKEND": TEST_REDIS_URL,
+        "FINGERPRINT_KEY": settings.FINGERPRINT_KEY,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DB_CONN_MAX_AGE": "0",
+    }
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "openclaw_web", "worker", "--queues", "default,pdf",
+             "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=TEST_REDIS_URL, result_backend=TEST_REDIS_URL, task_always_eager=False)
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+            time.sleep(0.2)
+        yield RunningWorker(process=process, log_path=log_path, redis_url=TEST_REDIS_URL)
+    finally:
+        app.conf.update(saved)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,103 @@
+"""The authorization matrix over every route in the URL conf × every role.
+
+Routes are discovered from the URL conf, so a new route without a rule fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from openclaw_web.roles import MATRIX, Capability, Role
+
+# Routes that are deliberately open or guarded by Django itself, each with its reason.
+PUBLIC = {
+    "login": "the sign-in page",
+    "logout": "signing out needs no role (POST only)",
+}
+EXCLUDED_NAMESPACES = {"admin": "Django admin: staff-only by Django's own check"}
+DUMMY_BY_CONVERTER = {"int": 999_999, "string": "csv", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
+
+
+def _walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern, dict[str, object]]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            if ns in EXCLUDED_NAMESPACES:
+                continue
+            yield from _walk(entry, f"{namespace}{ns}:" if ns else namespace)
+        elif entry.name:
+            kwargs = {
+                name: DUMMY_BY_CONVERTER[type(conv).__name__.removesuffix("Converter").lower()]
+                for name, conv in entry.pattern.converters.items()
+            }
+            yield f"{namespace}{entry.name}", entry, kwargs
+
+
+ROUTES = sorted(_walk(get_resolver()), key=lambda r: r[0])
+GUARDED = [(name, pattern, kwargs) for name, pattern, kwargs in ROUTES if name not in PUBLIC]
+
+
+def test_every_route_declares_the_capability_it_needs():
+    missing = [name for name, pattern, _ in GUARDED if not hasattr(pattern.callback, "required_capability")]
+    assert missing == [], f"routes without an authorization rule: {missing}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "pattern", "kwargs"), GUARDED, ids=[r[0] for r in GUARDED])
+def test_anonymous_visitors_are_sent_to_login(name, pattern, kwargs):
+    url = reverse(name, kwargs=kwargs)
+
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role), ids=[r.name for r in Role])
+@pytest.mark.parametrize(("name", "pattern", "kwargs"), GUARDED, ids=[r[0] for r in GUARDED])
+def test_each_role_is_allowed_or_refused_exactly_as_the_matrix_says(role, name, pattern, kwargs):
+    user = User.objects.create_user(username=f"u-{role.name}")
+    user.groups.add(Group.objects.get(name=role.value))
+    client = Client()
+    client.force_login(user)
+    allowed = role in MATRIX[pattern.callback.required_capability]
+
+    response = client.get(reverse(name, kwargs=kwargs))
+
+    if allowed:
+        assert response.status_code in (200, 302, 404, 405), f"{role} should reach {name}"
+        if response.status_code == 302:
+            assert not response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == 403, f"{role} must be refused {name}"
+
+
+# The matrix itself, pinned for the capabilities an auditor will ask about: these lines are the
+# product's promise and must change only on purpose.
+@pytest.mark.parametrize(
+    ("capability", "roles"),
+    [
+        (Capability.APPROVE_CLEANUP, {Role.ADMIN, Role.APPROVER}),
+        (Capability.PROPOSE_CLEANUP, {Role.ADMIN, Role.TEAM_LEAD}),
+        (Capability.TRIGGER_SYNC, {Role.ADMIN}),
+        (Capability.VIEW_AUDIT_LOG, {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
+        (Capability.VIEW_REPORTS, {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
+        (Capability.MANAGE_REVIEWS, {Role.ADMIN, Role.COMPLIANCE_OFFICER}),
+        (Capability.EDIT_POLICY, {Role.ADMIN}),
+    ],
+)
+def test_sensitive_capabilities_belong_to_exactly_these_roles(capability, roles):
+    assert MATRIX[capability] == frozenset(roles)
+
+
+def test_auditors_and_viewers_can_change_nothing():
+    read_only = {Capability.VIEW_INVENTORY, Capability.VIEW_CLEANUP, Capability.VIEW_REVIEWS, Capability.VIEW_REPORTS,
+                 Capability.VIEW_AUDIT_LOG, Capability.USE_API, Capability.OWN_PROFILE}
+    for role in (Role.AUDITOR, Role.VIEWER):
+        granted = {cap for cap, roles in MATRIX.items() if role in roles}
+        assert granted <= read_only, f"{role} holds write capabilities {granted - read_only}"

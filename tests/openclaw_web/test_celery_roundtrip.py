@@ -1,0 +1,15 @@
+import pytest
+
+from openclaw_web.tasks import health_check_task
+
+pytestmark = pytest.mark.worker
+
+
+def test_a_task_round_trips_through_redis_to_a_real_worker(celery_worker):
+    result = health_check_task.delay()
+
+    answer = result.get(timeout=60)
+
+    assert answer["worker"]
+    assert "openclaw_web.tasks.health_check_task" in celery_worker.log()
+    assert "succeeded" in celery_worker.log()

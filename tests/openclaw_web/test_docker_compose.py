@@ -1,0 +1,34 @@
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+
+def _compose():
+    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_defines_web_worker_beat_postgres_and_redis_with_healthchecks():
+    services = _compose()["services"]
+
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    for name in ("web", "worker", "beat", "postgres", "redis"):
+        assert "healthcheck" in services[name], f"{name} has no healthcheck"
+
+
+def test_compose_runs_gunicorn_celery_worker_and_beat_on_the_same_environment():
+    services = _compose()["services"]
+
+    assert services["web"]["command"][0] == "gunicorn"
+    assert services["web"]["command"][1] == "openclaw_web.wsgi:application"
+    assert services["worker"]["command"][:4] == ["celery", "-A", "openclaw_web", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "openclaw_web", "beat"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["CELERY_BROKER_URL"].startswith("redis://")
+
+
+def test_compose_keeps_data_in_named_volumes():
+    compose = _compose()
+
+    assert {"pgdata", "redisdata", "artifacts"} <= set(compose["volumes"])
