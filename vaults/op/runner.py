@@ -1,0 +1,298 @@
+"""`OpClient`: runs `op`, retries what is worth retrying, counts calls and requests.
+
+How one call goes:
+1. `commands.py` builds the argv (ids validated, `--format json` first).
+2. `op` runs with `subprocess.run([...])` (no shell), a timeout, and a minimal environment:
+   PATH, HOME, LANG, the token in `OP_SERVICE_ACCOUNT_TOKEN` (never in argv) and any `FAKE_OP_*`
+   variables (so the fake op used by tests and the demo sees its configuration). Nothing else
+   leaks in: in particular no OP_CONNECT_* (which would take precedence over the token).
+3. A non-zero exit becomes a typed `OpError` (`errors.classify`); stdout goes to a parser.
+4. Retryable errors are retried with exponential backoff and full jitter. Writes are retried only
+   when op says the request was refused (429, 409), never after a timeout: a timed-out write may
+   have happened, and `item move` or `--generate-password` must not run twice.
+
+Logging names the command, ids, attempt, duration and exit code: never the token, never stdout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from vaults.op import commands, parse
+from vaults.op.commands import OpCommand
+from vaults.op.errors import (
+    OpError,
+    OpInvalidArgument,
+    OpMalformedOutput,
+    OpNotSignedIn,
+    OpRateLimited,
+    OpTimeout,
+    OpUnavailable,
+    classify,
+)
+from vaults.op.records import (
+    GroupMember,
+    GroupRecord,
+    ItemDetail,
+    ItemSummary,
+    RateLimitRow,
+    UserRecord,
+    VaultGroupGrant,
+    VaultRecord,
+    VaultUserGrant,
+    WhoAmI,
+)
+
+logger = logging.getLogger("vaults.op")
+
+T = TypeVar("T")
+
+TOKEN_VARIABLE = "OP_SERVICE_ACCOUNT_TOKEN"  # noqa: S105 (a variable name, not a token)
+PASSTHROUGH_PREFIX = "FAKE_OP_"
+# Backoff: attempt n sleeps uniform(0, min(cap, base * 2**n)) ("full jitter": spreads retries
+# of concurrent workers instead of having them collide again).
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 30.0
+# A rate limit asking for more than this is not slept through: the hourly window can be ~an hour
+# away, and a worker asleep that long is a stuck sync. The caller records "waiting until" instead.
+MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
+
+
+def minimal_env(
+    token: str, *, source: dict[str, str] | None = None, token_variable: str = TOKEN_VARIABLE
+) -> dict[str, str]:
+    """The child's whole environment: PATH, HOME, LANG, FAKE_OP_*, and the token."""
+    source = dict(os.environ) if source is None else source
+    env = {
+        "PATH": source.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": source.get("HOME") or os.path.expanduser("~"),
+        "LANG": source.get("LANG", "C.UTF-8"),
+    }
+    env.update({k: v for k, v in source.items() if k.startswith(PASSTHROUGH_PREFIX)})
+    env[token_variable] = token
+    return env
+
+
+class OpClient:
+    """One identity (token) talking to one 1Password account through `op`.
+
+    Thread-safe: calls may run concurrently from a bounded pool; `calls` and `requests` are
+    updated under a lock. `requests` counts 1Password API requests (each attempt's documented
+    cost), the unit the rate limits are in.
+    """
+
+    def __init__(
+        self,
+        *,
+        op_bin: str,
+        token: str,
+        timeout: float,
+        max_retries: int,
+        fingerprint_key: bytes,
+        sleep: Callable[[float], None] = time.sleep,
+        token_variable: str = TOKEN_VARIABLE,
+        random_uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        if not token:
+            raise OpNotSignedIn(f"no token: the environment variable for {token_variable} is empty")
+        if not fingerprint_key:
+            raise ValueError("fingerprint_key must not be empty")
+        self._op_bin = op_bin
+        self._token = token
+        self._timeout = timeout
+        self._max_retries = max(0, max_retries)
+        self._fingerprint_key = fingerprint_key
+        self._sleep = sleep
+        self._token_variable = token_variable
+        self._uniform = random_uniform
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._requests = 0
+
+    def __repr__(self) -> str:
+        return f"OpClient(op_bin={self._op_bin!r}, calls={self.calls}, requests={self.requests})"
+
+    @property
+    def calls(self) -> int:
+        """op processes started (every attempt)."""
+        with self._lock:
+            return self._calls
+
+    @property
+    def requests(self) -> int:
+        """1Password API requests spent, by the commands' documented or estimated costs."""
+        with self._lock:
+            return self._requests
+
+    # --- running ------------------------------------------------------------------------------
+
+    def _run_once(self, command: OpCommand, attempt: int) -> bytes:
+        argv = command.argv(self._op_bin)
+        if any(self._token in arg for arg in argv):
+            raise OpInvalidArgument(f"refusing to run `op {command.name}`: an argument contains the token")
+        with self._lock:
+            self._calls += 1
+            self._requests += command.request_cost
+        started = time.monotonic()
+        failure: OpError | None = None
+        exit_code: int | None = None
+        stdout = b""
+        try:
+            completed = subprocess.run(
+                argv,
+                env=minimal_env(self._token, token_variable=self._token_variable),
+                timeout=self._timeout,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            failure = OpTimeout(f"`op {command.name}` did not finish within {self._timeout:g} s")
+        except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+            failure = OpUnavailable(f"cannot run op at {self._op_bin!r}: {type(exc).__name__}")
+        except OSError as exc:
+            failure = OpUnavailable(f"cannot run op at {self._op_bin!r}: {type(exc).__name__} (errno {exc.errno})")
+        else:
+            exit_code = completed.returncode
+            stdout = completed.stdout
+            if exit_code != 0:
+                stderr = completed.stderr.decode("utf-8", errors="replace")
+                failure = classify(exit_code, stderr, secrets=(self._token,))
+        duration = time.monotonic() - started
+        logger.info(
+            "op %s ids=%s attempt=%d exit=%s duration=%.3fs%s",
+            command.name,
+            ",".join(command.ids) or "-",
+            attempt,
+            exit_code,
+            duration,
+            f" error={type(failure).__name__}" if failure else "",
+        )
+        if failure is not None:
+            raise failure
+        return stdout
+
+    def _backoff(self, attempt: int) -> float:
+        return self._uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+
+    def run(self, command: OpCommand) -> bytes:
+        """Run `command`, retrying retryable failures; return stdout bytes.
+
+        1. Run; success returns stdout.
+        2. Not retryable, or retries used up: raise.
+        3. A rate limit asking for > MAX_RATE_LIMIT_WAIT_SECONDS: raise at once.
+        4. A timeout of a write: raise (the write may have happened).
+        5. Sleep max(backoff with full jitter, the retry-after op asked for) and go to 1.
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._run_once(command, attempt)
+            except OpError as error:
+                if not error.retryable or attempt >= self._max_retries:
+                    raise
+                wait = self._backoff(attempt)
+                if isinstance(error, OpRateLimited) and error.retry_after_seconds is not None:
+                    if error.retry_after_seconds > MAX_RATE_LIMIT_WAIT_SECONDS:
+                        raise
+                    wait = max(wait, error.retry_after_seconds)
+                if isinstance(error, OpTimeout) and command.is_write:
+                    raise
+                logger.warning(
+                    "op %s ids=%s: %s, retrying in %.1fs (retry %d of %d)",
+                    command.name,
+                    ",".join(command.ids) or "-",
+                    type(error).__name__,
+                    wait,
+                    attempt + 1,
+                    self._max_retries,
+                )
+                self._sleep(wait)
+                attempt += 1
+
+    def _parsed(self, command: OpCommand, parser: Callable[[bytes], T]) -> T:
+        return parser(self.run(command))
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def whoami(self) -> WhoAmI:
+        return self._parsed(commands.whoami(), parse.parse_whoami)
+
+    def vault_list(self) -> tuple[VaultRecord, ...]:
+        return self._parsed(commands.vault_list(), parse.parse_vault_list)
+
+    def vault_get(self, vault_id: str) -> VaultRecord:
+        return self._parsed(commands.vault_get(vault_id), parse.parse_vault_get)
+
+    def item_list(self, vault_id: str, include_archive: bool = False) -> tuple[ItemSummary, ...]:
+        return self._parsed(commands.item_list(vault_id, include_archive=include_archive), parse.parse_item_list)
+
+    def item_get(self, item_id: str, vault_id: str) -> ItemDetail:
+        stdout = self.run(commands.item_get(item_id, vault_id))
+        return parse.parse_item_get(stdout, fingerprint_key=self._fingerprint_key)
+
+    def user_list(self) -> tuple[UserRecord, ...]:
+        return self._parsed(commands.user_list(), parse.parse_user_list)
+
+    def group_list(self) -> tuple[GroupRecord, ...]:
+        return self._parsed(commands.group_list(), parse.parse_group_list)
+
+    def vault_user_list(self, vault_id: str) -> tuple[VaultUserGrant, ...]:
+        return self._parsed(commands.vault_user_list(vault_id), parse.parse_vault_user_list)
+
+    def vault_group_list(self, vault_id: str) -> tuple[VaultGroupGrant, ...]:
+        return self._parsed(commands.vault_group_list(vault_id), parse.parse_vault_group_list)
+
+    def group_user_list(self, group_id: str) -> tuple[GroupMember, ...]:
+        return self._parsed(commands.group_user_list(group_id), parse.parse_group_user_list)
+
+    def ratelimit(self) -> tuple[RateLimitRow, ...]:
+        return self._parsed(commands.service_account_ratelimit(), parse.parse_ratelimit)
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def _edited(self, command: OpCommand) -> ItemSummary:
+        stdout = self.run(command)
+        try:
+            return parse.parse_item_summary(stdout, command=command.name)
+        except OpMalformedOutput as error:
+            # Raised outside the except block of the parser; keep ours unchained too.
+            message = f"{error.message}; op exited 0, so the change was probably made"
+        raise OpMalformedOutput(message, hint="The next sync shows whether the change was made.")
+
+    def edit_title(self, item_id: str, vault_id: str, title: str) -> ItemSummary:
+        return self._edited(commands.item_edit_title(item_id, vault_id, title))
+
+    def edit_tags(self, item_id: str, vault_id: str, tags: Iterable[str]) -> ItemSummary:
+        return self._edited(commands.item_edit_tags(item_id, vault_id, tags))
+
+    def edit_url(self, item_id: str, vault_id: str, url: str) -> ItemSummary:
+        return self._edited(commands.item_edit_url(item_id, vault_id, url))
+
+    def generate_password(self, item_id: str, vault_id: str, recipe: str = "letters,digits,symbols,32") -> ItemSummary:
+        """Replace the item's password with a generated one. The new value is in op's stdout;
+        only the item head is parsed and the bytes are dropped here."""
+        return self._edited(commands.item_generate_password(item_id, vault_id, recipe))
+
+    def move_item(self, item_id: str, *, current_vault_id: str, destination_vault_id: str) -> str:
+        """Move an item; returns its NEW id (op re-creates the item in the destination vault)."""
+        summary = self._edited(
+            commands.item_move(item_id, current_vault_id=current_vault_id, destination_vault_id=destination_vault_id)
+        )
+        return summary.id
+
+    def archive_item(self, item_id: str, vault_id: str) -> None:
+        self.run(commands.item_archive(item_id, vault_id))
+
+    def revoke_user(self, vault_id: str, user_id: str, permissions: Iterable[str]) -> None:
+        self.run(commands.vault_user_revoke(vault_id, user_id, permissions))
+
+    def revoke_group(self, vault_id: str, group_id: str, permissions: Iterable[str]) -> None:
+        self.run(commands.vault_group_revoke(vault_id, group_id, permissions))
