@@ -166,7 +166,9 @@ class OpClient:
                 stderr = completed.stderr.decode("utf-8", errors="replace")
                 failure = classify(exit_code, stderr, secrets=(self._token,))
         duration = time.monotonic() - started
-        logger.info(
+        # Every call at DEBUG (a full sync makes hundreds); failures at INFO.
+        logger.log(
+            logging.INFO if failure else logging.DEBUG,
             "op %s ids=%s attempt=%d exit=%s duration=%.3fs%s",
             command.name,
             ",".join(command.ids) or "-",

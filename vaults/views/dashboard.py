@@ -1,18 +1,70 @@
+"""The hygiene dashboard: organisation score and trend, findings per kind, worst vaults, syncs."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from markupsafe import Markup
 
+from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
-from vaults.models import Item, SyncRun, Vault
+from vaults import charts, inventory
+from vaults.findings.models import Finding
+from vaults.models import Account, Vault
+
+HOW_COMPUTED_TEMPLATE = "findings/_how_computed.html"
+# viewBox width of charts in half-width cards: ~460 CSS px at 1400 px, so text renders near 1:1.
+HALF_WIDTH = 480
+
+
+def _how_computed_available() -> bool:
+    try:
+        get_template(HOW_COMPUTED_TEMPLATE)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _score_chart(health: inventory.AccountHealth) -> Markup:
+    points = [(s.taken_at, float(s.score)) for s in health.history]
+    return charts.score_trend(points, title=f"Health score over time, account {health.account.name}")
+
+
+def _kind_chart(accounts: list[Account]) -> Markup:
+    history = inventory.kind_history([a.pk for a in accounts])
+    labels = dict(Finding.Kind.choices)
+    series = [charts.Series(labels[k], points) for k, points in history.items() if any(v for _, v in points)]
+    return charts.multi_line(series, title="Open findings per kind over time", width=HALF_WIDTH, height=300)
+
+
+def _worst_chart(vaults: list[Vault]) -> Markup:
+    bars = [
+        charts.Bar(v.name, v.score_value, href=reverse("vaults:detail", args=[v.pk]),  # type: ignore[attr-defined]
+                   color=charts.BAND_STROKES[charts.band_of(v.score_value)])  # type: ignore[attr-defined]
+        for v in vaults
+    ]
+    return charts.horizontal_bars(bars, title="Vaults with the lowest health score", max_value=100,
+                                  width=HALF_WIDTH, label_chars=30)
 
 
 @requires(Capability.VIEW_INVENTORY)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    accounts = list(Account.objects.order_by("name"))
+    health = inventory.account_health(accounts)
+    worst = inventory.worst_vaults()
     context = {
         "nav": "dashboard",
-        "vault_count": Vault.objects.filter(removed_at__isnull=True).count(),
-        "item_count": Item.objects.filter(removed_at__isnull=True, archived=False).count(),
-        "last_sync": SyncRun.objects.select_related("account").first(),
+        "health": [(h, _score_chart(h)) for h in health],
+        "has_snapshots": any(h.snapshot for h in health),
+        "kind_counts": inventory.counts_by_kind(),
+        "kind_chart": _kind_chart(accounts),
+        "worst": worst,
+        "worst_chart": _worst_chart(worst),
+        "quarter_start": inventory.quarter_start(timezone.now()),
+        "how_computed": _how_computed_available(),
     }
     return render(request, "vaults/dashboard.html", context)

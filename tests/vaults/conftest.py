@@ -1,0 +1,71 @@
+"""A fake 1Password account driven through the real fake `op` subprocess."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from vaults.fake_op import account as fake_account
+from vaults.fake_op.calllog import read_call_log
+from vaults.fake_op.demo import generate_organisation
+from vaults.fake_op.events_server import start_events_server
+from vaults.models import Account
+
+FAKE_OP = REPO_ROOT / "bin" / "fake-op"
+SMALL_ORG = {"vaults": 8, "items": 60, "users": 12, "groups": 5}
+
+
+@dataclass
+class FakeOrg:
+    path: Path
+    call_log: Path
+    token: str
+    events_url: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return fake_account.load(self.path)
+
+    def calls(self) -> list[str]:
+        return [entry["command"] for entry in read_call_log(self.call_log)] if self.call_log.exists() else []
+
+    def reset_calls(self) -> None:
+        self.call_log.unlink(missing_ok=True)
+
+    def add_account(self, name: str = "Acme") -> Account:
+        return Account.objects.create(name=name, token_env="OP_SERVICE_ACCOUNT_TOKEN", events_url=self.events_url,
+                                      events_token_env="OP_EVENTS_TOKEN")
+
+
+def write_org(tmp_path: Path, **sizes: int) -> Path:
+    data = generate_organisation(now=datetime.now(UTC), **{**SMALL_ORG, **sizes})
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def fake_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeOrg]:
+    """A small generated organisation, the fake `op` as OP_BIN and the fake Events API."""
+    path = write_org(tmp_path)
+    data = fake_account.load(path)
+    url, stop = start_events_server(str(path))
+    call_log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_OP_ACCOUNT", str(path))
+    monkeypatch.setenv("FAKE_OP_CALL_LOG", str(call_log))
+    monkeypatch.setenv("OP_SERVICE_ACCOUNT_TOKEN", data["tokens"][0]["token"])
+    monkeypatch.setenv("OP_EVENTS_TOKEN", data["events_token"])
+    monkeypatch.setenv("OP_BIN", str(FAKE_OP))
+    settings.OP_BIN = str(FAKE_OP)
+    settings.OP_MAX_RETRIES = 2
+    try:
+        yield FakeOrg(path=path, call_log=call_log, token=data["tokens"][0]["token"], events_url=url)
+    finally:
+        stop()

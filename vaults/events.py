@@ -1,0 +1,168 @@
+"""The 1Password Events API: item usages, sign-in attempts and audit events since a cursor.
+
+The feed carries no secret values. Each feed keeps its own cursor on the Account, so every sync
+reads only what is new; the first read starts `EVENTS_HISTORY_DAYS` back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from vaults.models import Account, AuditEvent, Item, ItemUsage, SignInAttempt
+
+logger = logging.getLogger(__name__)
+
+EVENTS_HISTORY_DAYS = 200  # two quarters and a margin: what access reviews look back over
+PAGE_LIMIT = 1000  # the Events API's maximum page size
+MAX_PAGES_PER_FEED = 500  # a bound on one run; the cursor resumes the rest next time
+
+
+class EventsApiError(Exception):
+    """The Events API could not be read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class EventsSummary:
+    item_usages: int
+    signin_attempts: int
+    audit_events: int
+
+
+def _when(raw: Any) -> datetime:
+    parsed = parse_datetime(str(raw or ""))
+    if parsed is None:
+        raise EventsApiError(f"an event has an unreadable timestamp ({str(raw)[:40]!r})")
+    return parsed
+
+
+def _text(value: Any, limit: int) -> str:
+    return str(value or "")[:limit]
+
+
+def _item_usage(account: Account, raw: dict[str, Any]) -> ItemUsage:
+    user = raw.get("user") or {}
+    client = raw.get("client") or {}
+    return ItemUsage(
+        account=account,
+        uuid=_text(raw.get("uuid"), 64),
+        timestamp=_when(raw.get("timestamp")),
+        user_op_id=_text(user.get("uuid"), 64),
+        user_email=_text(user.get("email"), 500),
+        user_name=_text(user.get("name"), 500),
+        item_op_id=_text(raw.get("item_uuid"), 64),
+        vault_op_id=_text(raw.get("vault_uuid"), 64),
+        action=_text(raw.get("action"), 60),
+        client_ip=_text(client.get("ip_address"), 64),
+        client_app=_text(client.get("app_name"), 200),
+        country=_text((raw.get("location") or {}).get("country"), 8),
+    )
+
+
+def _signin_attempt(account: Account, raw: dict[str, Any]) -> SignInAttempt:
+    user = raw.get("target_user") or {}
+    return SignInAttempt(
+        account=account,
+        uuid=_text(raw.get("uuid"), 64),
+        timestamp=_when(raw.get("timestamp")),
+        category=_text(raw.get("category"), 60),
+        attempt_type=_text(raw.get("type"), 60),
+        user_op_id=_text(user.get("uuid"), 64),
+        user_email=_text(user.get("email"), 500),
+        client_ip=_text((raw.get("client") or {}).get("ip_address"), 64),
+        country=_text((raw.get("location") or {}).get("country"), 8),
+    )
+
+
+def _audit_event(account: Account, raw: dict[str, Any]) -> AuditEvent:
+    return AuditEvent(
+        account=account,
+        uuid=_text(raw.get("uuid"), 64),
+        timestamp=_when(raw.get("timestamp")),
+        actor_op_id=_text(raw.get("actor_uuid"), 64),
+        action=_text(raw.get("action"), 100),
+        object_type=_text(raw.get("object_type"), 60),
+        object_op_id=_text(raw.get("object_uuid"), 64),
+        aux_info=_text(raw.get("aux_info"), 2000),
+        client_ip=_text((raw.get("session") or {}).get("ip"), 64),
+    )
+
+
+FEEDS: dict[str, tuple[type[Any], Callable[[Account, dict[str, Any]], Any]]] = {
+    "itemusages": (ItemUsage, _item_usage),
+    "signinattempts": (SignInAttempt, _signin_attempt),
+    "auditevents": (AuditEvent, _audit_event),
+}
+
+
+def _pages(client: httpx.Client, feed: str, cursor: str | None, start: datetime) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    body: dict[str, Any] = {"cursor": cursor} if cursor else {"limit": PAGE_LIMIT, "start_time": start.isoformat()}
+    for _ in range(MAX_PAGES_PER_FEED):
+        try:
+            response = client.post(f"/api/v2/{feed}", json=body)
+        except httpx.HTTPError as exc:
+            raise EventsApiError(f"Events API unreachable ({type(exc).__name__}); check EVENTS_API_URL and the network") from exc
+        if response.status_code in (401, 403):
+            raise EventsApiError("Events API refused the token: create a new Events Reporting token and update its environment variable")
+        if response.status_code == 429:
+            raise EventsApiError("Events API rate limit reached: the next sync resumes from the stored cursor")
+        if response.status_code != 200:
+            raise EventsApiError(f"Events API answered HTTP {response.status_code} for {feed}")
+        try:
+            payload = response.json()
+            items, next_cursor, has_more = payload["items"] or [], str(payload["cursor"]), bool(payload["has_more"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EventsApiError(f"Events API returned an unreadable {feed} page") from exc
+        yield items, next_cursor
+        if not has_more:
+            return
+        body = {"cursor": next_cursor}
+
+
+def sync_events(*, account: Account, now: datetime | None = None) -> EventsSummary | None:
+    """Read every feed from its stored cursor and store new events; None when not configured.
+
+    Each page is stored together with the cursor that follows it, in one transaction, so an
+    interruption never skips or double-counts events."""
+    token = os.environ.get(account.events_token_env or "", "")
+    if not account.events_url or not token:
+        return None
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=account.events_url, headers=headers, timeout=30.0, follow_redirects=False) as client:
+        for feed, (model, build) in FEEDS.items():
+            stored = 0
+            start = now - timedelta(days=EVENTS_HISTORY_DAYS)
+            for items, cursor in _pages(client, feed, account.events_cursors.get(feed), start):
+                rows = [build(account, raw) for raw in items if isinstance(raw, dict) and raw.get("uuid")]
+                with transaction.atomic():
+                    model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+                    account.events_cursors = {**account.events_cursors, feed: cursor}
+                    account.save(update_fields=["events_cursors"])
+                stored += len(rows)
+            counts[feed] = stored
+    _refresh_last_used(account)
+    return EventsSummary(counts["itemusages"], counts["signinattempts"], counts["auditevents"])
+
+
+def _refresh_last_used(account: Account) -> None:
+    """Item.last_used_at = latest usage event of that item (one grouped query, bulk update)."""
+    latest = dict(
+        ItemUsage.objects.filter(account=account).values("item_op_id").annotate(last=Max("timestamp")).values_list("item_op_id", "last")
+    )
+    items = list(Item.objects.filter(vault__account=account, op_id__in=list(latest)).only("pk", "op_id", "last_used_at"))
+    changed = [item for item in items if item.last_used_at != latest[item.op_id]]
+    for item in changed:
+        item.last_used_at = latest[item.op_id]
+    Item.objects.bulk_update(changed, ["last_used_at"], batch_size=1000)

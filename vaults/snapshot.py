@@ -1,0 +1,202 @@
+"""Storing what `op` reported: parsed records in, model rows out.
+
+Every function here writes a *newer truth* and never removes anything a failed run could not
+confirm: items vanish only through `apply_item_listing`, which the sync calls with a complete,
+successful listing of the vault (DESIGN invariant 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import TypeVar
+
+from django.db import transaction
+
+from vaults.classification import classify_vault
+from vaults.models import Account, GroupMembership, Item, OpGroup, OpUser, SecretField, Vault, VaultGrant
+from vaults.op import ItemDetail, ItemSummary, VaultRecord
+from vaults.op.records import GroupMember, GroupRecord, UserRecord, VaultGroupGrant, VaultUserGrant
+
+SUMMARY_FIELDS = ["title", "category", "version", "tags", "urls", "archived", "favorite", "last_edited_by",
+                  "op_created_at", "op_updated_at", "removed_at"]
+
+
+def apply_vault_list(*, account: Account, records: Sequence[VaultRecord], now: datetime) -> list[Vault]:
+    """Upsert every listed vault; vaults no longer listed (and their items) are marked removed."""
+    existing = {v.op_id: v for v in Vault.objects.filter(account=account)}
+    seen: list[Vault] = []
+    with transaction.atomic():
+        for record in records:
+            vault = existing.get(record.id)
+            if vault is None:
+                vault = Vault(account=account, op_id=record.id,
+                              classification=classify_vault(record.name, record.vault_type))
+            vault.name = record.name
+            vault.vault_type = record.vault_type or vault.vault_type
+            vault.description = record.description or vault.description
+            # None (op did not say) forces a listing every time: 0 never equals a listed version.
+            vault.content_version = record.content_version if record.content_version is not None else 0
+            if record.content_version is None:
+                vault.listed_content_version = None
+            vault.op_created_at = record.created_at or vault.op_created_at
+            vault.op_updated_at = record.updated_at or vault.op_updated_at
+            vault.removed_at = None
+            vault.save()
+            seen.append(vault)
+        listed = {r.id for r in records}
+        gone = [v.pk for v in existing.values() if v.op_id not in listed and v.removed_at is None]
+        if gone:
+            Vault.objects.filter(pk__in=gone).update(removed_at=now)
+            Item.objects.filter(vault_id__in=gone, removed_at__isnull=True).update(removed_at=now)
+    return seen
+
+
+def _summary_values(item: Item, record: ItemSummary) -> None:
+    item.title = record.title
+    item.category = record.category
+    item.version = record.version
+    item.tags = list(record.tags)
+    item.urls = [asdict(url) for url in record.urls]
+    item.archived = record.archived
+    item.favorite = record.favorite
+    item.last_edited_by = record.last_edited_by
+    item.op_created_at = record.created_at
+    item.op_updated_at = record.updated_at
+    item.removed_at = None
+
+
+def apply_item_listing(*, vault: Vault, records: Sequence[ItemSummary], now: datetime) -> list[Item]:
+    """Store a *complete, successful* listing of one vault and return the items whose details
+    must be fetched (new, or `version` differs from the stored details)."""
+    existing = {item.op_id: item for item in Item.objects.filter(vault=vault)}
+    to_create: list[Item] = []
+    to_update: list[Item] = []
+    for record in records:
+        item = existing.get(record.id)
+        if item is None:
+            item = Item(vault=vault, op_id=record.id)
+            _summary_values(item, record)
+            to_create.append(item)
+        else:
+            _summary_values(item, record)
+            to_update.append(item)
+    listed = {r.id for r in records}
+    with transaction.atomic():
+        Item.objects.bulk_create(to_create, batch_size=500)
+        Item.objects.bulk_update(to_update, SUMMARY_FIELDS, batch_size=500)
+        Item.objects.filter(vault=vault, removed_at__isnull=True).exclude(op_id__in=listed).update(removed_at=now)
+    return [item for item in (*to_create, *to_update) if item.detail_version != item.version and not item.archived]
+
+
+def apply_item_details(*, details: Iterable[tuple[Item, ItemDetail]], now: datetime) -> int:
+    """Store the details of several items in one transaction; returns how many fields had no
+    value available (op concealed them), so the Sync page can say duplicates were not checked."""
+    without_values = 0
+    with transaction.atomic():
+        for item, detail in details:
+            without_values += _apply_one(item, detail, now)
+    return without_values
+
+
+def _apply_one(item: Item, detail: ItemDetail, now: datetime) -> int:
+    _summary_values(item, detail.summary)
+    item.field_labels = [{"label": f.label, "type": f.type, "section": f.section_label} for f in detail.fields]
+    item.has_notes = detail.has_notes
+    item.expires_at = detail.expires_at
+    item.detail_version = detail.summary.version
+    item.save()
+    stored = {f.field_id: f for f in SecretField.objects.filter(item=item)}
+    keep: set[str] = set()
+    without_values = 0
+    for field in detail.secret_fields:
+        facts = field.secret
+        assert facts is not None  # secret_fields only yields fields with facts
+        keep.add(field.id)
+        row = stored.get(field.id) or SecretField(item=item, field_id=field.id)
+        if facts.fingerprint is not None and row.fingerprint != facts.fingerprint:
+            # Rotation age: when the value last changed; on first sight, the item's last edit.
+            row.changed_at = now if row.pk and row.fingerprint else (item.op_updated_at or now)
+        elif row.changed_at is None:
+            row.changed_at = item.op_updated_at or now
+        row.label = field.label
+        row.field_type = field.type
+        row.purpose = field.purpose
+        if facts.value_available:
+            row.fingerprint = facts.fingerprint
+            row.zxcvbn_score = facts.zxcvbn_score
+            row.length = facts.length
+        else:
+            without_values += 1
+        row.value_available = facts.value_available
+        row.strength = facts.strength
+        row.history_count = facts.history_count
+        row.save()
+    SecretField.objects.filter(item=item).exclude(field_id__in=keep).delete()
+    return without_values
+
+
+def apply_people(
+    *,
+    account: Account,
+    users: Sequence[UserRecord],
+    groups: Sequence[GroupRecord],
+    members: dict[str, Sequence[GroupMember]],
+    user_grants: dict[str, Sequence[VaultUserGrant]],
+    group_grants: dict[str, Sequence[VaultGroupGrant]],
+    now: datetime,
+) -> None:
+    """Replace users, groups, memberships and grants in one transaction, after every call of
+    the permissions phase succeeded, so readers never see half a permission set. Vaults whose
+    grants could not be read (absent from the dicts) keep their previous grants."""
+    with transaction.atomic():
+        user_rows = _upsert_users(account, users, now)
+        group_rows = _upsert_groups(account, groups, now)
+        GroupMembership.objects.filter(group__account=account, group__op_id__in=list(members)).delete()
+        GroupMembership.objects.bulk_create(
+            [GroupMembership(group=group_rows[gid], user=user_rows[m.user_id], role=m.role)
+             for gid, group_members in members.items() if gid in group_rows
+             for m in group_members if m.user_id in user_rows],
+            ignore_conflicts=True,
+        )
+        vaults = {v.op_id: v for v in Vault.objects.filter(account=account)}
+        read_vaults = [vaults[vid].pk for vid in set(user_grants) | set(group_grants) if vid in vaults]
+        VaultGrant.objects.filter(vault_id__in=read_vaults).delete()
+        grants = [VaultGrant(vault=vaults[vid], user=user_rows[g.user_id], permissions=list(g.permissions))
+                  for vid, rows in user_grants.items() if vid in vaults for g in rows if g.user_id in user_rows]
+        grants += [VaultGrant(vault=vaults[vid], group=group_rows[g.group_id], permissions=list(g.permissions))
+                   for vid, rows in group_grants.items() if vid in vaults for g in rows if g.group_id in group_rows]
+        VaultGrant.objects.bulk_create(grants, batch_size=1000)
+        Account.objects.filter(pk=account.pk).update(permissions_synced_at=now)
+
+
+def _upsert_users(account: Account, records: Sequence[UserRecord], now: datetime) -> dict[str, OpUser]:
+    rows = {row.op_id: row for row in OpUser.objects.filter(account=account)}
+    for r in records:
+        row = rows.get(r.id) or OpUser(account=account, op_id=r.id)
+        row.name, row.email, row.user_type, row.state, row.removed_at = r.name, r.email, r.user_type, r.state, None
+        rows[r.id] = row
+    return _save_listed(OpUser, account, rows, {r.id for r in records}, now)
+
+
+def _upsert_groups(account: Account, records: Sequence[GroupRecord], now: datetime) -> dict[str, OpGroup]:
+    rows = {row.op_id: row for row in OpGroup.objects.filter(account=account)}
+    for r in records:
+        row = rows.get(r.id) or OpGroup(account=account, op_id=r.id)
+        row.name, row.description, row.state, row.removed_at = r.name, r.description, r.state, None
+        rows[r.id] = row
+    return _save_listed(OpGroup, account, rows, {r.id for r in records}, now)
+
+
+Row = TypeVar("Row", OpUser, OpGroup)
+
+
+def _save_listed(model: type[Row], account: Account, rows: dict[str, Row], listed: set[str], now: datetime) -> dict[str, Row]:
+    """Insert new rows, update listed ones, mark the unlisted removed; returns the listed rows."""
+    current = [row for op_id, row in rows.items() if op_id in listed]
+    model.objects.bulk_create([row for row in current if row.pk is None], batch_size=500)
+    fields = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "account", "op_id")]
+    model.objects.bulk_update([row for row in current if row.pk is not None], fields, batch_size=500)
+    model.objects.filter(account=account, removed_at__isnull=True).exclude(op_id__in=listed).update(removed_at=now)
+    return {row.op_id: row for row in model.objects.filter(account=account, op_id__in=listed)}

@@ -1,0 +1,314 @@
+"""One account's sync: vaults → changed vaults' items → changed items' details → permissions →
+events. `vaults/tasks.py` only wraps `run_sync` for Celery; `manage.py sync` calls it directly.
+
+The budget is 1Password's rate limit, counted in requests, so the sync does the least it can:
+1. `op vault list` once; a vault whose `content_version` equals the one of its last complete
+   listing is not listed again;
+2. `op item list` only for changed vaults, `op item get` (by item id *and* vault id: 1 request)
+   only for items that are new or whose `version` moved;
+3. users, groups and grants on their own, slower schedule (`PERMISSIONS_INTERVAL`);
+4. the Events API from the stored cursors.
+
+Failure keeps the last good state: nothing is deleted unless a listing succeeded, item details
+are stored item by item as newer truths, permissions are swapped in one transaction, and a vault
+is marked as listed only once all its changed items are stored — so the next run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from vaults import snapshot
+from vaults.events import EventsApiError, sync_events
+from vaults.models import Account, Item, SyncRun, Vault
+from vaults.op import OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PERMISSIONS_INTERVAL = timedelta(hours=6)
+# A RUNNING run whose heartbeat is older than this lost its worker (SIGKILL, OOM, reboot): it may
+# be claimed again, and resumes where the stored state says it stopped.
+STALE_AFTER = timedelta(minutes=10)
+DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and progress update each
+# Below this many remaining read requests a run does not start: it waits for the window.
+MIN_READ_BUDGET = 10
+ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
+
+
+class SyncConfigurationError(Exception):
+    """The account cannot be synced as configured; the message says what to set."""
+
+
+class WaitForBudget(Exception):
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+@dataclass
+class Progress:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def start_sync(*, account: Account, scope: str = SyncRun.Scope.FULL, triggered_by: Any = None) -> tuple[SyncRun, bool]:
+    """Queue a sync unless one is already under way; returns (run, created)."""
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account.pk)
+        active = SyncRun.objects.filter(account=account, status__in=ACTIVE).first()
+        if active is not None:
+            return active, False
+        return SyncRun.objects.create(account=account, scope=scope, triggered_by=triggered_by), True
+
+
+def claim(sync_run_id: int, *, now: datetime | None = None) -> bool:
+    """Move a run to RUNNING; False when another worker has it (or it is finished). A RUNNING
+    run with a stale heartbeat was abandoned by a dead worker and may be claimed again."""
+    now = now or timezone.now()
+    claimable = Q(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.WAITING]) | Q(
+        status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    updated = SyncRun.objects.filter(claimable, pk=sync_run_id).update(
+        status=SyncRun.Status.RUNNING, heartbeat_at=now, waiting_until=None, error=""
+    )
+    if updated:
+        SyncRun.objects.filter(pk=sync_run_id, started_at__isnull=True).update(started_at=now)
+    return bool(updated)
+
+
+def client_for(account: Account) -> OpClient:
+    token = os.environ.get(account.token_env, "")
+    if not token:
+        raise SyncConfigurationError(
+            f"The worker has no token: set the environment variable {account.token_env} to the "
+            f"account's service-account token (it is never stored in the database)."
+        )
+    return OpClient(
+        op_bin=settings.OP_BIN,
+        token=token,
+        timeout=settings.OP_TIMEOUT_SECONDS,
+        max_retries=settings.OP_MAX_RETRIES,
+        fingerprint_key=settings.FINGERPRINT_KEY.encode(),
+    )
+
+
+def run_sync(*, sync_run_id: int) -> SyncRun:
+    """Run one claimed sync to its end: SUCCEEDED, WAITING (rate-limit window) or FAILED."""
+    if not claim(sync_run_id):
+        return SyncRun.objects.get(pk=sync_run_id)
+    run = SyncRun.objects.select_related("account").get(pk=sync_run_id)
+    progress = Progress(counts=dict(run.counts))
+    client: OpClient | None = None
+    sync: _Sync | None = None
+    try:
+        client = client_for(run.account)
+        sync = _Sync(run=run, client=client, progress=progress)
+        sync.run()
+    except WaitForBudget as wait_signal:
+        _finish(run, client, progress, status=SyncRun.Status.WAITING, waiting_until=wait_signal.until, error=str(wait_signal))
+    except OpRateLimited as exc:
+        until = timezone.now() + timedelta(seconds=exc.retry_after_seconds or 3600)
+        _finish(run, client, progress, status=SyncRun.Status.WAITING, waiting_until=until,
+                error=f"1Password rate limit reached; resuming at {until:%H:%M} UTC.")
+    except (OpError, SyncConfigurationError) as exc:
+        hint = getattr(exc, "hint", "")
+        _finish(run, client, progress, status=SyncRun.Status.FAILED, error=f"{exc}{' — ' + hint if hint and hint not in str(exc) else ''}")
+    except Exception as exc:
+        logger.exception("sync %s failed unexpectedly", sync_run_id)
+        _finish(run, client, progress, status=SyncRun.Status.FAILED, error=f"Unexpected error ({type(exc).__name__}); see the worker log.")
+        raise
+    else:
+        _finish(run, client, progress, status=SyncRun.Status.SUCCEEDED, error="\n".join(sync.warnings if sync else []))
+    return run
+
+
+def _finish(run: SyncRun, client: OpClient | None, progress: Progress, *, status: str,
+            waiting_until: datetime | None = None, error: str = "") -> None:
+    run.status = status
+    run.waiting_until = waiting_until
+    run.error = error[:4000]
+    run.counts = progress.counts
+    run.op_calls += client.calls if client else 0
+    run.op_requests += client.requests if client else 0
+    run.items_without_values = progress.counts.get("fields_without_value", 0)
+    run.phase = "" if status != SyncRun.Status.WAITING else run.phase
+    run.finished_at = timezone.now() if status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED) else None
+    run.save()
+
+
+class _Sync:
+    def __init__(self, *, run: SyncRun, client: OpClient, progress: Progress) -> None:
+        self.run_row = run
+        self.account = run.account
+        self.client = client
+        self.progress = progress
+        self.concurrency = settings.OP_CONCURRENCY
+        self.warnings: list[str] = []
+
+    def run(self) -> None:
+        self._check_budget()
+        self._phase("vaults")
+        now = timezone.now()
+        if not self.account.service_account_id:
+            who = self.client.whoami()
+            if who.user_id:
+                Account.objects.filter(pk=self.account.pk).update(service_account_id=who.user_id)
+        vaults = snapshot.apply_vault_list(account=self.account, records=self.client.vault_list(), now=now)
+        self.progress.counts["vaults_total"] = len(vaults)
+        changed = [v for v in vaults if v.listed_content_version != v.content_version or v.content_version == 0]
+        self.progress.counts["vaults_changed"] = len(changed)
+        self._sync_items(changed)
+        if self.run_row.scope == SyncRun.Scope.FULL or self._permissions_due(now):
+            self._phase("permissions")
+            self._sync_permissions(vaults)
+        self._phase("events")
+        try:
+            summary = sync_events(account=self.account)
+        except EventsApiError as exc:
+            # Inventory and permissions are stored; usage data can catch up from the cursor.
+            self.warnings.append(f"Events not read: {exc}")
+            return
+        if summary is not None:
+            self.progress.counts.update(item_usages=summary.item_usages, signin_attempts=summary.signin_attempts,
+                                        audit_events=summary.audit_events)
+
+    # --- phases ---------------------------------------------------------------------------------
+
+    def _check_budget(self) -> None:
+        """`op service-account ratelimit` (no request cost) before spending anything."""
+        try:
+            rows = self.client.ratelimit()
+        except (OpPermissionDenied, OpNotFound):
+            return  # a person's session has no service-account limits to read
+        for row in rows:
+            if "read" in row.action and row.remaining < MIN_READ_BUDGET:
+                until = timezone.now() + timedelta(seconds=row.reset_seconds or 3600)
+                raise WaitForBudget(until, f"Only {row.remaining} {row.kind} read requests left; waiting for the window to reset at {until:%H:%M} UTC.")
+
+    def _sync_items(self, changed: list[Vault]) -> None:
+        self._phase("items")
+        listings = self._parallel(lambda v: (v, self._list_vault(v)), changed)
+        to_fetch: list[tuple[Item, str]] = []
+        listed: list[Vault] = []
+        now = timezone.now()
+        for vault, records in listings:
+            if records is None:
+                continue
+            self.progress.add("vaults_listed")
+            pending = snapshot.apply_item_listing(vault=vault, records=records, now=now)
+            to_fetch.extend((item, vault.op_id) for item in pending)
+            listed.append(vault)
+        self.progress.counts["items_to_fetch"] = len(to_fetch)
+        self._save_progress()
+        self._phase("item details")
+        failed_vaults: set[int] = set()
+        batch: list[tuple[Item, Any]] = []
+        for item, detail in self._parallel(lambda pair: (pair[0], self._get_item(*pair)), to_fetch):
+            if detail is None:
+                failed_vaults.add(item.vault_id)  # vanished mid-sync: list again next time
+                continue
+            batch.append((item, detail))
+            if len(batch) >= DETAIL_BATCH:
+                self._store_details(batch)
+                batch = []
+        self._store_details(batch)
+        for vault in listed:
+            if vault.pk not in failed_vaults:
+                Vault.objects.filter(pk=vault.pk).update(listed_content_version=vault.content_version)
+
+    def _list_vault(self, vault: Vault) -> Any:
+        try:
+            return self.client.item_list(vault.op_id)
+        except OpNotFound:
+            self.progress.add("vaults_vanished")  # deleted mid-sync: the next vault list drops it
+            return None
+
+    def _get_item(self, item: Item, vault_op_id: str) -> Any:
+        try:
+            return self.client.item_get(item.op_id, vault_op_id)
+        except OpNotFound:
+            self.progress.add("items_vanished")
+            return None
+
+    def _store_details(self, batch: list[tuple[Item, Any]]) -> None:
+        if not batch:
+            return
+        without = snapshot.apply_item_details(details=batch, now=timezone.now())
+        self.progress.add("items_fetched", len(batch))
+        self.progress.add("fields_without_value", without)
+        self._save_progress()
+
+    def _permissions_due(self, now: datetime) -> bool:
+        synced = self.account.permissions_synced_at
+        return synced is None or now - synced >= PERMISSIONS_INTERVAL
+
+    def _sync_permissions(self, vaults: list[Vault]) -> None:
+        users = self.client.user_list()
+        groups = self.client.group_list()
+        members = dict(self._parallel(lambda g: (g.id, self.client.group_user_list(g.id)), groups))
+        user_grants: dict[str, Any] = {}
+        group_grants: dict[str, Any] = {}
+
+        def read_grants(vault: Vault) -> None:
+            try:
+                user_grants[vault.op_id] = self.client.vault_user_list(vault.op_id)
+                group_grants[vault.op_id] = self.client.vault_group_list(vault.op_id)
+            except (OpPermissionDenied, OpNotFound):
+                # A service account cannot read grants of vaults it has no manage right on:
+                # keep what we knew, and say so.
+                user_grants.pop(vault.op_id, None)
+                group_grants.pop(vault.op_id, None)
+                self.progress.add("vaults_grants_unreadable")
+
+        list(self._parallel(read_grants, vaults))
+        snapshot.apply_people(account=self.account, users=users, groups=groups, members=members,
+                              user_grants=user_grants, group_grants=group_grants, now=timezone.now())
+        self.progress.counts.update(users=len(users), groups=len(groups))
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _parallel(self, work: Callable[[Any], T], inputs: Iterable[Any]) -> Iterable[T]:
+        """Run `work` over inputs on at most OP_CONCURRENCY threads; results in completion order.
+        Only `op` runs in the threads; every database write stays on the calling thread."""
+        pending_inputs = list(inputs)
+        if not pending_inputs:
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="op") as pool:
+            queue = iter(pending_inputs)
+            running: set[Future[T]] = set()
+            for value in queue:
+                running.add(pool.submit(work, value))
+                if len(running) >= self.concurrency * 2:
+                    break
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                    following = next(queue, None)
+                    if following is not None:
+                        running.add(pool.submit(work, following))
+
+    def _phase(self, name: str) -> None:
+        self.run_row.phase = name
+        self._save_progress()
+
+    def _save_progress(self) -> None:
+        SyncRun.objects.filter(pk=self.run_row.pk).update(
+            phase=self.run_row.phase, counts=self.progress.counts, heartbeat_at=timezone.now(),
+            op_calls=self.run_row.op_calls + self.client.calls,
+        )

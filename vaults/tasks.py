@@ -1,0 +1,72 @@
+"""Celery entry points for syncing. Tasks take IDs, re-read rows and call `vaults.sync`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from vaults import sync
+from vaults.models import Account, SyncRun
+
+
+class SyncRunTask(Task):  # type: ignore[misc]
+    """Marks the SyncRun failed when the task itself dies (the row is the truth about the job)."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        run_id = kwargs.get("sync_run_id") or (args[0] if args else None)
+        if run_id is not None:
+            SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+                status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+                error=f"The sync task crashed ({type(exc).__name__}); retry it from the Sync page.",
+            )
+
+
+@shared_task(base=SyncRunTask, name="vaults.tasks.sync_account_task")
+def sync_account_task(sync_run_id: int) -> str:
+    run = sync.run_sync(sync_run_id=sync_run_id)
+    if run.status == SyncRun.Status.SUCCEEDED:
+        compute_findings_task.delay(run.account_id, run.pk)
+    return run.status
+
+
+@shared_task(name="vaults.tasks.compute_findings_task")
+def compute_findings_task(account_id: int, sync_run_id: int | None = None) -> dict[str, int]:
+    from vaults.findings.engine import compute_findings
+
+    account = Account.objects.get(pk=account_id)
+    run = SyncRun.objects.filter(pk=sync_run_id).first() if sync_run_id else None
+    summary = compute_findings(account=account, sync_run=run)
+    return dict(getattr(summary, "open_by_kind", {}) or {})
+
+
+def enqueue_sync(*, account: Account, scope: str = SyncRun.Scope.FULL, triggered_by: Any = None) -> tuple[SyncRun, bool]:
+    """Queue a sync and hand it to a worker once the row is committed."""
+    run, created = sync.start_sync(account=account, scope=scope, triggered_by=triggered_by)
+    if created:
+        transaction.on_commit(lambda: sync_account_task.delay(run.pk))
+    return run, created
+
+
+@shared_task(name="vaults.tasks.sync_all_accounts_task")
+def sync_all_accounts_task() -> int:
+    """Beat, hourly: items every hour; permissions ride along when their interval is due."""
+    queued = 0
+    for account in Account.objects.all():
+        _, created = enqueue_sync(account=account, scope=SyncRun.Scope.ITEMS)
+        queued += created
+    return queued
+
+
+@shared_task(name="vaults.tasks.resume_waiting_syncs_task")
+def resume_waiting_syncs_task() -> int:
+    """Beat, every minute: resume runs whose rate-limit window has passed, and runs whose worker
+    died (stale heartbeat). Never parked in a countdown: the broker would redeliver it."""
+    now = timezone.now()
+    due = list(SyncRun.objects.filter(status=SyncRun.Status.WAITING, waiting_until__lte=now).values_list("pk", flat=True))
+    stale = list(SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - sync.STALE_AFTER).values_list("pk", flat=True))
+    for pk in due + stale:
+        sync_account_task.delay(pk)
+    return len(due) + len(stale)

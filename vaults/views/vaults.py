@@ -1,0 +1,69 @@
+"""Vaults: the filtered list, one vault's detail, and the admin's classification/owner form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from compliance import audit
+from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.roles import Capability, has_capability, requires
+from vaults import inventory
+from vaults.forms import PAGE_SIZE, ItemFilterForm, VaultFilterForm, VaultSettingsForm
+from vaults.models import Vault
+from vaults.views.fragments import render_page_or_fragment, wants_fragment
+
+
+def _get_vault_for_user(request: HtmxHttpRequest, pk: int) -> Vault:
+    return get_object_or_404(Vault.objects.select_related("account", "owner"), pk=pk)
+
+
+@requires(Capability.VIEW_INVENTORY)
+def vault_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = VaultFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid filter.")
+    filters = {k: form.cleaned_data[k] for k in ("q", "account", "classification")}
+    vaults = inventory.vault_rows(**filters).order_by(*form.ordering())
+    page = Paginator(vaults, PAGE_SIZE).get_page(form.page_number())
+    context = {"nav": "vaults", "form": form, "page": page, "rows": inventory.with_rotation_days(page.object_list)}
+    return render_page_or_fragment(request, "vaults/vault_list.html", "vaults/_vault_table.html", context)
+
+
+@requires(Capability.VIEW_INVENTORY)
+def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    vault = _get_vault_for_user(request, pk)
+    form = ItemFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid filter.")
+    items = inventory.vault_items(vault, q=form.cleaned_data["q"])
+    context = {"nav": "vaults", "vault": vault, "form": form,
+               "page": Paginator(items, PAGE_SIZE).get_page(form.page_number())}
+    if not wants_fragment(request):
+        context.update(inventory.vault_overview(vault))
+        if has_capability(request.user, Capability.EDIT_POLICY):
+            context["settings_form"] = VaultSettingsForm(instance=vault)
+    return render_page_or_fragment(request, "vaults/vault_detail.html", "vaults/_item_table.html", context)
+
+
+@requires(Capability.EDIT_POLICY)
+@require_POST
+def vault_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    vault = _get_vault_for_user(request, pk)
+    before = {"classification": vault.classification, "owner": vault.owner.get_username() if vault.owner else None}
+    form = VaultSettingsForm(request.POST, instance=vault)
+    if not form.is_valid():
+        messages.error(request, "Not saved: " + "; ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("vaults:detail", pk=vault.pk)
+    with transaction.atomic():
+        vault = form.save(commit=False)
+        vault.classification_set_by_person = True
+        vault.save(update_fields=["classification", "owner", "classification_set_by_person"])
+        after = {"classification": vault.classification, "owner": vault.owner.get_username() if vault.owner else None}
+        audit.record("vault.settings_changed", request=request, target=vault, details={"before": before, "after": after})
+    messages.success(request, "Vault classification and owner saved.")
+    return redirect("vaults:detail", pk=vault.pk)
