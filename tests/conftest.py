@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -103,6 +104,11 @@ class RunningWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children, as an OOM killer or a lost machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
 
 @pytest.fixture
 def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWorker]:
@@ -128,7 +134,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWor
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "openclaw_web", "worker", "--queues", "default,pdf",
              "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
     saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=TEST_REDIS_URL, result_backend=TEST_REDIS_URL, task_always_eager=False)
@@ -142,7 +148,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWor
     finally:
         app.conf.update(saved)
         if process.poll() is None:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -28,7 +28,10 @@ class SyncRunTask(Task):  # type: ignore[misc]
 def sync_account_task(sync_run_id: int) -> str:
     run = sync.run_sync(sync_run_id=sync_run_id)
     if run.status == SyncRun.Status.SUCCEEDED:
+        from vaults.cleanup.tasks import reconcile_account_plans_task
+
         compute_findings_task.delay(run.account_id, run.pk)
+        reconcile_account_plans_task.delay(run.account_id, run.pk)
     return run.status
 
 

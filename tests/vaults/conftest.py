@@ -52,9 +52,15 @@ def write_org(tmp_path: Path, **sizes: int) -> Path:
 
 
 @pytest.fixture
-def fake_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeOrg]:
-    """A small generated organisation, the fake `op` as OP_BIN and the fake Events API."""
-    path = write_org(tmp_path)
+def org_sizes() -> dict[str, int]:
+    """Override in a test module for a bigger organisation."""
+    return SMALL_ORG
+
+
+@pytest.fixture
+def fake_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, org_sizes: dict[str, int]) -> Iterator[FakeOrg]:
+    """A generated organisation, the fake `op` as OP_BIN and the fake Events API."""
+    path = write_org(tmp_path, **org_sizes)
     data = fake_account.load(path)
     url, stop = start_events_server(str(path))
     call_log = tmp_path / "calls.jsonl"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: the product on the embedded default — SQLite, in-process tasks, the fake `op`
+# and the fake Events API serving a generated organisation — on http://127.0.0.1:PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${1:-8000}"
+events_port="${2:-8765}"
+py=.venv/bin/python
+export OPENCLAW_VAR_DIR="${OPENCLAW_VAR_DIR:-$PWD/var/demo}"
+export DEBUG=0 HTTPS=0
+export OP_BIN="$PWD/bin/fake-op"
+export FAKE_OP_ACCOUNT="$OPENCLAW_VAR_DIR/fake-account.json"
+export FAKE_OP_CALL_LOG="$OPENCLAW_VAR_DIR/op-calls.jsonl"
+export EVENTS_API_URL="http://127.0.0.1:$events_port"
+mkdir -p "$OPENCLAW_VAR_DIR"
+
+if [ ! -f "$FAKE_OP_ACCOUNT" ]; then
+  echo "Generating the demo organisation (23 vaults, 487 items, 52 people)…"
+  $py manage.py demo_account --out "$FAKE_OP_ACCOUNT"
+fi
+# Tokens of the *fake* account, read from its file: they unlock nothing real.
+OP_SERVICE_ACCOUNT_TOKEN="$($py -c 'import json,os; print(json.load(open(os.environ["FAKE_OP_ACCOUNT"]))["tokens"][0]["token"])')"
+OP_EVENTS_TOKEN="$($py -c 'import json,os; print(json.load(open(os.environ["FAKE_OP_ACCOUNT"]))["events_token"])')"
+export OP_SERVICE_ACCOUNT_TOKEN OP_EVENTS_TOKEN
+
+$py -m vaults.fake_op.events_server --account "$FAKE_OP_ACCOUNT" --host 127.0.0.1 --port "$events_port" \
+  >"$OPENCLAW_VAR_DIR/events-api.log" 2>&1 &
+events_pid=$!
+trap 'kill $events_pid 2>/dev/null || true' EXIT
+
+$py manage.py migrate --noinput -v0
+echo "Syncing the demo organisation through the fake op (about a minute the first time)…"
+$py manage.py demo --events-url "$EVENTS_API_URL"
+echo
+echo "OpenClaw demo: http://127.0.0.1:$port/   (Ctrl-C to stop)"
+$py manage.py runserver "127.0.0.1:$port" --noreload
