@@ -1,0 +1,300 @@
+"""What each action kind does: the exact `op` commands, the expected effect, how it runs through
+an `OpClient`, how the local rows follow, and how a later sync shows whether it happened.
+
+Only `vaults/op/` runs `op`; this module calls `OpClient` methods and uses `vaults.op.commands`
+to *show* the same argv the client will run (never the token: it is in the environment).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from vaults.access import normalise_permissions
+from vaults.cleanup.models import ProposedAction
+from vaults.findings.models import Policy
+from vaults.models import Item, SecretField, Vault, VaultGrant
+from vaults.op import OpClient, OpInvalidArgument, commands
+from vaults.op.commands import OpCommand
+
+Kind = ProposedAction.Kind
+DEFAULT_RECIPE = "letters,digits,symbols,32"
+ROTATION_FOLLOW_UP = "Update every service that uses “{title}” with the new password (it was generated in 1Password)."
+GRANT_KINDS = frozenset({Kind.REVOKE_USER, Kind.REVOKE_GROUP})
+
+
+class ActionNotPossible(Exception):
+    """The action cannot run as proposed (target gone, policy changed): a permanent failure."""
+
+
+def _item(action: ProposedAction) -> Item:
+    if action.item is None:
+        raise ActionNotPossible("The item is no longer in the inventory.")
+    return action.item
+
+
+def consolidate_items(action: ProposedAction) -> tuple[Item | None, list[Item]]:
+    """The kept item and the items to archive, as the lead picked them."""
+    ids = [int(i) for i in action.param("archive_item_ids", [])]
+    keep_id = action.param("keep_item_id")
+    by_id = Item.objects.select_related("vault").in_bulk([*ids, *([int(keep_id)] if keep_id else [])])
+    keep = by_id.get(int(keep_id)) if keep_id else None
+    return keep, [by_id[i] for i in ids if i in by_id]
+
+
+def commands_for(action: ProposedAction) -> list[OpCommand]:
+    """The op commands this action runs, in order. Raises OpInvalidArgument or
+    ActionNotPossible when the inputs cannot make a valid command."""
+    vault = action.vault
+    kind = action.kind
+    if kind == Kind.CONSOLIDATE_DUPLICATES:
+        keep, others = consolidate_items(action)
+        if keep is None:
+            raise ActionNotPossible("Pick the item to keep first.")
+        if not others:
+            raise ActionNotPossible("Nothing to archive: every other copy is gone.")
+        return [commands.item_archive(i.op_id, i.vault.op_id) for i in others]
+    if kind in GRANT_KINDS:
+        perms = list(action.param("permissions", []))
+        if kind == Kind.REVOKE_USER:
+            if action.op_user is None:
+                raise ActionNotPossible("The user is no longer in the inventory.")
+            return [commands.vault_user_revoke(vault.op_id, action.op_user.op_id, perms)]
+        if action.op_group is None:
+            raise ActionNotPossible("The group is no longer in the inventory.")
+        return [commands.vault_group_revoke(vault.op_id, action.op_group.op_id, perms)]
+    item = _item(action)
+    if kind == Kind.ARCHIVE_ITEM:
+        return [commands.item_archive(item.op_id, vault.op_id)]
+    if kind == Kind.RENAME_ITEM:
+        return [commands.item_edit_title(item.op_id, vault.op_id, str(action.param("title", "")))]
+    if kind == Kind.SET_TAGS:
+        return [commands.item_edit_tags(item.op_id, vault.op_id, list(action.param("tags", [])))]
+    if kind == Kind.SET_URL:
+        return [commands.item_edit_url(item.op_id, vault.op_id, str(action.param("url", "")))]
+    if kind == Kind.ROTATE_SECRET:
+        return [commands.item_generate_password(item.op_id, vault.op_id, action.param("recipe", DEFAULT_RECIPE))]
+    if kind == Kind.MOVE_ITEM:
+        if action.destination_vault is None:
+            raise ActionNotPossible("Choose the destination vault.")
+        return [
+            commands.item_move(
+                item.op_id, current_vault_id=vault.op_id, destination_vault_id=action.destination_vault.op_id
+            )
+        ]
+    raise ActionNotPossible(f"Unknown action kind {kind!r}.")
+
+
+def preview(action: ProposedAction) -> tuple[list[str], str]:
+    """(shell-quoted commands as an administrator would type them, problem or "")."""
+    try:
+        return [shlex.join(c.argv("op")) for c in commands_for(action)], ""
+    except (OpInvalidArgument, ActionNotPossible, ValueError) as error:
+        return [], str(error)
+
+
+def estimated_requests(action: ProposedAction) -> int:
+    try:
+        return sum(c.request_cost for c in commands_for(action))
+    except (OpInvalidArgument, ActionNotPossible, ValueError):
+        return 0
+
+
+def target_label(action: ProposedAction) -> str:
+    if action.kind == Kind.REVOKE_USER and action.op_user is not None:
+        return f"{action.op_user} on {action.vault.name}"
+    if action.kind == Kind.REVOKE_GROUP and action.op_group is not None:
+        return f"group {action.op_group} on {action.vault.name}"
+    if action.kind == Kind.CONSOLIDATE_DUPLICATES:
+        keep, others = consolidate_items(action)
+        return f"{len(others) + (1 if keep else 0)} copies of one secret"
+    if action.item is not None:
+        return f"{action.item.title} ({action.vault.name})"
+    return action.vault.name
+
+
+def expected_effect(action: ProposedAction) -> str:
+    kind = action.kind
+    title = action.item.title if action.item else ""
+    if kind == Kind.ARCHIVE_ITEM:
+        return f"“{title}” moves to the Archive (recoverable); it is not deleted."
+    if kind == Kind.RENAME_ITEM:
+        title = str(action.result.get("old_title", title))
+        return f"“{title}” is renamed to “{action.param('title', '')}”."
+    if kind == Kind.SET_TAGS:
+        return "Tags become: " + (", ".join(action.param("tags", [])) or "(none)") + "."
+    if kind == Kind.SET_URL:
+        return f"The primary URL becomes {action.param('url', '')}."
+    if kind == Kind.MOVE_ITEM:
+        dest = action.destination_vault.name if action.destination_vault else "?"
+        return f"“{title}” moves to {dest}; 1Password gives it a new ID, which OpenClaw follows."
+    if kind == Kind.REVOKE_USER:
+        return f"{action.op_user} loses {', '.join(action.param('permissions', []))} on {action.vault.name}."
+    if kind == Kind.REVOKE_GROUP:
+        return f"Group {action.op_group} loses {', '.join(action.param('permissions', []))} on {action.vault.name}."
+    if kind == Kind.CONSOLIDATE_DUPLICATES:
+        keep, others = consolidate_items(action)
+        if keep is None:
+            return "The lead picks the copy to keep; the other copies are archived."
+        return f"Keep “{keep.title}” ({keep.vault.name}); archive {len(others)} other cop{'y' if len(others) == 1 else 'ies'}."
+    if kind == Kind.ROTATE_SECRET:
+        return f"1Password generates a new password for “{title}”. Follow-up: update the services that use it."
+    return ""
+
+
+def touched_vaults(action: ProposedAction) -> list[Vault]:
+    vaults = {action.vault.pk: action.vault}
+    if action.destination_vault is not None:
+        vaults[action.destination_vault.pk] = action.destination_vault
+    if action.kind == Kind.CONSOLIDATE_DUPLICATES:
+        keep, others = consolidate_items(action)
+        for item in [*([keep] if keep else []), *others]:
+            vaults[item.vault.pk] = item.vault
+    return [vaults[pk] for pk in sorted(vaults)]
+
+
+def is_risky(action: ProposedAction) -> bool:
+    """Revocations, and anything touching a production vault."""
+    if action.kind in GRANT_KINDS:
+        return True
+    return any(v.classification == Vault.Classification.PRODUCTION for v in touched_vaults(action))
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def _remove_permissions(grants: Q, permissions: list[str]) -> None:
+    revoked = normalise_permissions(permissions)
+    for grant in VaultGrant.objects.filter(grants):
+        kept = [p for p in grant.permissions if next(iter(normalise_permissions([p])), "") not in revoked]
+        if kept:
+            VaultGrant.objects.filter(pk=grant.pk).update(permissions=kept)
+        else:
+            grant.delete()
+
+
+def run(
+    action: ProposedAction, client: OpClient, *, on_progress: Callable[[dict[str, object]], None]
+) -> dict[str, object]:
+    """Run the action's op commands through `client` and make the local rows follow, so pages
+    are right before the next sync confirms. Returns the result to store. `on_progress` saves
+    partial results of multi-step actions (consolidation) so a crash leaves a true record."""
+    vault = action.vault
+    kind = action.kind
+    result: dict[str, object] = {}
+    if kind == Kind.CONSOLIDATE_DUPLICATES:
+        _, others = consolidate_items(action)
+        done: list[int] = list(action.result.get("archived_item_ids", []))
+        for other in others:
+            if other.pk in done:
+                continue
+            client.archive_item(other.op_id, other.vault.op_id)
+            Item.objects.filter(pk=other.pk).update(archived=True)
+            done.append(other.pk)
+            on_progress({"archived_item_ids": list(done)})
+        return {"archived_item_ids": done}
+    if kind == Kind.REVOKE_USER:
+        perms = list(action.param("permissions", []))
+        assert action.op_user is not None
+        client.revoke_user(vault.op_id, action.op_user.op_id, perms)
+        _remove_permissions(Q(vault=vault, user=action.op_user), perms)
+        return result
+    if kind == Kind.REVOKE_GROUP:
+        perms = list(action.param("permissions", []))
+        assert action.op_group is not None
+        client.revoke_group(vault.op_id, action.op_group.op_id, perms)
+        _remove_permissions(Q(vault=vault, group=action.op_group), perms)
+        return result
+    item = _item(action)
+    if kind == Kind.ARCHIVE_ITEM:
+        client.archive_item(item.op_id, vault.op_id)
+        Item.objects.filter(pk=item.pk).update(archived=True)
+    elif kind == Kind.RENAME_ITEM:
+        summary = client.edit_title(item.op_id, vault.op_id, str(action.param("title")))
+        result["old_title"] = item.title
+        Item.objects.filter(pk=item.pk).update(title=summary.title)
+    elif kind == Kind.SET_TAGS:
+        summary = client.edit_tags(item.op_id, vault.op_id, list(action.param("tags", [])))
+        Item.objects.filter(pk=item.pk).update(tags=list(summary.tags))
+    elif kind == Kind.SET_URL:
+        summary = client.edit_url(item.op_id, vault.op_id, str(action.param("url")))
+        urls = [{"label": u.label, "href": u.href, "primary": u.primary} for u in summary.urls]
+        Item.objects.filter(pk=item.pk).update(urls=urls)
+    elif kind == Kind.ROTATE_SECRET:
+        if not Policy.for_vault(vault).allow_generate_password:
+            raise ActionNotPossible(f"The policy for {vault.name} no longer allows generating passwords.")
+        client.generate_password(item.op_id, vault.op_id, action.param("recipe", DEFAULT_RECIPE))
+    elif kind == Kind.MOVE_ITEM:
+        destination = action.destination_vault
+        assert destination is not None
+        new_id = client.move_item(item.op_id, current_vault_id=vault.op_id, destination_vault_id=destination.op_id)
+        result["old_item_op_id"] = item.op_id
+        result["new_item_op_id"] = new_id
+        reconcile_moved_item(item=item, destination=destination, new_op_id=new_id)
+    return result
+
+
+def reconcile_moved_item(*, item: Item, destination: Vault, new_op_id: str) -> None:
+    """`op item move` re-creates the item with a new id: the Item row (and its secret-field
+    facts and findings) follows it instead of looking deleted and re-appearing as new."""
+    clash = Item.objects.filter(vault=destination, op_id=new_op_id).exclude(pk=item.pk).first()
+    if clash is not None:  # a sync got there first: keep its row, retire ours
+        Item.objects.filter(pk=item.pk).update(removed_at=timezone.now())
+        return
+    Item.objects.filter(pk=item.pk).update(op_id=new_op_id, vault=destination)
+
+
+# --- verification by a later sync -------------------------------------------------------------
+
+
+def _gone_or_archived(item_ids: list[int]) -> bool:
+    present = Item.objects.filter(pk__in=item_ids, archived=False, removed_at__isnull=True)
+    return not present.exists()
+
+
+def _grant_lacks(grants: Q, permissions: list[str]) -> bool:
+    revoked = normalise_permissions(permissions)
+    return all(not (normalise_permissions(g.permissions) & revoked) for g in VaultGrant.objects.filter(grants))
+
+
+def effect_visible(action: ProposedAction, *, since: datetime | None) -> bool:
+    """Whether the stored inventory (as the last successful sync left it) shows the action's
+    effect. Used to verify manual steps and to settle actions interrupted mid-run."""
+    kind = action.kind
+    item = Item.objects.filter(pk=action.item_id).first() if action.item_id else None
+    if kind == Kind.CONSOLIDATE_DUPLICATES:
+        return _gone_or_archived([int(i) for i in action.param("archive_item_ids", [])])
+    if kind == Kind.REVOKE_USER:
+        return _grant_lacks(Q(vault=action.vault, user_id=action.op_user_id), action.param("permissions", []))
+    if kind == Kind.REVOKE_GROUP:
+        return _grant_lacks(Q(vault=action.vault, group_id=action.op_group_id), action.param("permissions", []))
+    if kind == Kind.ARCHIVE_ITEM:
+        return item is None or item.archived or item.removed_at is not None
+    if item is None:
+        return False
+    if kind == Kind.RENAME_ITEM:
+        return item.title == action.param("title")
+    if kind == Kind.SET_TAGS:
+        return sorted(item.tags or []) == sorted(action.param("tags", []))
+    if kind == Kind.SET_URL:
+        return any(u.get("href") == action.param("url") for u in item.urls or [])
+    if kind == Kind.ROTATE_SECRET:
+        fields = SecretField.objects.filter(item=item)
+        return since is not None and fields.filter(changed_at__gte=since).exists()
+    if kind == Kind.MOVE_ITEM:
+        if item.vault_id == action.destination_vault_id and item.removed_at is None:
+            return True
+        # Interrupted before the row followed: the old row vanished from the source and an item
+        # with the same title appeared in the destination.
+        return (
+            item.removed_at is not None
+            and action.destination_vault_id is not None
+            and Item.objects.filter(
+                vault_id=action.destination_vault_id, title=item.title, removed_at__isnull=True
+            ).exists()
+        )
+    return False

@@ -1,0 +1,141 @@
+"""The two-person rule: who may approve or reject, how many approvals an action needs, and when
+approvals stop counting.
+
+1. The proposer never approves (or rejects) their own plan; the UI hides the buttons and these
+   functions refuse the request whatever sent it.
+2. Risky actions (revocations, anything touching a production vault) need a second, distinct
+   approver when the vault's Policy says so (`risky_actions_need_second_approver`).
+3. An approval expires after `Policy.approval_ttl_hours`; only unexpired approvals count, and
+   execution re-checks them (execute.py), so a stale approval can never run an action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from openclaw_web.roles import Capability, has_capability
+from vaults.cleanup import actions as action_kinds
+from vaults.cleanup.models import Approval, CleanupPlan, ProposedAction
+from vaults.cleanup.plans import refresh_status
+from vaults.findings.models import Policy
+
+Status = ProposedAction.Status
+
+
+class ApprovalRefused(Exception):
+    """The decision is not allowed; the message is for the person."""
+
+
+def required_approvals(action: ProposedAction) -> int:
+    if action_kinds.is_risky(action) and Policy.for_vault(action.vault).risky_actions_need_second_approver:
+        return 2
+    return 1
+
+
+def current_approver_ids(action: ProposedAction, *, now: datetime | None = None) -> set[int]:
+    """Distinct people whose approval of `action` has not expired."""
+    now = now or timezone.now()
+    rows = action.approvals.filter(decision=Approval.Decision.APPROVE, expires_at__gt=now)
+    return set(rows.values_list("approver_id", flat=True))
+
+
+def approvals_current(action: ProposedAction, *, now: datetime | None = None) -> bool:
+    return len(current_approver_ids(action, now=now)) >= required_approvals(action)
+
+
+def refusal(action: ProposedAction, user: User, *, now: datetime | None = None) -> str:
+    """Why `user` may not decide on `action` now ("" when they may). The UI uses it to hide the
+    buttons; approve/reject raise it."""
+    if not has_capability(user, Capability.APPROVE_CLEANUP):
+        return "Your role does not allow approving cleanup."
+    if action.plan.proposed_by_id == user.pk:
+        return "You proposed this plan: someone else must approve it (two-person rule)."
+    if action.plan.status == CleanupPlan.Status.DRAFT:
+        return "The plan is still a draft."
+    if action.status != Status.PROPOSED:
+        return f"The action is {action.get_status_display().lower()}, not awaiting approval."
+    if user.pk in current_approver_ids(action, now=now):
+        return "You already approved this action: the second approval must come from a different person."
+    return ""
+
+
+@dataclass
+class PlanDecision:
+    decided: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def approve_action(
+    *, action: ProposedAction, approver: User, comment: str = "", now: datetime | None = None
+) -> ProposedAction:
+    now = now or timezone.now()
+    with transaction.atomic():
+        action = ProposedAction.objects.select_for_update().select_related("plan", "vault").get(pk=action.pk)
+        reason = refusal(action, approver, now=now)
+        if reason:
+            raise ApprovalRefused(reason)
+        ttl = Policy.for_vault(action.vault).approval_ttl_hours
+        Approval.objects.create(
+            action=action,
+            approver=approver,
+            decision=Approval.Decision.APPROVE,
+            comment=comment[:2000],
+            created_at=now,
+            expires_at=now + timedelta(hours=ttl),
+        )
+        if approvals_current(action, now=now):
+            ProposedAction.objects.filter(pk=action.pk, status=Status.PROPOSED).update(status=Status.APPROVED, error="")
+            action.status = Status.APPROVED
+    refresh_status(action.plan)
+    return action
+
+
+def reject_action(
+    *, action: ProposedAction, approver: User, comment: str = "", now: datetime | None = None
+) -> ProposedAction:
+    now = now or timezone.now()
+    with transaction.atomic():
+        action = ProposedAction.objects.select_for_update().select_related("plan", "vault").get(pk=action.pk)
+        reason = refusal(action, approver, now=now)
+        if reason and not reason.startswith("You already approved"):
+            raise ApprovalRefused(reason)
+        Approval.objects.create(
+            action=action, approver=approver, decision=Approval.Decision.REJECT, comment=comment[:2000], created_at=now
+        )
+        ProposedAction.objects.filter(pk=action.pk, status=Status.PROPOSED).update(status=Status.REJECTED)
+        action.status = Status.REJECTED
+    refresh_status(action.plan)
+    return action
+
+
+def _decide_plan(plan: CleanupPlan, approver: User, comment: str, *, approve: bool) -> PlanDecision:
+    if plan.proposed_by_id == approver.pk:
+        raise ApprovalRefused("You proposed this plan: someone else must approve it (two-person rule).")
+    if not has_capability(approver, Capability.APPROVE_CLEANUP):
+        raise ApprovalRefused("Your role does not allow approving cleanup.")
+    decision = PlanDecision()
+    for action in plan.actions.filter(status=Status.PROPOSED).select_related("plan", "vault"):
+        try:
+            if approve:
+                approve_action(action=action, approver=approver, comment=comment)
+            else:
+                reject_action(action=action, approver=approver, comment=comment)
+            decision.decided.append(action.pk)
+        except ApprovalRefused as error:
+            decision.refused.append(f"#{action.pk}: {error}")
+    if not decision.decided:
+        raise ApprovalRefused("Nothing to decide: " + ("; ".join(decision.refused) or "no action awaits approval."))
+    return decision
+
+
+def approve_plan(*, plan: CleanupPlan, approver: User, comment: str = "") -> PlanDecision:
+    return _decide_plan(plan, approver, comment, approve=True)
+
+
+def reject_plan(*, plan: CleanupPlan, approver: User, comment: str = "") -> PlanDecision:
+    return _decide_plan(plan, approver, comment, approve=False)

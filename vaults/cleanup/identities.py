@@ -1,0 +1,133 @@
+"""Which configured identity can run an action, and the `op` client for it.
+
+The rules 1Password enforces, as we model them:
+1. A service account never sees Personal, Private or Employee vaults, so it can do nothing there.
+2. A service account can change grants (revoke a user's or group's access) only on vaults it
+   created.
+3. An account may name a privileged identity (`Account.privileged_token_env`, an administrator's
+   session token on the worker). It can act on every shared vault, but not inside someone's
+   Personal/Private vault either.
+4. Where no configured identity can run an action it becomes a MANUAL STEP: the plan shows an
+   administrator the exact command, a person marks it done, and the next sync verifies it.
+
+"Created by the service account": `op vault list/get` does not print a vault's creator, so sync
+cannot store it (`VaultRecord` has no such field) and `Vault.created_by_op_id` is usually blank.
+We therefore trust only positive knowledge: a vault counts as created by the service account when
+`created_by_op_id` equals `Account.service_account_id` (both non-empty). A blank creator means
+"not known to be ours", so grant changes go to the privileged identity or become manual steps.
+If the service account is still refused (403) at execution, the action becomes a manual step
+instead of failing (see execute.py): 1Password's answer beats our belief.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from vaults.cleanup.models import ProposedAction
+from vaults.models import Account, Vault
+from vaults.op import OpClient
+
+Kind = ProposedAction.Kind
+Identity = ProposedAction.Identity
+
+PERSONAL_VAULT_TYPES = frozenset({"PERSONAL", "PRIVATE", "EMPLOYEE"})
+PERSONAL_VAULT_NAMES = frozenset({"personal", "private", "employee"})
+
+
+class Need(enum.Enum):
+    """What an action kind needs from the identity that runs it."""
+
+    ITEM_WRITE = "edit items in the vault"
+    GRANT_CHANGE = "change who can access the vault"
+
+
+NEEDS: dict[str, Need] = {
+    Kind.ARCHIVE_ITEM: Need.ITEM_WRITE,
+    Kind.RENAME_ITEM: Need.ITEM_WRITE,
+    Kind.SET_TAGS: Need.ITEM_WRITE,
+    Kind.SET_URL: Need.ITEM_WRITE,
+    Kind.MOVE_ITEM: Need.ITEM_WRITE,
+    Kind.CONSOLIDATE_DUPLICATES: Need.ITEM_WRITE,
+    Kind.ROTATE_SECRET: Need.ITEM_WRITE,
+    Kind.REVOKE_USER: Need.GRANT_CHANGE,
+    Kind.REVOKE_GROUP: Need.GRANT_CHANGE,
+}
+
+
+@dataclass(frozen=True)
+class IdentityChoice:
+    identity: str
+    reason: str
+
+
+def is_personal_vault(vault: Vault) -> bool:
+    return (
+        vault.vault_type.upper() in PERSONAL_VAULT_TYPES
+        or vault.classification == Vault.Classification.PERSONAL
+        or vault.name.strip().lower() in PERSONAL_VAULT_NAMES
+    )
+
+
+def created_by_service_account(vault: Vault, account: Account) -> bool:
+    return bool(vault.created_by_op_id and account.service_account_id) and (
+        vault.created_by_op_id == account.service_account_id
+    )
+
+
+def choose_identity(*, kind: str, account: Account, vaults: list[Vault]) -> IdentityChoice:
+    """The identity that will run an action of `kind` touching `vaults` (a move touches two)."""
+    need = NEEDS[kind]
+    personal = [v.name for v in vaults if is_personal_vault(v)]
+    if personal:
+        return IdentityChoice(
+            Identity.MANUAL,
+            f"{personal[0]!r} is a personal vault: no configured identity can see it; its owner must do this.",
+        )
+    if need is Need.ITEM_WRITE:
+        return IdentityChoice(Identity.SERVICE_ACCOUNT, "The service account can edit items in shared vaults.")
+    if all(created_by_service_account(v, account) for v in vaults):
+        return IdentityChoice(
+            Identity.SERVICE_ACCOUNT, "The service account created this vault, so it may change its grants."
+        )
+    if account.privileged_token_env:
+        return IdentityChoice(
+            Identity.PRIVILEGED,
+            f"The service account did not create this vault; the privileged identity "
+            f"({account.privileged_token_env}) runs it.",
+        )
+    return IdentityChoice(
+        Identity.MANUAL,
+        "The service account can change grants only on vaults it created, and no privileged identity "
+        "is configured: an administrator runs the command.",
+    )
+
+
+class IdentityUnavailable(Exception):
+    """The worker lacks the token for the chosen identity; the message says what to set."""
+
+
+def token_env_for(account: Account, identity: str) -> str:
+    if identity == Identity.PRIVILEGED:
+        return account.privileged_token_env
+    return account.token_env
+
+
+def client_for_identity(account: Account, identity: str) -> OpClient:
+    env_name = token_env_for(account, identity)
+    token = os.environ.get(env_name, "") if env_name else ""
+    if not token:
+        raise IdentityUnavailable(
+            f"The worker has no token for the {Identity(identity).label.lower()}: set the environment "
+            f"variable {env_name or '(none configured)'} on the worker (it is never stored)."
+        )
+    return OpClient(
+        op_bin=settings.OP_BIN,
+        token=token,
+        timeout=settings.OP_TIMEOUT_SECONDS,
+        max_retries=settings.OP_MAX_RETRIES,
+        fingerprint_key=settings.FINGERPRINT_KEY.encode(),
+    )

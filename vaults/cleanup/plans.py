@@ -1,0 +1,413 @@
+"""Proposing cleanup: actions from findings (one or many), the generated six-phase plan, the
+proposer's edits while the plan is a draft, and submitting it for approval.
+
+A plan starts as a DRAFT that only its proposer edits; submitting moves it to PROPOSED, where
+approvers decide per action or for the whole plan (approval.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions, user_is_inactive
+from vaults.cleanup import actions as action_kinds
+from vaults.cleanup.identities import choose_identity
+from vaults.cleanup.models import CleanupPlan, ProposedAction
+from vaults.findings.health import latest_snapshot
+from vaults.findings.models import Finding, Policy
+from vaults.models import Account, Item, OpGroup, OpUser, Vault, VaultGrant
+from vaults.op import OpInvalidArgument
+
+Kind = ProposedAction.Kind
+Phase = ProposedAction.Phase
+
+ENVIRONMENT_WORD: dict[str, str] = {
+    Vault.Classification.PRODUCTION: "Production",
+    Vault.Classification.NON_PRODUCTION: "Development",
+    Vault.Classification.SHARED: "Shared",
+    Vault.Classification.PERSONAL: "Shared",
+    Vault.Classification.UNCLASSIFIED: "Shared",
+}
+ROTATION_KINDS = {Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON}
+PHASE_OF_FINDING: dict[str, int] = {
+    Finding.Kind.DUPLICATE: Phase.CONSOLIDATE,
+    Finding.Kind.UNCLEAR_NAME: Phase.NAMES,
+    Finding.Kind.OVER_PERMISSIONED: Phase.PERMISSIONS,
+    Finding.Kind.ORPHANED: Phase.ORPHANED,
+    Finding.Kind.WEAK: Phase.ROTATE,
+    Finding.Kind.MISSING_METADATA: Phase.METADATA,
+}
+# Findings the generated plan works through, in phase order.
+GENERATED_KINDS: list[str] = list(PHASE_OF_FINDING)
+
+
+class PlanError(Exception):
+    """A proposal or edit that cannot be accepted; the message is for the person."""
+
+
+@dataclass
+class ActionSpec:
+    kind: str
+    vault: Vault
+    item: Item | None = None
+    op_user: OpUser | None = None
+    op_group: OpGroup | None = None
+    destination_vault: Vault | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    finding: Finding | None = None
+    phase: int = Phase.NONE
+
+
+@dataclass
+class Proposal:
+    specs: list[ActionSpec]
+    skipped: list[str]  # findings that produce no action, with the reason
+
+
+def suggested_title(item: Item) -> str:
+    """`[Service] [Environment] [Type]` from what we know; the lead edits it."""
+    env = ENVIRONMENT_WORD.get(item.vault.classification, "Shared")
+    kind = item.category.replace("_", " ").title()
+    base = item.title.strip() or "Unnamed"
+    return f"{base} {env} {kind}"[:200]
+
+
+def suggested_tags(item: Item) -> list[str]:
+    tags = [t for t in item.tags or [] if t]
+    for tag in (f"vault-{slugify(item.vault.name)[:40]}", item.vault.classification):
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _revocations(finding: Finding) -> list[ActionSpec]:
+    user = finding.op_user
+    if user is None:
+        return []
+    details = finding.details or {}
+    vault_ids = details.get("vault_ids") or []
+    elevated_by_name: dict[str, list[str]] = details.get("elevated") or {}
+    unused = set(details.get("unused") or [])
+    specs = []
+    grants = VaultGrant.objects.filter(
+        user=user, vault_id__in=vault_ids, vault__removed_at__isnull=True
+    ).select_related("vault")
+    for grant in grants.order_by("vault__name"):
+        direct = sorted(normalise_permissions(grant.permissions))
+        if user_is_inactive(user) or grant.vault.name in unused:
+            perms = direct
+        elif grant.vault.name in elevated_by_name:
+            perms = sorted(set(direct) & ELEVATED_PERMISSIONS)
+        else:
+            continue
+        if perms:
+            specs.append(
+                ActionSpec(Kind.REVOKE_USER, grant.vault, op_user=user, params={"permissions": perms}, finding=finding)
+            )
+    return specs
+
+
+def specs_for_finding(finding: Finding) -> tuple[list[ActionSpec], str]:
+    """(actions that address the finding, reason when there are none)."""
+    kind = finding.kind
+    item = finding.item
+    phase = PHASE_OF_FINDING.get(kind, Phase.NONE)
+    if not finding.is_open:
+        return [], "the finding is not open"
+    if kind == Finding.Kind.OVER_PERMISSIONED:
+        specs = _revocations(finding)
+        for spec in specs:
+            spec.phase = phase
+        return specs, "" if specs else "no direct grant to revoke (access comes through groups)"
+    if kind == Finding.Kind.DUPLICATE:
+        members = list(finding.related_items.filter(archived=False, removed_at__isnull=True).select_related("vault"))
+        if len(members) < 2:
+            return [], "fewer than two copies remain"
+        keep = sorted(
+            members,
+            key=lambda i: (
+                i.vault.classification != Vault.Classification.PRODUCTION,
+                i.op_created_at or timezone.now(),
+                i.pk,
+            ),
+        )[0]
+        others = [i.pk for i in members if i.pk != keep.pk]
+        return [
+            ActionSpec(
+                Kind.CONSOLIDATE_DUPLICATES,
+                keep.vault,
+                params={
+                    "keep_item_id": keep.pk,
+                    "archive_item_ids": others,
+                    "candidate_item_ids": [i.pk for i in members],
+                },
+                finding=finding,
+                phase=phase,
+            )
+        ], ""
+    if item is None or not item.is_active:
+        return [], "the item is gone or archived"
+    vault = item.vault
+    if kind == Finding.Kind.ORPHANED:
+        return [ActionSpec(Kind.ARCHIVE_ITEM, vault, item=item, finding=finding, phase=phase)], ""
+    if kind == Finding.Kind.UNCLEAR_NAME:
+        return [
+            ActionSpec(
+                Kind.RENAME_ITEM,
+                vault,
+                item=item,
+                params={"title": suggested_title(item)},
+                finding=finding,
+                phase=phase,
+            )
+        ], ""
+    if kind in ROTATION_KINDS:
+        if not Policy.for_vault(vault).allow_generate_password:
+            return [], f"the policy for {vault.name} does not allow generating passwords"
+        if not item.secret_fields.exists():
+            return [], "the item has no secret field"
+        return [
+            ActionSpec(
+                Kind.ROTATE_SECRET,
+                vault,
+                item=item,
+                params={"recipe": action_kinds.DEFAULT_RECIPE},
+                finding=finding,
+                phase=Phase.ROTATE,
+            )
+        ], ""
+    if kind == Finding.Kind.MISSING_METADATA:
+        missing = (finding.details or {}).get("missing", [])
+        if "tags" in missing:
+            return [
+                ActionSpec(
+                    Kind.SET_TAGS, vault, item=item, params={"tags": suggested_tags(item)}, finding=finding, phase=phase
+                )
+            ], ""
+        return [], "only a URL or description is missing: add it in 1Password (no safe default)"
+    return [], f"no cleanup action for {finding.get_kind_display().lower()} findings"
+
+
+def proposal_for(findings: Iterable[Finding]) -> Proposal:
+    specs: list[ActionSpec] = []
+    skipped: list[str] = []
+    seen: set[tuple[str, int | None, int | None, int]] = set()
+    for finding in findings:
+        found, reason = specs_for_finding(finding)
+        if not found:
+            skipped.append(f"{finding.title}: {reason}")
+        for spec in found:
+            key = (
+                spec.kind,
+                spec.item.pk if spec.item else None,
+                spec.op_user.pk if spec.op_user else None,
+                spec.vault.pk,
+            )
+            if key not in seen:
+                seen.add(key)
+                specs.append(spec)
+    return Proposal(specs=specs, skipped=skipped)
+
+
+def add_action(*, plan: CleanupPlan, spec: ActionSpec, position: int | None = None) -> ProposedAction:
+    if position is None:
+        position = (plan.actions.aggregate(m=Max("position"))["m"] or 0) + 1
+    action = ProposedAction(
+        plan=plan,
+        position=position,
+        phase=spec.phase,
+        kind=spec.kind,
+        vault=spec.vault,
+        item=spec.item,
+        op_user=spec.op_user,
+        op_group=spec.op_group,
+        destination_vault=spec.destination_vault,
+        params=spec.params,
+        finding=spec.finding,
+    )
+    _assign_identity(action, plan.account)
+    if spec.kind == Kind.ROTATE_SECRET and spec.item is not None:
+        action.follow_up = action_kinds.ROTATION_FOLLOW_UP.format(title=spec.item.title)
+    action.save()
+    return action
+
+
+def _assign_identity(action: ProposedAction, account: Account) -> None:
+    vaults = [action.vault] if action.kind == Kind.CONSOLIDATE_DUPLICATES and not action.pk else []
+    choice = choose_identity(kind=action.kind, account=account, vaults=vaults or action_kinds.touched_vaults(action))
+    action.identity = choice.identity
+    action.identity_reason = choice.reason[:300]
+
+
+@transaction.atomic
+def create_plan(
+    *,
+    account: Account,
+    proposed_by: User,
+    specs: list[ActionSpec],
+    title: str,
+    source: str = CleanupPlan.Source.FINDING,
+) -> CleanupPlan:
+    if not specs:
+        raise PlanError("None of the selected findings can be addressed by a cleanup action.")
+    plan = CleanupPlan.objects.create(account=account, proposed_by=proposed_by, title=title[:300], source=source)
+    for position, spec in enumerate(sorted(specs, key=lambda s: s.phase or 99), start=1):
+        add_action(plan=plan, spec=spec, position=position)
+    return plan
+
+
+def create_plan_from_findings(*, findings: list[Finding], proposed_by: User) -> tuple[CleanupPlan, list[str]]:
+    accounts = {f.account_id for f in findings}
+    if len(accounts) != 1:
+        raise PlanError("Select findings of one account for one plan.")
+    proposal = proposal_for(findings)
+    title = findings[0].title if len(findings) == 1 else f"Cleanup of {len(findings)} findings"
+    plan = create_plan(account=findings[0].account, proposed_by=proposed_by, specs=proposal.specs, title=title)
+    return plan, proposal.skipped
+
+
+def generate_plan(
+    *, account: Account, proposed_by: User, vaults: list[Vault] | None = None
+) -> tuple[CleanupPlan, list[str]]:
+    """The six-phase plan over the account's open findings (optionally only some vaults):
+    consolidate duplicates, standardise names, right-size permissions, archive orphaned, rotate
+    weak, enrich metadata. An item is touched by its first phase only (an archived duplicate is
+    not renamed afterwards)."""
+    findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN, kind__in=GENERATED_KINDS)
+    if vaults is not None:
+        findings = findings.filter(vault__in=vaults) | findings.filter(vault__isnull=True, kind=Finding.Kind.DUPLICATE)
+    findings = findings.select_related("item__vault", "op_user", "vault").order_by("severity_rank", "pk")
+    ordered = sorted(findings, key=lambda f: GENERATED_KINDS.index(f.kind))
+    proposal = proposal_for(ordered)
+    # An item archived by phase 1 (a duplicate copy) or 4 (orphaned) is not renamed, tagged or
+    # rotated by the other phases: two passes, archive decisions first.
+    archived: set[int] = set()
+    kept: list[ActionSpec] = []
+    for spec in proposal.specs:
+        if spec.kind == Kind.CONSOLIDATE_DUPLICATES:
+            copies = {*spec.params.get("archive_item_ids", []), spec.params.get("keep_item_id")}
+            if copies & archived:
+                continue
+            archived |= set(spec.params.get("archive_item_ids", []))
+        elif spec.kind == Kind.ARCHIVE_ITEM and spec.item is not None:
+            if spec.item.pk in archived:
+                continue
+            archived.add(spec.item.pk)
+        kept.append(spec)
+    specs = [
+        s
+        for s in kept
+        if s.kind in (Kind.ARCHIVE_ITEM, Kind.CONSOLIDATE_DUPLICATES) or s.item is None or s.item.pk not in archived
+    ]
+    when = timezone.now().strftime("%Y-%m-%d")
+    plan = create_plan(
+        account=account,
+        proposed_by=proposed_by,
+        specs=specs,
+        title=f"Six-phase cleanup of {account.name} ({when})",
+        source=CleanupPlan.Source.GENERATED,
+    )
+    return plan, proposal.skipped
+
+
+# --- the proposer's edits while drafting ---------------------------------------------------------
+
+
+def _check_draft(plan: CleanupPlan, user: User) -> None:
+    if plan.status != CleanupPlan.Status.DRAFT:
+        raise PlanError("Only a draft plan can be changed; this one is already submitted.")
+    if plan.proposed_by_id != user.pk:
+        raise PlanError("Only the person who proposed the plan can change it.")
+
+
+def update_action(*, action: ProposedAction, user: User, values: dict[str, Any]) -> ProposedAction:
+    """Apply the proposer's edit (title, tags, url, kept item, destination) and validate it by
+    building the op command it would run."""
+    _check_draft(action.plan, user)
+    params = dict(action.params)
+    kind = action.kind
+    if kind == Kind.RENAME_ITEM and "title" in values:
+        params["title"] = str(values["title"]).strip()
+    elif kind == Kind.SET_TAGS and "tags" in values:
+        params["tags"] = [t.strip() for t in str(values["tags"]).split(",") if t.strip()]
+    elif kind == Kind.SET_URL and "url" in values:
+        params["url"] = str(values["url"]).strip()
+    elif kind == Kind.CONSOLIDATE_DUPLICATES and values.get("keep_item_id"):
+        candidates = [int(i) for i in params.get("candidate_item_ids", [])]
+        keep = int(values["keep_item_id"])
+        if keep not in candidates:
+            raise PlanError("Keep one of the duplicate copies.")
+        params["keep_item_id"] = keep
+        params["archive_item_ids"] = [i for i in candidates if i != keep]
+        kept = Item.objects.select_related("vault").get(pk=keep)
+        action.vault = kept.vault
+    elif kind == Kind.MOVE_ITEM and values.get("destination_vault"):
+        action.destination_vault = values["destination_vault"]
+    action.params = params
+    try:
+        action_kinds.commands_for(action)
+    except (OpInvalidArgument, action_kinds.ActionNotPossible) as error:
+        raise PlanError(str(error)) from error
+    _assign_identity(action, action.plan.account)
+    action.save()
+    return action
+
+
+def remove_action(*, action: ProposedAction, user: User) -> None:
+    _check_draft(action.plan, user)
+    action.delete()
+
+
+def org_counts(account: Account) -> tuple[int, int | None]:
+    open_findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN).count()
+    snapshot = latest_snapshot(account=account)
+    return open_findings, snapshot.score if snapshot else None
+
+
+def submit_plan(*, plan: CleanupPlan, user: User) -> CleanupPlan:
+    """Draft → proposed. Every action must build a valid command first."""
+    _check_draft(plan, user)
+    actions = list(plan.actions.select_related("vault", "item", "op_user", "op_group", "destination_vault"))
+    if not actions:
+        raise PlanError("The plan has no actions.")
+    for action in actions:
+        _, problem = action_kinds.preview(action)
+        if problem:
+            raise PlanError(f"{action.get_kind_display()} #{action.pk}: {problem}")
+    plan.findings_before, plan.health_before = org_counts(plan.account)
+    plan.status = CleanupPlan.Status.PROPOSED
+    plan.submitted_at = timezone.now()
+    plan.save(update_fields=["status", "submitted_at", "findings_before", "health_before"])
+    return plan
+
+
+def refresh_status(plan: CleanupPlan) -> CleanupPlan:
+    """Derive the plan's status from its actions (drafts stay drafts)."""
+    if plan.status == CleanupPlan.Status.DRAFT:
+        return plan
+    statuses = list(plan.actions.values_list("status", flat=True))
+    S = ProposedAction.Status
+    if not statuses or all(s == S.REJECTED for s in statuses):
+        new = CleanupPlan.Status.REJECTED
+    elif S.EXECUTING in statuses:
+        new = CleanupPlan.Status.EXECUTING
+    elif S.FAILED in statuses or S.MANUAL in statuses or S.MANUAL_DONE in statuses:
+        new = CleanupPlan.Status.ATTENTION
+    elif S.PROPOSED in statuses:
+        new = CleanupPlan.Status.PROPOSED
+    elif S.APPROVED in statuses:
+        new = CleanupPlan.Status.APPROVED
+    else:
+        new = CleanupPlan.Status.FINISHED
+    if new != plan.status:
+        CleanupPlan.objects.filter(pk=plan.pk).update(status=new)
+        plan.status = new
+    return plan
