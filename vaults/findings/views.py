@@ -1,11 +1,76 @@
+"""Findings pages: the filterable list (one URL for the page and its htmx table fragment), a
+finding's detail, and the two decisions a person makes: accept a risk, reopen."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from compliance.models import AuditLogEntry
+from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
+from vaults.findings import acceptance
+from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
+from vaults.findings.models import Finding
+from vaults.findings.search import filtered_findings
+
+PAGE_SIZE = 50
+
+
+def _next_url(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return reverse("findings:list")
 
 
 @requires(Capability.VIEW_INVENTORY)
-def finding_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "findings/list.html", {"nav": "findings"})
+def finding_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = FindingFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid filter.")
+    page = Paginator(filtered_findings(**form.cleaned_data), PAGE_SIZE).get_page(form.cleaned_data.get("page"))
+    context = {"nav": "findings", "form": form, "page": page, "accept_form": AcceptRiskForm(), "current": request.get_full_path()}
+    template = "findings/_table.html" if request.htmx else "findings/list.html"
+    return render(request, template, context)
+
+
+@requires(Capability.VIEW_INVENTORY)
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(Finding.objects.select_related("account", "vault", "item", "op_user", "accepted_by"), pk=pk)
+    related = finding.related_items.select_related("vault").order_by("vault__name", "title")
+    history = AuditLogEntry.objects.filter(target_type=Finding._meta.label_lower, target_id=str(finding.pk)).order_by("-seq")[:50]
+    context = {"nav": "findings", "finding": finding, "related": related, "history": history, "accept_form": AcceptRiskForm()}
+    return render(request, "findings/detail.html", context)
+
+
+@require_POST
+@requires(Capability.MANAGE_FINDINGS)
+def accept_risk(request: HttpRequest) -> HttpResponse:
+    form = AcceptRiskForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in errors))
+        return HttpResponseRedirect(_next_url(request, request.POST.get("next")))
+    changed = acceptance.accept_risk(
+        findings=form.cleaned_data["ids"], reason=form.cleaned_data["reason"], until=form.cleaned_data["until"],
+        by=request.user, request=request,  # type: ignore[arg-type]
+    )  # fmt: skip
+    messages.success(request, f"Accepted the risk of {len(changed)} finding(s) until {form.cleaned_data['until']:%Y-%m-%d}.")
+    return redirect(_next_url(request, form.cleaned_data["next"]))
+
+
+@require_POST
+@requires(Capability.MANAGE_FINDINGS)
+def reopen(request: HttpRequest) -> HttpResponse:
+    form = FindingSelectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Select at least one finding.")
+        return HttpResponseRedirect(_next_url(request, request.POST.get("next")))
+    changed = acceptance.reopen(findings=form.cleaned_data["ids"], by=request.user, request=request)  # type: ignore[arg-type]
+    messages.success(request, f"Reopened {len(changed)} finding(s).")
+    return redirect(_next_url(request, form.cleaned_data["next"]))

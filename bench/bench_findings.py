@@ -1,0 +1,183 @@
+"""Findings engine at organisation scale: 100,000 items, 1,000 people, 100 vaults.
+
+Plants the organisation with bulk_create in a throwaway database (`bench_findings`, created and
+dropped here; PostgreSQL when DATABASE_URL points at it), then times `compute_findings`:
+1. first run (every finding is new: bulk inserts),
+2. second run on unchanged data (steady state: last_seen updates only),
+3. a third after fixing 1% of the items (some findings resolve).
+Target (DESIGN invariant 4): under 10 s per run on a 2-core machine.
+
+Proportions, chosen to look like a mid-size organisation after a few years without hygiene:
+3% of items share a secret with 1-3 others, 2% are weak, 40% are non-human secrets that rotate,
+30% have no tags, 40% no notes, 25% of titles break the naming convention, 5% have an expiry.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from collections import Counter
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+SEED = 20260101
+N_VAULTS = 100
+N_ITEMS = 100_000
+N_USERS = 1_000
+N_GROUPS = 40
+N_USAGES = 200_000
+ENVIRONMENTS = ["Production", "Staging", "Development", "Shared"]
+SERVICES = ["Stripe", "Postgres", "AWS", "GitHub", "Datadog", "Twilio", "Sentry", "Redis", "Okta", "Slack"]
+TYPES = ["API Key", "Database Password", "Admin Login", "SSH Key", "Token"]
+CATEGORIES = ["LOGIN"] * 50 + ["API_CREDENTIAL"] * 20 + ["DATABASE"] * 10 + ["SERVER"] * 5 + ["SSH_KEY"] * 5 + ["SECURE_NOTE"] * 10
+
+
+def _plant(now: datetime.datetime) -> dict[str, int]:
+    from vaults.models import (
+        Account,
+        GroupMembership,
+        Item,
+        ItemUsage,
+        OpGroup,
+        OpUser,
+        SecretField,
+        Vault,
+        VaultGrant,
+    )
+
+    rng = random.Random(SEED)
+    account = Account.objects.create(name="bench")
+    classes = (["production"] * 25 + ["non-production"] * 40 + ["shared"] * 20 + ["personal"] * 10 + ["unclassified"] * 5)
+    vaults = Vault.objects.bulk_create(
+        [
+            Vault(account=account, op_id=f"v{n:025d}", name=f"Vault {n} {classes[n % len(classes)]}",
+                  classification=classes[n % len(classes)], vault_type="USER_CREATED")
+            for n in range(N_VAULTS)
+        ]
+    )  # fmt: skip
+    users = OpUser.objects.bulk_create(
+        [
+            OpUser(account=account, op_id=f"u{n:025d}", name=f"Person {n}", email=f"p{n}@example.com",
+                   user_type="SERVICE_ACCOUNT" if n % 200 == 0 else "MEMBER",
+                   state="SUSPENDED" if n % 97 == 0 else "ACTIVE")
+            for n in range(N_USERS)
+        ]
+    )  # fmt: skip
+    groups = OpGroup.objects.bulk_create(
+        [OpGroup(account=account, op_id=f"g{n:025d}", name=f"Team {n}", state="ACTIVE") for n in range(N_GROUPS)]
+    )
+    memberships = []
+    for user in users:
+        for group in rng.sample(groups, rng.choice([1, 1, 2, 3])):
+            memberships.append(GroupMembership(group=group, user=user, role="MEMBER"))
+    GroupMembership.objects.bulk_create(memberships, batch_size=2000)
+    grants = []
+    for group in groups:
+        for vault in rng.sample(vaults, 6):
+            grants.append(VaultGrant(vault=vault, group=group, permissions=["allow_viewing", "allow_editing"]))
+    for user in users:
+        count = 25 if user.pk % 150 == 0 else rng.choice([0, 1, 2, 3])
+        for vault in rng.sample(vaults, count):
+            perms = ["view_items", "manage_vault"] if rng.random() < 0.03 else ["view_items", "edit_items"]
+            grants.append(VaultGrant(vault=vault, user=user, permissions=perms))
+    VaultGrant.objects.bulk_create(grants, batch_size=2000)
+
+    items = []
+    for n in range(N_ITEMS):
+        vault = vaults[n % N_VAULTS]
+        category = rng.choice(CATEGORIES)
+        roll = rng.random()
+        if roll < 0.05:
+            title = rng.choice(["Password", "API Key", "Token", "Admin"])
+        elif roll < 0.25:
+            title = f"{rng.choice(SERVICES)} thing {n}"
+        else:
+            title = f"{rng.choice(SERVICES)} {rng.choice(ENVIRONMENTS)} {rng.choice(TYPES)} {n}"
+        created = now - datetime.timedelta(days=rng.randint(1, 1500))
+        updated = created + (now - created) * rng.random()
+        tags = [] if rng.random() < 0.30 else ["team-x"] + (["deprecated"] if rng.random() < 0.01 else [])
+        if category == "LOGIN" and rng.random() < 0.1:
+            tags.append("service-account")
+        items.append(
+            Item(vault=vault, op_id=f"i{n:025d}", title=title, category=category, tags=tags,
+                 urls=[{"href": "https://example.com"}] if rng.random() < 0.8 else [], has_notes=rng.random() > 0.4,
+                 field_labels=[{"label": "password", "type": "CONCEALED"}, {"label": "username", "type": "STRING"}],
+                 expires_at=(now + datetime.timedelta(days=rng.randint(-60, 400))).date() if rng.random() < 0.05 else None,
+                 archived=rng.random() < 0.02, op_created_at=created, op_updated_at=updated)
+        )  # fmt: skip
+    items = Item.objects.bulk_create(items, batch_size=5000)
+
+    fields = []
+    shared_pool = [f"{rng.getrandbits(256):064x}" for _ in range(N_ITEMS * 3 // 100 // 2)]
+    for item in items:
+        fingerprint = rng.choice(shared_pool) if rng.random() < 0.03 else f"{rng.getrandbits(256):064x}"
+        weak = rng.random() < 0.02
+        changed = now - datetime.timedelta(days=rng.randint(0, 700))
+        fields.append(
+            SecretField(item=item, field_id="password", label="password", field_type="CONCEALED",
+                        purpose="PASSWORD" if item.category == "LOGIN" else "", fingerprint=fingerprint,
+                        zxcvbn_score=1 if weak else 4, length=8 if weak else 24, strength="WEAK" if weak else "FANTASTIC",
+                        changed_at=changed)
+        )  # fmt: skip
+        if rng.random() < 0.1:
+            fields.append(
+                SecretField(item=item, field_id="extra", label="recovery code", field_type="CONCEALED",
+                            fingerprint=f"{rng.getrandbits(256):064x}", zxcvbn_score=4, length=30, changed_at=changed)
+            )  # fmt: skip
+    SecretField.objects.bulk_create(fields, batch_size=5000)
+
+    usages = []
+    for n in range(N_USAGES):
+        user = users[rng.randrange(N_USERS)]
+        item = items[rng.randrange(N_ITEMS)]
+        usages.append(
+            ItemUsage(account=account, uuid=f"e{n}", timestamp=now - datetime.timedelta(days=rng.random() * 300),
+                      user_op_id=user.op_id, item_op_id=item.op_id, vault_op_id=vaults[item.vault_id - vaults[0].pk].op_id)
+        )  # fmt: skip
+    ItemUsage.objects.bulk_create(usages, batch_size=5000)
+    return {"vaults": len(vaults), "users": len(users), "groups": len(groups), "grants": len(grants),
+            "items": len(items), "secret_fields": len(fields), "item_usages": len(usages)}  # fmt: skip
+
+
+def _timed_run(label: str, now: datetime.datetime) -> None:
+    from vaults.findings.engine import compute_findings
+    from vaults.models import Account
+
+    account = Account.objects.get(name="bench")
+    started = time.perf_counter()
+    summary = compute_findings(account=account, now=now)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{label}: {elapsed:6.2f} s  created={summary.created} updated={summary.updated} "
+        f"resolved={summary.resolved} score={summary.score}"
+    )
+    print("   present per kind: " + ", ".join(f"{k}={v}" for k, v in sorted(summary.present.items())))
+
+
+def run() -> None:
+    from vaults.models import Item
+
+    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
+    test_settings["NAME"] = "bench_findings" if connection.vendor == "postgresql" else None
+    creation = connection.creation
+    old_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    try:
+        print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+        now = timezone.now()
+        started = time.perf_counter()
+        planted = _plant(now)
+        print(f"planted in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k}={v}" for k, v in planted.items()))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        _timed_run("first run (all new)   ", now)
+        _timed_run("second run (unchanged)", now + datetime.timedelta(minutes=5))
+        fixed = list(Item.objects.order_by("pk").values_list("pk", flat=True)[:: 100])
+        Item.objects.filter(pk__in=fixed).update(archived=True)
+        _timed_run("third run (1% fixed)  ", now + datetime.timedelta(minutes=10))
+        print("kinds planted: " + ", ".join(f"{k}={v}" for k, v in Counter(CATEGORIES).items()))
+    finally:
+        creation.destroy_test_db(old_name, verbosity=0)

@@ -1,0 +1,160 @@
+"""Effective access: who can reach which vault, with which rights, directly or through groups.
+
+One place answers the question for findings (over-permissioned users), item detail ("who can
+reach it"), user detail and access reviews. Two queries (direct grants, group grants joined with
+memberships) fetch every path; rows are merged per (user, vault) in one pass.
+
+Removed vaults and removed groups grant nothing. Users that were removed or suspended are still
+returned: a grant that outlives its holder is exactly what a review must see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vaults.models import Account, GroupMembership, OpUser, Vault, VaultGrant
+
+# op 2.6 printed the three broad Teams permissions; later versions print granular Business
+# names. Each broad name maps to the granular name with the same meaning, so a rule can ask
+# one question ("can manage the vault?") whatever the op version.
+_LEGACY_PERMISSIONS: dict[str, str] = {
+    "allow_viewing": "view_items",
+    "allow_editing": "edit_items",
+    "allow_managing": "manage_vault",
+}
+
+# Rights beyond what using the secrets in a vault needs (findings rule over_permissioned/2).
+ELEVATED_PERMISSIONS: frozenset[str] = frozenset({"manage_vault", "export_items"})
+
+INACTIVE_USER_STATES: frozenset[str] = frozenset({"SUSPENDED", "DELETED"})
+
+
+def normalise_permissions(names: Iterable[str]) -> frozenset[str]:
+    """Lower-cased granular permission names; legacy `allow_*` names become their granular twin."""
+    result = set()
+    for raw in names:
+        if not isinstance(raw, str):
+            continue
+        name = raw.strip().lower()
+        if name:
+            result.add(_LEGACY_PERMISSIONS.get(name, name))
+    return frozenset(result)
+
+
+def user_is_inactive(user: OpUser) -> bool:
+    return user.removed_at is not None or user.state.strip().upper() in INACTIVE_USER_STATES
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    user: OpUser
+    vault: Vault
+    permissions: frozenset[str]  # union over every path
+    via_direct: bool
+    via_groups: tuple[str, ...]  # group names, sorted
+    direct_permissions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def elevated_direct(self) -> frozenset[str]:
+        return self.direct_permissions & ELEVATED_PERMISSIONS
+
+
+@dataclass
+class _Paths:
+    permissions: set[str] = field(default_factory=set)
+    direct: frozenset[str] | None = None
+    groups: set[str] = field(default_factory=set)
+
+
+def _grant_filters(account: Account, vault: Vault | None) -> dict[str, object]:
+    filters: dict[str, object] = {"vault__account": account, "vault__removed_at__isnull": True}
+    if vault is not None:
+        filters["vault"] = vault
+    return filters
+
+
+def effective_access(account: Account, *, vault: Vault | None = None, user: OpUser | None = None) -> list[AccessRow]:
+    """Every (user, vault) pair with any access in `account`, optionally narrowed to one vault
+    and/or one user, sorted by vault name then user name.
+
+    1. Direct grants: VaultGrant rows with a user.
+    2. Group grants: VaultGrant rows with a live group, joined to that group's memberships.
+    3. Merge per (user, vault): union of permissions, direct rights kept apart, group names.
+    """
+    paths: dict[tuple[int, int], _Paths] = {}
+    direct = VaultGrant.objects.filter(user__isnull=False, **_grant_filters(account, vault))
+    if user is not None:
+        direct = direct.filter(user=user)
+    for user_id, vault_id, permissions in direct.values_list("user_id", "vault_id", "permissions"):
+        rights = normalise_permissions(permissions or [])
+        entry = paths.setdefault((user_id, vault_id), _Paths())
+        entry.permissions |= rights
+        entry.direct = rights
+
+    via_group = GroupMembership.objects.filter(
+        group__removed_at__isnull=True,
+        group__grants__isnull=False,
+        **{f"group__grants__{key}": value for key, value in _grant_filters(account, vault).items()},
+    )
+    if user is not None:
+        via_group = via_group.filter(user=user)
+    for user_id, vault_id, group_name, permissions in via_group.values_list(
+        "user_id", "group__grants__vault_id", "group__name", "group__grants__permissions"
+    ):
+        entry = paths.setdefault((user_id, vault_id), _Paths())
+        entry.permissions |= normalise_permissions(permissions or [])
+        entry.groups.add(group_name)
+
+    if not paths:
+        return []
+    users = {u.pk: u for u in OpUser.objects.filter(account=account, pk__in={u for u, _ in paths})}
+    vaults = {v.pk: v for v in Vault.objects.filter(account=account, pk__in={v for _, v in paths})}
+    rows = [
+        AccessRow(
+            user=users[user_id],
+            vault=vaults[vault_id],
+            permissions=frozenset(entry.permissions),
+            via_direct=entry.direct is not None,
+            via_groups=tuple(sorted(entry.groups)),
+            direct_permissions=entry.direct or frozenset(),
+        )
+        for (user_id, vault_id), entry in paths.items()
+        if user_id in users and vault_id in vaults
+    ]
+    rows.sort(key=lambda r: (r.vault.name.casefold(), r.vault.pk, str(r.user).casefold(), r.user.pk))
+    return rows
+
+
+def access_pairs(account: Account) -> set[tuple[int, int]]:
+    """Distinct (user id, vault id) pairs with any access, computed as one UNION in the database."""
+    direct = VaultGrant.objects.filter(user__isnull=False, **_grant_filters(account, None)).values_list(
+        "user_id", "vault_id"
+    )
+    via_group = (
+        GroupMembership.objects.filter(
+            group__removed_at__isnull=True,
+            group__grants__isnull=False,
+            group__grants__vault__account=account,
+            group__grants__vault__removed_at__isnull=True,
+        )
+        .values_list("user_id", "group__grants__vault_id")
+        .order_by()
+    )
+    return set(direct.order_by().union(via_group))
+
+
+def vault_counts_by_user(account: Account) -> dict[int, int]:
+    """Number of vaults each user (by OpUser pk) can reach. Users with none are absent."""
+    counts: dict[int, int] = {}
+    for user_id, _vault_id in access_pairs(account):
+        counts[user_id] = counts.get(user_id, 0) + 1
+    return counts
+
+
+def user_counts_by_vault(account: Account) -> dict[int, int]:
+    """Number of users (any state) that can reach each vault (by Vault pk)."""
+    counts: dict[int, int] = {}
+    for _user_id, vault_id in access_pairs(account):
+        counts[vault_id] = counts.get(vault_id, 0) + 1
+    return counts

@@ -1,0 +1,153 @@
+"""What every rule module returns, and the scopes rules share: active items, per-vault policy."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from vaults.findings.models import EffectivePolicy, Finding, Policy
+from vaults.models import Account, Item
+
+# A finding's title is a label in a table, not the item's whole title (which may be 10 kB).
+TITLE_LIMIT = 300
+# Search text keeps enough of each title to match on; the rest adds nothing but bytes.
+SEARCH_TITLE_LIMIT = 500
+# Lists of vaults or items named in an explanation stop here; `details` keeps them all.
+NAMES_IN_TEXT = 10
+
+KIND_LABELS: dict[str, str] = {str(kind): str(kind.label) for kind in Finding.Kind}
+
+ITEM_VALUES: tuple[str, ...] = (
+    "id", "op_id", "title", "category", "field_labels", "vault_id", "vault__name", "vault__classification",
+)  # fmt: skip
+
+
+@dataclass
+class Candidate:
+    """One finding as a rule sees it now; the engine turns it into an insert or an update."""
+
+    kind: str
+    severity: str
+    key: str
+    title: str
+    explanation: str
+    recommended_action: str
+    search_text: str
+    details: dict[str, Any] = field(default_factory=dict)
+    vault_id: int | None = None
+    item_id: int | None = None
+    op_user_id: int | None = None
+    related_item_ids: tuple[int, ...] = ()
+
+    def digest(self) -> str:
+        # repr() of plain dicts/lists is deterministic for the same insertion order, and several
+        # times cheaper than json.dumps(sort_keys=True) over 100k candidates.
+        body = "\x1f".join(
+            map(str, (self.severity, self.title, self.explanation, self.recommended_action, self.search_text,
+                      repr(self.details), self.vault_id, self.item_id, self.op_user_id, sorted(self.related_item_ids)))
+        )  # fmt: skip
+        return hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()
+
+
+def active_items(account: Account) -> QuerySet[Item]:
+    """Items that count: not archived, not removed by a later listing, in a vault still present."""
+    return Item.objects.filter(
+        vault__account=account, vault__removed_at__isnull=True, removed_at__isnull=True, archived=False
+    ).order_by()
+
+
+def short(text: str, limit: int = TITLE_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted_list(names: Iterable[str], limit: int = NAMES_IN_TEXT) -> str:
+    """'A', 'B' and 'C' — at most `limit` names, then "and N more"."""
+    items = [f"“{short(n, 80)}”" for n in names]
+    if len(items) > limit:
+        items = [*items[:limit], f"{len(items) - limit} more"]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def item_search_text(kind: str, row: dict[str, Any], *extra: str) -> str:
+    """Lower-cased text a finding about one item is found by: kind, title, vault, category (as
+    printed and with spaces), field labels, plus anything the rule adds."""
+    labels = []
+    for entry in row.get("field_labels") or []:
+        if isinstance(entry, dict):
+            labels.append(str(entry.get("label", "")))
+        elif isinstance(entry, str):
+            labels.append(entry)
+    category = str(row.get("category") or "")
+    text = " ".join(
+        [kind, KIND_LABELS[kind], str(row.get("title") or "")[:SEARCH_TITLE_LIMIT], str(row.get("vault__name") or ""),
+         category, category.replace("_", " "), *labels, *extra]
+    )  # fmt: skip
+    return " ".join(text.split()).lower()
+
+
+def item_candidate(kind: str, severity: str, row: dict[str, Any], **fields: Any) -> Candidate:
+    """A finding about exactly one item, keyed by the item's row id (stable across syncs)."""
+    extra = fields.pop("search_extra", ())
+    details = {"item_op_id": row["op_id"], "vault_ids": [row["vault_id"]], **fields.pop("details", {})}
+    return Candidate(
+        kind=kind,
+        severity=severity,
+        key=f"item:{row['id']}",
+        search_text=item_search_text(kind, row, *extra),
+        details=details,
+        vault_id=row["vault_id"],
+        item_id=row["id"],
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class PolicyScope:
+    policy: EffectivePolicy
+    vault_ids: frozenset[int] | None  # None: every vault without an override
+    excluded_vault_ids: frozenset[int] = frozenset()
+
+    def q(self, vault_field: str = "vault_id") -> Q:
+        if self.vault_ids is not None:
+            return Q(**{f"{vault_field}__in": sorted(self.vault_ids)})
+        if self.excluded_vault_ids:
+            return ~Q(**{f"{vault_field}__in": sorted(self.excluded_vault_ids)})
+        return Q()
+
+    def covers(self, vault_id: int) -> bool:
+        if self.vault_ids is not None:
+            return vault_id in self.vault_ids
+        return vault_id not in self.excluded_vault_ids
+
+
+def policy_scopes(account: Account) -> list[PolicyScope]:
+    """Vaults grouped by the policy they are judged by, so each rule runs one query per distinct
+    policy (usually one: the global policy) rather than one per vault."""
+    overrides = Policy.overrides_by_vault(list(account.vaults.values_list("pk", flat=True)))
+    base = Policy.for_vault(None)
+    by_policy: dict[EffectivePolicy, set[int]] = {}
+    for vault_id, policy in overrides.items():
+        by_policy.setdefault(policy, set()).add(vault_id)
+    scopes = [PolicyScope(policy=base, vault_ids=None, excluded_vault_ids=frozenset(overrides))]
+    scopes.extend(PolicyScope(policy=p, vault_ids=frozenset(ids)) for p, ids in by_policy.items())
+    return scopes
+
+
+def policy_of_vault(scopes: list[PolicyScope], vault_id: int) -> EffectivePolicy:
+    for scope in scopes:
+        if scope.covers(vault_id):
+            return scope.policy
+    return scopes[0].policy
+
+
+def local_date(now: datetime.datetime) -> datetime.date:
+    return timezone.localdate(now)

@@ -1,0 +1,216 @@
+"""Findings, the policy they are judged against, and health snapshots over time."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+DEFAULT_NAMING_PATTERN = r"^\S.* (Production|Staging|Development|Test|QA|Shared|Corporate) \S.*$"
+DEFAULT_GENERIC_TITLES = [
+    "Password", "API Key", "Token", "Database", "Login", "Secret", "Admin",
+    "Credentials", "Test", "New Item", "Untitled", "Key", "Server",
+]  # fmt: skip
+DEFAULT_ROTATING_CATEGORIES = ["API_CREDENTIAL", "DATABASE", "SERVER", "SSH_KEY"]
+DEFAULT_SERVICE_ACCOUNT_TAGS = ["service-account"]
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """The settings one vault is judged by: its override row merged over the global row."""
+
+    min_length: int = 12
+    rotation_days_production: int = 90
+    rotation_days_nonprod: int = 365
+    due_soon_days: int = 30
+    orphan_days: int = 180
+    unused_access_days: int = 90
+    expiring_days: int = 30
+    naming_pattern: str = DEFAULT_NAMING_PATTERN
+    generic_titles: tuple[str, ...] = tuple(DEFAULT_GENERIC_TITLES)
+    rotating_categories: tuple[str, ...] = tuple(DEFAULT_ROTATING_CATEGORIES)
+    service_account_tags: tuple[str, ...] = tuple(DEFAULT_SERVICE_ACCOUNT_TAGS)
+    allow_generate_password: bool = False
+    risky_actions_need_second_approver: bool = True
+    approval_ttl_hours: int = 72
+    require_2fa_for_approvers: bool = False
+
+
+POLICY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(EffectivePolicy))
+_DEFAULTS = EffectivePolicy()
+
+
+class Policy(models.Model):
+    """The global policy (vault=None) or one vault's override of it. On an override row a null
+    field means "as the global policy says"; `for_vault` does the merge."""
+
+    vault = models.OneToOneField(
+        "vaults.Vault", null=True, blank=True, on_delete=models.CASCADE, related_name="policy_override"
+    )
+    # Every field is null by default: on an override row null means "inherit". The global row
+    # is created by `global_policy()` with the documented defaults written out.
+    min_length = models.PositiveIntegerField(null=True, blank=True)
+    rotation_days_production = models.PositiveIntegerField(null=True, blank=True)
+    rotation_days_nonprod = models.PositiveIntegerField(null=True, blank=True)
+    due_soon_days = models.PositiveIntegerField(null=True, blank=True)
+    orphan_days = models.PositiveIntegerField(null=True, blank=True)
+    unused_access_days = models.PositiveIntegerField(null=True, blank=True)
+    expiring_days = models.PositiveIntegerField(null=True, blank=True)
+    naming_pattern = models.CharField(max_length=500, null=True, blank=True)
+    generic_titles = models.JSONField(null=True, blank=True)
+    rotating_categories = models.JSONField(null=True, blank=True)
+    service_account_tags = models.JSONField(null=True, blank=True)
+    allow_generate_password = models.BooleanField(null=True, blank=True)
+    risky_actions_need_second_approver = models.BooleanField(null=True, blank=True)
+    approval_ttl_hours = models.PositiveIntegerField(null=True, blank=True)
+    require_2fa_for_approvers = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        constraints = [
+            models.UniqueConstraint(fields=["vault"], condition=models.Q(vault__isnull=True), name="policy_one_global"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Policy for {self.vault}" if self.vault_id else "Global policy"
+
+    @classmethod
+    def global_policy(cls) -> Policy:
+        defaults = {name: getattr(_DEFAULTS, name) for name in POLICY_FIELDS}
+        defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}
+        policy, _ = cls.objects.get_or_create(vault=None, defaults=defaults)
+        return policy
+
+    @staticmethod
+    def _merge(rows: list[Policy]) -> EffectivePolicy:
+        """Later rows win; a null (unset) field falls through to the earlier row, then to the
+        built-in default."""
+        values: dict[str, Any] = {}
+        for name in POLICY_FIELDS:
+            value: Any = getattr(_DEFAULTS, name)
+            for row in rows:
+                candidate = getattr(row, name)
+                if candidate is not None:
+                    value = candidate
+            if isinstance(value, list):
+                value = tuple(str(v) for v in value)
+            values[name] = value
+        return EffectivePolicy(**values)
+
+    @classmethod
+    def for_vault(cls, vault: Any | None) -> EffectivePolicy:
+        rows = [cls.global_policy()]
+        if vault is not None:
+            override = cls.objects.filter(vault=vault).first()
+            if override is not None:
+                rows.append(override)
+        return cls._merge(rows)
+
+    @classmethod
+    def overrides_by_vault(cls, vault_ids: list[int] | None = None) -> dict[int, EffectivePolicy]:
+        """Effective policy of every vault that has an override row (two queries in all)."""
+        base = cls.global_policy()
+        overrides = cls.objects.filter(vault__isnull=False)
+        if vault_ids is not None:
+            overrides = overrides.filter(vault_id__in=vault_ids)
+        return {row.vault_id: cls._merge([base, row]) for row in overrides if row.vault_id is not None}
+
+
+class Finding(models.Model):
+    class Kind(models.TextChoices):
+        DUPLICATE = "duplicate", "Duplicate secret"
+        WEAK = "weak", "Weak secret"
+        OVERDUE_ROTATION = "overdue_rotation", "Overdue rotation"
+        ROTATION_DUE_SOON = "rotation_due_soon", "Rotation due soon"
+        ORPHANED = "orphaned", "Orphaned item"
+        OVER_PERMISSIONED = "over_permissioned", "Over-permissioned user"
+        UNCLEAR_NAME = "unclear_name", "Unclear name"
+        MISSING_METADATA = "missing_metadata", "Missing metadata"
+        EXPIRING = "expiring", "Expiring or expired"
+        SHARED_ACROSS_ENVIRONMENTS = "shared_across_environments", "Shared across environments"
+
+    class Severity(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted risk"
+        RESOLVED = "resolved", "Resolved"
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    # Rank for ordering by severity in SQL without a CASE: high=3, medium=2, low=1.
+    severity_rank = models.PositiveSmallIntegerField(default=1)
+    vault = models.ForeignKey("vaults.Vault", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
+    item = models.ForeignKey("vaults.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
+    op_user = models.ForeignKey("vaults.OpUser", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
+    key = models.CharField(max_length=200)
+    title = models.TextField()
+    explanation = models.TextField()
+    recommended_action = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    related_items = models.ManyToManyField("vaults.Item", blank=True, related_name="group_findings")
+    search_text = models.TextField(blank=True)
+    # SHA-1 of everything the engine writes except timestamps, so an unchanged finding costs a
+    # `last_seen` update instead of a full row rewrite.
+    digest = models.CharField(max_length=40, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    accepted_reason = models.TextField(blank=True)
+    accepted_until = models.DateField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="accepted_findings"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-severity_rank", "kind", "title"]
+        constraints = [models.UniqueConstraint(fields=["account", "kind", "key"], name="finding_unique_key")]
+        indexes = [
+            models.Index(fields=["account", "status", "kind"]),
+            models.Index(fields=["status", "severity_rank"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title[:200]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def acceptance_expired(self, today: datetime.date) -> bool:
+        return self.status == self.Status.ACCEPTED and self.accepted_until is not None and self.accepted_until < today
+
+
+SEVERITY_RANK: dict[str, int] = {Finding.Severity.HIGH: 3, Finding.Severity.MEDIUM: 2, Finding.Severity.LOW: 1}
+
+
+class HealthSnapshot(models.Model):
+    """A health score as computed after one findings run: for the organisation (vault=None) or
+    one vault. `counts` and `penalties` are per finding kind so every lost point is explained."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="health_snapshots")
+    vault = models.ForeignKey("vaults.Vault", null=True, blank=True, on_delete=models.CASCADE, related_name="health_snapshots")
+    taken_at = models.DateTimeField(db_index=True)
+    sync_run = models.ForeignKey("vaults.SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="health_snapshots")
+    score = models.PositiveSmallIntegerField()
+    items = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    penalties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        get_latest_by = "taken_at"
+        indexes = [models.Index(fields=["account", "vault", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.vault or 'Organisation'}: {self.score} at {self.taken_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,72 @@
+"""orphaned (low): an item nobody uses or maintains any more.
+
+Rule (docs/findings-rules.md): an active item with no item-usage event in the last `orphan_days`
+(default 180) AND not edited (`updated_at`) in the last `orphan_days`, OR tagged `deprecated` or
+`decommissioned`. Items created less than `orphan_days` ago are not orphaned by age. Missing op
+timestamps fall back to when we first saw the item, so an item is never orphaned for lack of data.
+
+One query per policy scope: NOT EXISTS(item usage since the cut-off) with the edit and creation
+cut-offs, OR the tag test, in one WHERE clause.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
+
+from vaults.findings.candidate import (
+    ITEM_VALUES,
+    Candidate,
+    PolicyScope,
+    active_items,
+    item_candidate,
+    quoted_list,
+    short,
+)
+from vaults.findings.jsonsql import JSONListHasAny
+from vaults.findings.models import Finding
+from vaults.models import Account, ItemUsage
+
+RETIRED_TAGS = ("deprecated", "decommissioned")
+
+
+def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+    candidates = []
+    for scope in scopes:
+        days = scope.policy.orphan_days
+        cutoff = now - datetime.timedelta(days=days)
+        used_recently = ItemUsage.objects.filter(account=account, item_op_id=OuterRef("op_id"), timestamp__gte=cutoff)
+        rows = (
+            active_items(account)
+            .filter(scope.q())
+            .annotate(
+                edited_at=Coalesce("op_updated_at", "op_created_at", "first_seen"),
+                created_at=Coalesce("op_created_at", "first_seen"),
+                retired=JSONListHasAny("tags", RETIRED_TAGS),
+                used=Exists(used_recently),
+            )
+            .filter(Q(retired=True) | Q(used=False, edited_at__lt=cutoff, created_at__lt=cutoff))
+            .values(*ITEM_VALUES, "retired", "edited_at", "tags")
+        )
+        for row in rows:
+            if row["retired"]:
+                tags = [t for t in row["tags"] or [] if isinstance(t, str) and t.strip().lower() in RETIRED_TAGS]
+                why = f"it is tagged {quoted_list(tags)}"
+            else:
+                why = f"nobody has used it in {days} days and it was last edited on {row['edited_at'].date().isoformat()}"
+            candidates.append(
+                item_candidate(
+                    Finding.Kind.ORPHANED,
+                    Finding.Severity.LOW,
+                    row,
+                    title=short(f"Orphaned: {row['title']}"),
+                    explanation=f"{quoted_list([row['title']])} looks abandoned: {why}.",
+                    recommended_action="Confirm with the vault owner, then archive it (propose an archive).",
+                    details={"retired_tag": bool(row["retired"]), "edited_at": row["edited_at"].date().isoformat()},
+                    search_extra=("unused stale abandoned",),
+                )
+            )
+    return candidates

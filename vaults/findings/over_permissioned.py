@@ -1,0 +1,191 @@
+"""over_permissioned (medium; high for inactive users with access): one finding per user.
+
+Rule (docs/findings-rules.md). A user is flagged when any of these holds; the explanation lists
+every reason with its vaults:
+1. state SUSPENDED or DELETED, or removed from the account, and still holding effective access
+   (directly or via a group) to any vault;
+2. a direct (not via group) grant carrying rights beyond need: `manage_vault` or `export_items`
+   (`allow_managing` in op's older naming);
+3. effective access to more than max(2 * median, median + 5) vaults, the median taken over the
+   user's peers: the other active, non-service users sharing at least one group with the user;
+   when there are none (no groups, or alone in them), over every other active, non-service user;
+4. only when the account has item-usage events at all: a direct grant on a vault the user has
+   not used (no item-usage event by the user in that vault) for `unused_access_days`.
+Access through a group alone, with normal rights and usage, is never flagged. Service accounts
+(type SERVICE_ACCOUNT) are exempt from 3 and 4.
+
+Steps: effective access (two queries, vaults/access.py), memberships (one), last use per (user,
+vault) as one GROUP BY over item usages, then one pass per user in Python.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max
+
+from vaults.access import AccessRow, effective_access, user_is_inactive
+from vaults.findings.candidate import Candidate, PolicyScope, policy_of_vault, quoted_list, short
+from vaults.findings.models import Finding
+from vaults.models import Account, GroupMembership, ItemUsage, OpUser
+
+SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
+
+
+def threshold(median: float) -> float:
+    return max(2 * median, median + 5)
+
+
+@dataclass
+class _UserAccess:
+    user: OpUser
+    rows: list[AccessRow] = field(default_factory=list)
+
+
+def _is_peer_candidate(user: OpUser) -> bool:
+    return not user_is_inactive(user) and user.user_type.upper() != SERVICE_ACCOUNT
+
+
+def _median_without(sorted_counts: list[int], own: int | None) -> float | None:
+    """Median of `sorted_counts` with one occurrence of `own` taken out (the user is not their
+    own peer); None when nothing is left."""
+    counts = sorted_counts
+    if own is not None:
+        position = bisect.bisect_left(counts, own)
+        if position < len(counts) and counts[position] == own:
+            counts = counts[:position] + counts[position + 1 :]
+    return statistics.median(counts) if counts else None
+
+
+def _last_use(account: Account, since: datetime.datetime) -> dict[tuple[str, str], datetime.datetime]:
+    rows = (
+        ItemUsage.objects.filter(account=account, timestamp__gte=since)
+        .values("user_op_id", "vault_op_id")
+        .annotate(last=Max("timestamp"))
+        .order_by()
+    )
+    return {(r["user_op_id"], r["vault_op_id"]): r["last"] for r in rows}
+
+
+def _vault_names(rows: Iterable[AccessRow]) -> list[str]:
+    return sorted({r.vault.name for r in rows}, key=str.casefold)
+
+
+def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+    access: dict[int, _UserAccess] = {}
+    for row in effective_access(account):
+        access.setdefault(row.user.pk, _UserAccess(user=row.user)).rows.append(row)
+    if not access:
+        return []
+
+    users = {u.pk: u for u in OpUser.objects.filter(account=account)}
+    vault_counts = {user_id: len(entry.rows) for user_id, entry in access.items()}
+    groups_of: dict[int, set[int]] = {}
+    members_of: dict[int, set[int]] = {}
+    for user_id, group_id in GroupMembership.objects.filter(
+        user__account=account, group__removed_at__isnull=True
+    ).values_list("user_id", "group_id"):
+        groups_of.setdefault(user_id, set()).add(group_id)
+        members_of.setdefault(group_id, set()).add(user_id)
+
+    population = sorted(vault_counts.get(uid, 0) for uid, u in users.items() if _is_peer_candidate(u))
+    peer_counts_cache: dict[frozenset[int], list[int]] = {}
+
+    def peer_median(user: OpUser) -> float | None:
+        own = vault_counts.get(user.pk, 0) if _is_peer_candidate(user) else None
+        groups = frozenset(groups_of.get(user.pk, ()))
+        if groups:
+            if groups not in peer_counts_cache:
+                peers = set().union(*(members_of[g] for g in groups))
+                peer_counts_cache[groups] = sorted(
+                    vault_counts.get(p, 0) for p in peers if _is_peer_candidate(users[p])
+                )
+            median = _median_without(peer_counts_cache[groups], own)
+            if median is not None:
+                return median
+        return _median_without(population, own)
+
+    has_usage = ItemUsage.objects.filter(account=account).exists()
+    longest = max(scope.policy.unused_access_days for scope in scopes)
+    last_use = _last_use(account, now - datetime.timedelta(days=longest)) if has_usage else {}
+
+    candidates = []
+    for entry in access.values():
+        user = entry.user
+        reasons: list[str] = []
+        details: dict[str, Any] = {"user_op_id": user.op_id, "vault_count": len(entry.rows)}
+        flagged_vaults: set[int] = set()
+        inactive = user_is_inactive(user)
+        service = user.user_type.upper() == SERVICE_ACCOUNT
+
+        if inactive:
+            state = "removed from the account" if user.removed_at else user.state.lower()
+            names = _vault_names(entry.rows)
+            reasons.append(f"the user is {state} but can still reach {len(names)} vault(s): {quoted_list(names)}")
+            details["inactive"] = {"state": user.state, "vaults": names}
+            flagged_vaults |= {r.vault.pk for r in entry.rows}
+
+        elevated = [r for r in entry.rows if r.elevated_direct]
+        if elevated:
+            parts = [f"{quoted_list([r.vault.name])} ({', '.join(sorted(r.elevated_direct))})" for r in elevated]
+            reasons.append("direct grants with rights beyond need: " + "; ".join(parts))
+            details["elevated"] = {r.vault.name: sorted(r.elevated_direct) for r in elevated}
+            flagged_vaults |= {r.vault.pk for r in elevated}
+
+        if not service:
+            median = peer_median(user)
+            if median is not None and len(entry.rows) > threshold(median):
+                reasons.append(
+                    f"access to {len(entry.rows)} vaults where peers typically have {median:g} "
+                    f"(flagged above {threshold(median):g})"
+                )
+                details["breadth"] = {"vaults": len(entry.rows), "peer_median": median, "threshold": threshold(median)}
+
+            if has_usage:
+                unused = []
+                for row in entry.rows:
+                    if not row.via_direct:
+                        continue
+                    days = policy_of_vault(scopes, row.vault.pk).unused_access_days
+                    last = last_use.get((user.op_id, row.vault.op_id))
+                    if last is None or last < now - datetime.timedelta(days=days):
+                        unused.append((row, days))
+                if unused:
+                    names = _vault_names(r for r, _ in unused)
+                    days_text = sorted({d for _, d in unused})
+                    reasons.append(
+                        f"direct access not used for {'/'.join(map(str, days_text))} days to {quoted_list(names)}"
+                    )
+                    details["unused"] = names
+                    flagged_vaults |= {r.vault.pk for r, _ in unused}
+
+        if not reasons:
+            continue
+        label = user.name or user.email or user.op_id
+        details["vault_ids"] = sorted(flagged_vaults or {r.vault.pk for r in entry.rows})
+        candidates.append(
+            Candidate(
+                kind=Finding.Kind.OVER_PERMISSIONED,
+                severity=Finding.Severity.HIGH if inactive else Finding.Severity.MEDIUM,
+                key=f"user:{user.pk}",
+                title=short(f"Over-permissioned: {label}"),
+                explanation=f"{short(label, 120)} has more access than needed: " + "; ".join(reasons) + ".",
+                recommended_action=(
+                    "Revoke the access (propose a revocation)." if inactive
+                    else "Grant access through groups with view rights only, and revoke what is not used."
+                ),
+                search_text=" ".join(
+                    [Finding.Kind.OVER_PERMISSIONED, "over permissioned access user", user.name, user.email,
+                     user.state, *_vault_names(entry.rows)]
+                ).lower(),
+                details=details,
+                op_user_id=user.pk,
+                vault_id=next(iter(flagged_vaults)) if len(flagged_vaults) == 1 else None,
+            )
+        )
+    return candidates

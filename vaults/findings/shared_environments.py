@@ -1,0 +1,45 @@
+"""shared_across_environments (high): one secret used in production and outside it.
+
+Rule (docs/findings-rules.md): a fingerprint on active items in at least one vault classified
+production and at least one vault not classified production. One finding per fingerprint.
+(Such a group is also a duplicate finding.)
+
+1. GROUP BY fingerprint with two filtered COUNT(DISTINCT item)s: production and the rest.
+2. Keep groups where both are >= 1; fetch members as the duplicate rule does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vaults.findings.candidate import Candidate, quoted_list, short
+from vaults.findings.duplicate import PRODUCTION, fingerprint_groups, group_details, group_search_text
+from vaults.findings.models import Finding
+from vaults.models import Account
+
+
+def find(*, account: Account, **_: Any) -> list[Candidate]:
+    candidates = []
+    groups = fingerprint_groups(account, having=lambda qs: qs.filter(n_prod__gte=1, n_other__gte=1))
+    for group in groups:
+        prod = sorted({r["vault__name"] for r in group.items if r["vault__classification"] == PRODUCTION})
+        other = sorted({r["vault__name"] for r in group.items if r["vault__classification"] != PRODUCTION})
+        candidates.append(
+            Candidate(
+                kind=Finding.Kind.SHARED_ACROSS_ENVIRONMENTS,
+                severity=Finding.Severity.HIGH,
+                key=f"fp:{group.fingerprint}",
+                title=short(f"Production secret reused outside production: {group.items[0]['title']}"),
+                explanation=(
+                    f"The same secret value is stored in production vault(s) {quoted_list(prod)} and in "
+                    f"non-production vault(s) {quoted_list(other)}. Anyone with access to the non-production "
+                    "copy can reach production."
+                ),
+                recommended_action="Issue a separate secret for each environment and rotate the production one.",
+                search_text=group_search_text(Finding.Kind.SHARED_ACROSS_ENVIRONMENTS, group),
+                details={**group_details(group), "production_vaults": prod, "other_vaults": other},
+                vault_id=None,
+                related_item_ids=tuple(r["id"] for r in group.items),
+            )
+        )
+    return candidates
