@@ -7,7 +7,7 @@ successful listing of the vault (DESIGN invariant 3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TypeVar
@@ -17,7 +17,7 @@ from django.db import transaction
 from vaults.classification import classify_vault
 from vaults.models import Account, GroupMembership, Item, OpGroup, OpUser, SecretField, Vault, VaultGrant
 from vaults.op import ItemDetail, ItemSummary, VaultRecord
-from vaults.op.records import GroupMember, GroupRecord, UserRecord, VaultGroupGrant, VaultUserGrant
+from vaults.op.records import GroupMember, GroupRecord, SecretFacts, UserRecord, VaultGroupGrant, VaultUserGrant
 
 SUMMARY_FIELDS = ["title", "category", "version", "tags", "urls", "archived", "favorite", "last_edited_by",
                   "op_created_at", "op_updated_at", "removed_at"]
@@ -90,51 +90,65 @@ def apply_item_listing(*, vault: Vault, records: Sequence[ItemSummary], now: dat
     return [item for item in (*to_create, *to_update) if item.detail_version != item.version and not item.archived]
 
 
-def apply_item_details(*, details: Iterable[tuple[Item, ItemDetail]], now: datetime) -> int:
-    """Store the details of several items in one transaction; returns how many fields had no
-    value available (op concealed them), so the Sync page can say duplicates were not checked."""
+DETAIL_FIELDS = [*SUMMARY_FIELDS, "field_labels", "has_notes", "expires_at", "detail_version"]
+SECRET_FIELDS = ["label", "field_type", "purpose", "fingerprint", "zxcvbn_score", "length", "strength",
+                 "history_count", "value_available", "changed_at"]
+
+
+def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datetime) -> int:
+    """Store the details of a batch of items in one transaction, with a fixed number of queries
+    per batch; returns how many concealed fields came without a value (op concealed them), so
+    the Sync page can say duplicates were not checked for those items."""
+    items = [item for item, _ in details]
+    stored: dict[tuple[int, str], SecretField] = {
+        (f.item_id, f.field_id): f for f in SecretField.objects.filter(item__in=items)
+    }
+    to_create: list[SecretField] = []
+    to_update: list[SecretField] = []
+    keep: set[tuple[int, str]] = set()
     without_values = 0
+    for item, detail in details:
+        _summary_values(item, detail.summary)
+        item.field_labels = [{"label": f.label, "type": f.type, "section": f.section_label} for f in detail.fields]
+        item.has_notes = detail.has_notes
+        item.expires_at = detail.expires_at
+        item.detail_version = detail.summary.version
+        for field in detail.secret_fields:
+            assert field.secret is not None  # secret_fields only yields fields with facts
+            key = (item.pk, field.id)
+            keep.add(key)
+            row = stored.get(key)
+            if row is None:
+                row = SecretField(item=item, field_id=field.id)
+                to_create.append(row)
+            else:
+                to_update.append(row)
+            without_values += _apply_secret(row, item, field.label, field.type, field.purpose, field.secret, now)
+    stale = [f.pk for key, f in stored.items() if key not in keep]
     with transaction.atomic():
-        for item, detail in details:
-            without_values += _apply_one(item, detail, now)
+        Item.objects.bulk_update(items, DETAIL_FIELDS, batch_size=500)
+        SecretField.objects.bulk_create(to_create, batch_size=500)
+        SecretField.objects.bulk_update(to_update, SECRET_FIELDS, batch_size=500)
+        SecretField.objects.filter(pk__in=stale).delete()
     return without_values
 
 
-def _apply_one(item: Item, detail: ItemDetail, now: datetime) -> int:
-    _summary_values(item, detail.summary)
-    item.field_labels = [{"label": f.label, "type": f.type, "section": f.section_label} for f in detail.fields]
-    item.has_notes = detail.has_notes
-    item.expires_at = detail.expires_at
-    item.detail_version = detail.summary.version
-    item.save()
-    stored = {f.field_id: f for f in SecretField.objects.filter(item=item)}
-    keep: set[str] = set()
-    without_values = 0
-    for field in detail.secret_fields:
-        facts = field.secret
-        assert facts is not None  # secret_fields only yields fields with facts
-        keep.add(field.id)
-        row = stored.get(field.id) or SecretField(item=item, field_id=field.id)
-        if facts.fingerprint is not None and row.fingerprint != facts.fingerprint:
-            # Rotation age: when the value last changed; on first sight, the item's last edit.
-            row.changed_at = now if row.pk and row.fingerprint else (item.op_updated_at or now)
-        elif row.changed_at is None:
-            row.changed_at = item.op_updated_at or now
-        row.label = field.label
-        row.field_type = field.type
-        row.purpose = field.purpose
-        if facts.value_available:
-            row.fingerprint = facts.fingerprint
-            row.zxcvbn_score = facts.zxcvbn_score
-            row.length = facts.length
-        else:
-            without_values += 1
-        row.value_available = facts.value_available
-        row.strength = facts.strength
-        row.history_count = facts.history_count
-        row.save()
-    SecretField.objects.filter(item=item).exclude(field_id__in=keep).delete()
-    return without_values
+def _apply_secret(row: SecretField, item: Item, label: str, field_type: str, purpose: str,
+                  facts: SecretFacts, now: datetime) -> int:
+    """Copy the derived facts onto the row; returns 1 when op gave no value for the field."""
+    if facts.fingerprint is not None and row.fingerprint != facts.fingerprint:
+        # Rotation age: when the value last changed; on first sight, the item's last edit.
+        row.changed_at = now if row.pk and row.fingerprint else (item.op_updated_at or now)
+    elif row.changed_at is None:
+        row.changed_at = item.op_updated_at or now
+    row.label, row.field_type, row.purpose = label, field_type, purpose
+    row.value_available = facts.value_available
+    row.strength = facts.strength
+    row.history_count = facts.history_count
+    if not facts.value_available:
+        return 1
+    row.fingerprint, row.zxcvbn_score, row.length = facts.fingerprint, facts.zxcvbn_score, facts.length
+    return 0
 
 
 def apply_people(

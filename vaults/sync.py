@@ -43,6 +43,7 @@ PERMISSIONS_INTERVAL = timedelta(hours=6)
 # be claimed again, and resumes where the stored state says it stopped.
 STALE_AFTER = timedelta(minutes=10)
 DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and progress update each
+AHEAD_PER_WORKER = 16  # op calls queued per worker thread, so storing a batch never idles op
 # Below this many remaining read requests a run does not start: it waits for the window.
 MIN_READ_BUDGET = 10
 ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
@@ -293,7 +294,8 @@ class _Sync:
             running: set[Future[T]] = set()
             for value in queue:
                 running.add(pool.submit(work, value))
-                if len(running) >= self.concurrency * 2:
+                # Keep op busy while the main thread stores a batch of results.
+                if len(running) >= self.concurrency * AHEAD_PER_WORKER:
                     break
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)

@@ -614,7 +614,9 @@ def _assemble(builder: _Builder, seed: int, events: dict[str, list[Row]]) -> dic
             {"token": admin_session, "user_id": builder.humans[0]["id"], "expires_at": None, "revoked": False},
         ],
         "events_token": "ev_" + "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=48)),
-        "rate_limits": {"token_read": 1000, "token_write": 100, "account_read_write": 1000},
+        # 1Password Business limits (10,000 reads/hour per token, 50,000/day per account): a full
+        # sync of the demo costs ~650 requests, which a Teams budget (1,000/hour) allows once an hour.
+        "rate_limits": {"token_read": 10_000, "token_write": 1_000, "account_read_write": 50_000},
         "users": builder.users,
         "groups": builder.groups,
         "vaults": builder.vaults,

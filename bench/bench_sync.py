@@ -1,0 +1,142 @@
+"""Sync cost at organisation scale: 100 vaults, 20,000 items, 1,000 people, fake `op` at 100 ms.
+
+Runs the real sync (`vaults.sync.run_sync`) against the fake `op` subprocess in a throwaway
+database (`bench_sync`) and reports, for three situations, wall time, `op` calls by command and
+rate-limit requests:
+1. a full first sync (concurrency OP_CONCURRENCY, default 4);
+2. a sync with nothing changed;
+3. a sync after 1% of the items changed, in 5 vaults;
+side by side with the naive way (one `op item get` per item, one at a time), whose wall time is
+measured on a sample of items and extrapolated linearly (running it whole takes over half an hour).
+
+Targets (issue #3): nothing changed → at most 2 item-side calls; 1% changed → at most
+1 + 5 + changed-item calls; full sync within 1.3x of (calls x per-call time / 4). Every call costs
+the injected 100 ms plus the fake's own start-up; the report gives both the nominal bound
+(calls x 100 ms / 4) and the bound with the measured mean call duration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+REPO = Path(__file__).resolve().parent.parent
+# BENCH_SYNC_ITEMS etc. shrink the organisation for a quick smoke run; the figures in the README
+# are from the defaults.
+SIZES = {name: int(os.environ.get(f"BENCH_SYNC_{name.upper()}", default))
+         for name, default in {"vaults": 100, "items": 20_000, "users": 1_000, "groups": 40}.items()}
+LATENCY_MS = 100
+CHANGED_VAULTS = 5
+NAIVE_SAMPLE = 200
+ITEM_SIDE = ("vault list", "item list", "item get")
+
+
+def _calls(log: Path) -> list[dict[str, Any]]:
+    from vaults.fake_op.calllog import read_call_log
+
+    return read_call_log(log) if log.exists() else []
+
+
+def _timed_sync(label: str, account: Any, scope: str, log: Path) -> dict[str, Any]:
+    from vaults import sync
+
+    log.unlink(missing_ok=True)
+    started = time.perf_counter()
+    run, _ = sync.start_sync(account=account, scope=scope)
+    run = sync.run_sync(sync_run_id=run.pk)
+    wall = time.perf_counter() - started
+    calls = _calls(log)
+    by_command = Counter(c["command"] for c in calls)
+    durations = [c["duration_ms"] / 1000 for c in calls]
+    row = {
+        "label": label, "status": run.status, "wall_s": round(wall, 1), "calls": len(calls),
+        "item_side_calls": sum(by_command[c] for c in ITEM_SIDE), "requests": run.op_requests,
+        "by_command": dict(by_command), "mean_call_s": round(statistics.mean(durations), 3) if durations else 0.0,
+    }
+    print(f"{label:<28} {run.status:<10} wall {wall:8.1f} s  calls {len(calls):6d}  item-side {row['item_side_calls']:6d}  "
+          f"requests {run.op_requests:6d}  mean call {row['mean_call_s']:.3f} s")
+    print(f"{'':<28} {dict(sorted(by_command.items()))}")
+    return row
+
+
+def _change_one_percent(path: Path, *, vaults: int) -> int:
+    """Edit 1% of the items, all in `vaults` vaults, in one locked write (as 1Password would
+    after a busy hour): version, updated_at and the vaults' content_version move."""
+    from vaults.fake_op import account as fake
+
+    with fake.locked_update(path) as data:
+        target = {v["id"] for v in data["vaults"][:vaults]}
+        candidates = [i for i in data["items"] if i["vault_id"] in target and i.get("state", "ACTIVE") == "ACTIVE"]
+        wanted = len(data["items"]) // 100
+        for item in candidates[:wanted]:
+            item["title"] = f"{item['title']} (edited)"
+            fake.touch_item(data, item)
+        return min(wanted, len(candidates))
+
+
+def _naive(path: Path, token: str, sample: list[tuple[str, str]]) -> float:
+    """Mean wall time of one sequential `op item get` — the naive sync's unit of work."""
+    from vaults.op import OpClient
+
+    client = OpClient(op_bin=settings.OP_BIN, token=token, timeout=60, max_retries=2,
+                      fingerprint_key=settings.FINGERPRINT_KEY.encode())
+    started = time.perf_counter()
+    for item_id, vault_id in sample:
+        client.item_get(item_id, vault_id)
+    return (time.perf_counter() - started) / len(sample)
+
+
+def run() -> None:
+    from vaults.fake_op.demo import generate_organisation
+    from vaults.models import Account, Item, SyncRun
+
+    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
+    test_settings["NAME"] = "bench_sync" if connection.vendor == "postgresql" else None
+    creation = connection.creation
+    old_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    try:
+        started = time.perf_counter()
+        data = generate_organisation(now=datetime.now(UTC), **SIZES)
+        path = workdir / "account.json"
+        path.write_text(json.dumps(data))
+        print(f"database: {connection.vendor}; organisation {SIZES} generated in {time.perf_counter() - started:.1f} s")
+        log = workdir / "calls.jsonl"
+        token = data["tokens"][0]["token"]
+        os.environ.update(FAKE_OP_ACCOUNT=str(path), FAKE_OP_CALL_LOG=str(log), OP_SERVICE_ACCOUNT_TOKEN=token,
+                          FAKE_OP_LATENCY_MS=str(LATENCY_MS))
+        settings.OP_BIN = str(REPO / "bin" / "fake-op")
+        account = Account.objects.create(name="bench", token_env="OP_SERVICE_ACCOUNT_TOKEN")
+        concurrency = settings.OP_CONCURRENCY
+
+        full = _timed_sync("full sync", account, SyncRun.Scope.FULL, log)
+        nominal = full["calls"] * LATENCY_MS / 1000 / concurrency
+        measured = full["calls"] * full["mean_call_s"] / concurrency
+        print(f"  full sync bound: calls x 100 ms / {concurrency} = {nominal:.0f} s (ratio {full['wall_s'] / nominal:.2f}); "
+              f"with the measured mean call {full['mean_call_s']:.3f} s: {measured:.0f} s (ratio {full['wall_s'] / measured:.2f})")
+        same = _timed_sync("nothing changed", account, SyncRun.Scope.ITEMS, log)
+        changed = _change_one_percent(path, vaults=CHANGED_VAULTS)
+        one = _timed_sync(f"1% changed ({changed} items)", account, SyncRun.Scope.ITEMS, log)
+        print(f"  targets: nothing changed item-side {same['item_side_calls']} <= 2; "
+              f"1% changed item-side {one['item_side_calls']} <= {1 + CHANGED_VAULTS + changed}")
+
+        sample = list(Item.objects.select_related("vault").order_by("?").values_list("op_id", "vault__op_id")[:NAIVE_SAMPLE])
+        per_call = _naive(path, token, sample)
+        naive_calls = 1 + SIZES["vaults"] + Item.objects.filter(archived=False).count()
+        print(f"naive (one item get per item, sequential): {per_call:.3f} s per call measured on {NAIVE_SAMPLE} items -> "
+              f"{naive_calls} calls = {naive_calls * per_call / 60:.0f} min per sync, whatever changed")
+        print(json.dumps({"full": full, "nothing_changed": same, "one_percent": one,
+                          "naive": {"calls": naive_calls, "per_call_s": round(per_call, 3),
+                                    "wall_s": round(naive_calls * per_call)}}, indent=1))
+    finally:
+        creation.destroy_test_db(old_name, verbosity=0)
