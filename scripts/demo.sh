@@ -29,6 +29,7 @@ events_pid=$!
 trap 'kill $events_pid 2>/dev/null || true' EXIT
 
 $py manage.py migrate --noinput -v0
+$py manage.py collectstatic --noinput -v0
 echo "Syncing the demo organisation through the fake op (about a minute the first time)…"
 $py manage.py demo --events-url "$EVENTS_API_URL"
 echo
