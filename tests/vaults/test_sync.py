@@ -237,3 +237,27 @@ def test_a_missing_token_fails_with_instructions_and_calls_nothing(fake_org, mon
     assert result.status == SyncRun.Status.FAILED
     assert "OP_SERVICE_ACCOUNT_TOKEN" in result.error
     assert fake_org.calls() == []
+
+
+def test_concealed_fields_returned_without_values_fall_back_to_ops_label_and_the_sync_page_says_so(
+    fake_org, settings, tmp_path, client_for, admin_user
+):
+    """An `op` that ignores --reveal (older CLI, restricted token) prints concealed fields without
+    their value: no fingerprint, op's own strength label, and a note on the Sync page."""
+    account = fake_org.add_account()
+    wrapper = tmp_path / "op-without-reveal"
+    wrapper.write_text('#!/bin/bash\nargs=()\nfor a in "$@"; do [[ "$a" == "--reveal" ]] || args+=("$a"); done\n'
+                       f'exec {settings.OP_BIN} "${{args[@]}}"\n')
+    wrapper.chmod(0o755)
+    settings.OP_BIN = str(wrapper)
+
+    result = run(account)
+
+    assert result.status == SyncRun.Status.SUCCEEDED, result.error
+    assert result.items_without_values > 0
+    fields = SecretField.objects.filter(value_available=False)
+    assert fields.count() == result.items_without_values
+    assert not fields.exclude(fingerprint=None).exists()
+    assert fields.exclude(strength="").exists()
+    page = client_for(admin_user).get("/sync/").content.decode()
+    assert "duplicates could not be checked" in page
