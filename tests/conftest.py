@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -110,6 +111,16 @@ class RunningWorker:
         self.process.wait(timeout=20)
 
 
+def _reconfigure(app: Any, **conf: Any) -> None:
+    """Change the app's broker/backend and forget what it cached for the previous ones (the
+    connection pool, the producer pool, this thread's result backend): earlier eager tests may
+    already have built them."""
+    app.conf.update(conf)
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWorker]:
     """Start `celery worker` as a real subprocess on Redis and point this process's Celery app at
@@ -137,7 +148,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWor
             cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
     saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=TEST_REDIS_URL, result_backend=TEST_REDIS_URL, task_always_eager=False)
+    _reconfigure(app, broker_url=TEST_REDIS_URL, result_backend=TEST_REDIS_URL, task_always_eager=False)
     try:
         deadline = time.monotonic() + 60
         while "ready." not in log_path.read_text(errors="replace"):
@@ -146,7 +157,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWor
             time.sleep(0.2)
         yield RunningWorker(process=process, log_path=log_path, redis_url=TEST_REDIS_URL)
     finally:
-        app.conf.update(saved)
+        _reconfigure(app, **saved)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:

@@ -10,9 +10,11 @@ def test_a_person_signs_in_through_the_real_form_and_sees_the_dashboard(page, li
     make_user("carol", Role.COMPLIANCE_OFFICER)
 
     page.goto(f"{live_server.url}/findings/")
-    assert "/accounts/login/" in page.url
-    sign_in(page, live_server.url, "carol", "correct horse battery staple 9")
-    page.wait_for_url(f"{live_server.url}/findings/")
+    assert "/accounts/login/?next=/findings/" in page.url
+    page.fill("input[name=username]", "carol")
+    page.fill("input[name=password]", "correct horse battery staple 9")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/findings/")  # back where the person was going
     page.goto(f"{live_server.url}/")
 
     assert page.locator("h1").first.inner_text() == "Dashboard"
