@@ -289,7 +289,8 @@ class _Sync:
         pending_inputs = list(inputs)
         if not pending_inputs:
             return
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="op") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="op")
+        try:
             queue = iter(pending_inputs)
             running: set[Future[T]] = set()
             for value in queue:
@@ -304,6 +305,14 @@ class _Sync:
                     following = next(queue, None)
                     if following is not None:
                         running.add(pool.submit(work, following))
+        finally:
+            # When a call fails for good (or the consumer stops), drop the queued calls: only the
+            # ones already running finish, each bounded by OP_TIMEOUT_SECONDS. Waiting for all of
+            # them (the executor's default) kept a hanging `op` busy for up to
+            # concurrency x AHEAD_PER_WORKER x retries x timeout without a heartbeat, long enough
+            # for the run to look stale and be claimed by a second worker
+            # (tests/reliability/test_op_hang.py).
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _phase(self, name: str) -> None:
         self.run_row.phase = name

@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from vaults import sync
@@ -65,11 +66,21 @@ def sync_all_accounts_task() -> int:
 
 @shared_task(name="vaults.tasks.resume_waiting_syncs_task")
 def resume_waiting_syncs_task() -> int:
-    """Beat, every minute: resume runs whose rate-limit window has passed, and runs whose worker
-    died (stale heartbeat). Never parked in a countdown: the broker would redeliver it."""
+    """Beat, every minute: resume runs whose rate-limit window has passed, runs whose worker
+    died (stale heartbeat), and runs queued so long ago that their message was probably lost (a
+    Redis restarted without persistence): a QUEUED run blocks every later sync of its account.
+    Never parked in a countdown: the broker would redeliver it. A duplicate delivery is harmless
+    (`sync.claim` is conditional); a lost-looking QUEUED run is sent again at most once per
+    STALE_AFTER (`heartbeat_at` stamps the resend until a worker claims it)."""
     now = timezone.now()
     due = list(SyncRun.objects.filter(status=SyncRun.Status.WAITING, waiting_until__lte=now).values_list("pk", flat=True))
     stale = list(SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - sync.STALE_AFTER).values_list("pk", flat=True))
-    for pk in due + stale:
+    lost = list(
+        SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lt=now - sync.STALE_AFTER)
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - sync.STALE_AFTER))
+        .values_list("pk", flat=True)
+    )
+    SyncRun.objects.filter(pk__in=lost, status=SyncRun.Status.QUEUED).update(heartbeat_at=now)
+    for pk in due + stale + lost:
         sync_account_task.delay(pk)
-    return len(due) + len(stale)
+    return len(due) + len(stale) + len(lost)
