@@ -1,0 +1,79 @@
+"""The NinjaAPI instance mounted at /api/v1/ (namespace "api").
+
+Every call, refused ones included, leaves exactly one audit entry ("api.call" with method, path,
+query and status; an endpoint may name a more specific action, as a report download does).
+No Swagger page: it loads its script from a CDN, which the Content-Security-Policy forbids; the
+generated document is served at /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from compliance import audit
+from openclaw_web.api import findings, inventory, reports, reviews
+
+MAX_AUDITED_QUERY = 500
+
+
+class EscapedJSONRenderer(JSONRenderer):
+    """JSON with `<`, `>` and `&` written as \\u escapes (and, by json.dumps' default, every
+    non-ASCII character too, right-to-left overrides included): an item titled
+    `<script>...</script>` stays inert even where a response is sniffed or pasted into HTML.
+    Safe to do on the serialised text because those characters only ever occur inside strings."""
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        text = super().render(request, data, response_status=response_status)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def audit_call(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap an operation's `run` (authentication included) to record its outcome."""
+
+    @wraps(run)
+    def audited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = run(request, *args, **kwargs)
+        user = getattr(request, "api_user", None)
+        token = getattr(request, "api_token", None)
+        details = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.META.get("QUERY_STRING", "")[:MAX_AUDITED_QUERY],
+            "status": response.status_code,
+            "via": f"token {token.prefix}" if token is not None else ("session" if user is not None else "none"),
+            **getattr(request, "audit_details", {}),
+        }
+        audit.record(
+            getattr(request, "audit_action", "api.call"),
+            actor=user,
+            actor_label="" if user is not None else "anonymous (api)",
+            request=request,
+            target=getattr(request, "audit_target", None),
+            details=details,
+        )
+        return response
+
+    return audited
+
+
+api = NinjaAPI(
+    title="OpenClaw API",
+    version="1",
+    description="Read-only vault hygiene and compliance data. Authenticate with "
+    "`Authorization: Bearer <token>` (create a token on your profile page).",
+    urls_namespace="api",
+    docs_url=None,
+    renderer=EscapedJSONRenderer(),
+)
+api.add_decorator(audit_call, mode="view")
+api.add_router("", inventory.router)
+api.add_router("", findings.router)
+api.add_router("", reviews.router)
+api.add_router("", reports.router)

@@ -1,0 +1,33 @@
+"""Per-user API tokens. Only a SHA-256 hash of a token is stored; the token itself is shown once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """A bearer token for the read-only API, owned by one person and acting with their roles.
+
+    `prefix` is the token's public first part (also shown in lists, so a person can tell their
+    tokens apart); it finds the row in one indexed lookup, then the hash of the whole token is
+    compared in constant time. A token is 256 random bits, so a plain SHA-256 (no slow KDF) is
+    as strong as the token: there is nothing to brute-force."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
