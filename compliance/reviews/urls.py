@@ -3,4 +3,12 @@ from django.urls import path
 from compliance.reviews import views
 
 app_name = "reviews"
-urlpatterns = [path("", views.index, name="list")]
+urlpatterns = [
+    path("", views.index, name="list"),
+    path("open/", views.open_review, name="open"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/remind/", views.remind, name="remind"),
+    path("<int:pk>/sign-off/", views.sign_off, name="sign_off"),
+    path("<int:pk>/second-approval/", views.approve_second, name="second_approval"),
+    path("entries/<int:pk>/decide/", views.decide, name="decide"),
+]

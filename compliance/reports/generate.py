@@ -1,0 +1,157 @@
+"""Generating report artifacts: the one domain function behind the view, the Celery tasks, the
+schedules and `manage.py generate_report`.
+
+1. `request_report` stores a QUEUED ReportArtifact (kind, period, format, generator, parameters),
+   audit-logs the request and hands the id to the task for its format once committed (PDF on the
+   "pdf" queue).
+2. `render_artifact` claims the row (QUEUED -> RUNNING by a conditional update, so a redelivered
+   task is a no-op), builds the report data once, renders it, writes the file under MEDIA_ROOT
+   (temporary name, then an atomic rename), stores size and SHA-256, marks it DONE and
+   audit-logs it; any error marks it FAILED with a readable reason.
+3. `generate_now` does 1 and 2 in-process (the management command).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from compliance import audit
+from compliance.reports.builders import build_report
+from compliance.reports.models import ReportArtifact, ReportFormat, ReportKind, ReportSchedule
+from compliance.reviews.periods import Period, parse_period
+from vaults.models import Account
+
+logger = logging.getLogger(__name__)
+SCHEDULER = "scheduler"
+
+
+class ReportError(Exception):
+    """A report request we cannot accept; the message is for the person."""
+
+
+def artifact_path(artifact: ReportArtifact) -> Path:
+    return Path(settings.MEDIA_ROOT) / artifact.file_path
+
+
+def _accounts(parameters: dict[str, Any]) -> list[Account] | None:
+    name = parameters.get("account")
+    if not name:
+        return None
+    accounts = list(Account.objects.filter(name=name))
+    if not accounts:
+        raise ReportError(f"No account named {name!r}.")
+    return accounts
+
+
+def create_artifact(*, kind: str, period: Period, fmt: str, generator: User | None,
+                    parameters: dict[str, Any] | None = None, schedule: ReportSchedule | None = None,
+                    generator_label: str = "") -> ReportArtifact:
+    if kind not in ReportKind.values:
+        raise ReportError(f"Unknown report kind {kind!r}; choose one of {', '.join(ReportKind.values)}.")
+    if fmt not in ReportFormat.values:
+        raise ReportError(f"Unknown format {fmt!r}; choose pdf or xlsx.")
+    params = {"period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **(parameters or {})}
+    _accounts(params)  # fail early on an unknown account
+    label = generator_label or (generator.get_username() if generator is not None else SCHEDULER)
+    artifact = ReportArtifact.objects.create(kind=kind, period=period.label, format=fmt, generator=generator,
+                                             generator_label=label[:300], parameters=params, schedule=schedule)
+    audit.record("report.requested", actor=generator, actor_label="" if generator else label, target=artifact,
+                 details={"kind": kind, "period": period.label, "format": fmt, "parameters": params})
+    return artifact
+
+
+def request_report(*, kind: str, period: Period, fmt: str, generator: User | None,
+                   parameters: dict[str, Any] | None = None, schedule: ReportSchedule | None = None) -> ReportArtifact:
+    from compliance.reports.tasks import render_pdf_task, render_xlsx_task
+
+    artifact = create_artifact(kind=kind, period=period, fmt=fmt, generator=generator, parameters=parameters,
+                               schedule=schedule)
+    task = render_pdf_task if fmt == ReportFormat.PDF else render_xlsx_task
+    transaction.on_commit(lambda: task.delay(artifact.pk))
+    return artifact
+
+
+def _write(artifact: ReportArtifact, render: Any) -> tuple[str, str, int]:
+    """Render into a temporary file, hash it, rename it into place. Returns (path, sha256, size)."""
+    relative = Path("reports") / f"{artifact.created_at:%Y}" / artifact.filename
+    final = Path(settings.MEDIA_ROOT) / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{final.name}.part")
+    with temporary.open("wb") as handle:
+        render(handle)
+    digest = hashlib.sha256()
+    with temporary.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    os.replace(temporary, final)
+    return str(relative), digest.hexdigest(), final.stat().st_size
+
+
+def render_artifact(*, artifact_id: int) -> ReportArtifact:
+    """Step 2 of the module docstring."""
+    from compliance.reports.pdf import render_pdf
+    from compliance.reports.xlsx import render_xlsx
+
+    now = timezone.now()
+    if not ReportArtifact.objects.filter(pk=artifact_id, status=ReportArtifact.Status.QUEUED).update(
+            status=ReportArtifact.Status.RUNNING, started_at=now):
+        return ReportArtifact.objects.get(pk=artifact_id)
+    artifact = ReportArtifact.objects.select_related("schedule").get(pk=artifact_id)
+    try:
+        document = build_report(kind=artifact.kind, period=parse_period(artifact.period),
+                                accounts=_accounts(artifact.parameters), generator=artifact.generator_label, now=now)
+        if artifact.format == ReportFormat.PDF:
+            path, sha256, size = _write(artifact, lambda handle: handle.write(render_pdf(document)))
+        else:
+            path, sha256, size = _write(artifact, lambda handle: render_xlsx(document, handle))
+    except BaseException as error:
+        mark_failed(artifact_id, error)
+        raise
+    artifact.status, artifact.file_path, artifact.sha256, artifact.size = ReportArtifact.Status.DONE, path, sha256, size
+    artifact.chain_head, artifact.finished_at = document.chain_head, timezone.now()
+    artifact.save(update_fields=["status", "file_path", "sha256", "size", "chain_head", "finished_at"])
+    audit.record("report.generated", actor=artifact.generator, actor_label="" if artifact.generator else artifact.generator_label,
+                 target=artifact, details={"kind": artifact.kind, "period": artifact.period, "format": artifact.format,
+                                           "sha256": sha256, "size": size, "chain_head": document.chain_head})
+    if artifact.schedule is not None:
+        from compliance.reports.schedules import deliver
+
+        deliver(artifact=artifact, schedule=artifact.schedule)
+    return artifact
+
+
+def mark_failed(artifact_id: int, error: BaseException) -> None:
+    name = type(error).__name__
+    reason = {"SoftTimeLimitExceeded": "Rendering took longer than the time limit of the PDF queue.",
+              "TimeLimitExceeded": "Rendering was stopped at the hard time limit.",
+              "MemoryError": "Rendering ran out of memory."}.get(name, f"{name}: {error}"[:2000])
+    logger.warning("report artifact %s failed: %s", artifact_id, reason)
+    ReportArtifact.objects.filter(pk=artifact_id, status__in=[ReportArtifact.Status.QUEUED, ReportArtifact.Status.RUNNING]).update(
+        status=ReportArtifact.Status.FAILED, error=reason, finished_at=timezone.now())
+
+
+def generate_now(*, kind: str, period: Period, fmt: str, out: Path | None = None, generator_label: str = "manage.py",
+                 parameters: dict[str, Any] | None = None) -> ReportArtifact:
+    """The management command: store the artifact like the task does, then copy it to `out`."""
+    artifact = create_artifact(kind=kind, period=period, fmt=fmt, generator=None, parameters=parameters,
+                               generator_label=generator_label)
+    artifact = render_artifact(artifact_id=artifact.pk)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(artifact_path(artifact), out)
+    return artifact
+
+
+def record_download(*, artifact: ReportArtifact, request: Any) -> None:
+    audit.record("report.downloaded", request=request, target=artifact,
+                 details={"sha256": artifact.sha256, "format": artifact.format, "period": artifact.period})

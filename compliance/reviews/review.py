@@ -1,0 +1,427 @@
+"""The access-review flow: open (freeze the snapshot), decide, remind, sign off (lock).
+
+1. `open_review` freezes every user-vault access of the scope (vaults.access.effective_access)
+   with the period's usage (one GROUP BY over ItemUsage) into AccessReviewEntry rows, routes each
+   entry to the vault's owner (else the compliance officers) and pre-flags unused access and
+   users with an open over_permissioned finding on that vault.
+2. Reviewers `decide` keep / revoke / change with a justification until the review is locked.
+3. `send_reminders` e-mails every reviewer with undecided entries.
+4. `sign_off` by a compliance officer locks the review; with `require_second_approver` a second,
+   different person `approve_second`s it. The final sign-off turns revoke/change decisions into
+   REVOKE_USER cleanup actions behind the cleanup approval gate (vaults.cleanup.plans).
+Every step is audit-logged. Locked reviews refuse every change here, whatever the caller.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as UserModel
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance import audit
+from compliance.reviews.models import AccessReview, AccessReviewEntry
+from compliance.reviews.periods import Period
+from openclaw_web.roles import Capability, Role, has_capability
+from vaults.access import AccessRow, effective_access, user_is_inactive
+from vaults.findings.models import Finding
+from vaults.models import Account, ItemUsage, Vault
+
+Decision = AccessReviewEntry.Decision
+
+
+class ReviewError(Exception):
+    """A change the review cannot accept; the message is for the person."""
+
+    status = 400
+
+
+class ReviewLocked(ReviewError):
+    """The review is signed off: nothing in it changes any more."""
+
+    status = 409
+
+
+class NotYourEntry(ReviewError):
+    status = 403
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+def _in_scope(row: AccessRow, vault_ids: set[int], classifications: set[str]) -> bool:
+    if not vault_ids and not classifications:
+        return True
+    return row.vault.pk in vault_ids or row.vault.classification in classifications
+
+
+def _usage_by_pair(account: Account, period: Period) -> dict[tuple[str, str], tuple[int, int, datetime.datetime]]:
+    """(user op id, vault op id) -> (events, distinct items, last use) in the period: one GROUP BY."""
+    rows = (
+        ItemUsage.objects.filter(account=account, timestamp__gte=period.start, timestamp__lt=period.end)
+        .values("user_op_id", "vault_op_id")
+        .annotate(n=Count("id"), items=Count("item_op_id", distinct=True), last=Max("timestamp"))
+        .order_by()
+    )
+    return {(r["user_op_id"], r["vault_op_id"]): (r["n"], r["items"], r["last"]) for r in rows}
+
+
+def _over_permissioned_reasons(account: Account) -> dict[int, tuple[set[int], dict[str, object]]]:
+    """op_user pk -> (vault ids named by the open finding, its details)."""
+    found = Finding.objects.filter(account=account, kind=Finding.Kind.OVER_PERMISSIONED, status=Finding.Status.OPEN,
+                                   op_user__isnull=False).values_list("op_user_id", "details")
+    return {user_id: (set((details or {}).get("vault_ids") or []), details or {}) for user_id, details in found}
+
+
+def _reasons_for(vault: Vault, details: dict[str, object]) -> list[str]:
+    reasons = []
+    if details.get("inactive"):
+        reasons.append("inactive user still has access")
+    elevated = details.get("elevated")
+    if isinstance(elevated, dict) and vault.name in elevated:
+        reasons.append("elevated direct rights: " + ", ".join(map(str, elevated[vault.name])))
+    breadth = details.get("breadth")
+    if isinstance(breadth, dict):
+        reasons.append(f"reaches {breadth.get('vaults')} vaults (peers' median {breadth.get('peer_median')})")
+    unused = details.get("unused")
+    if isinstance(unused, list) and vault.name in unused:
+        reasons.append("direct grant not used within the policy's unused-access window")
+    return reasons or ["open over-permissioned finding"]
+
+
+def _reviewer_for(vault: Vault) -> UserModel | None:
+    owner = vault.owner
+    if owner is not None and owner.is_active and has_capability(owner, Capability.DECIDE_REVIEWS):
+        return owner
+    return None
+
+
+def _scope_label(vaults: list[Vault], classifications: list[str]) -> str:
+    if not vaults and not classifications:
+        return "All vaults"
+    labels = dict(Vault.Classification.choices)
+    parts = [f"{labels.get(c, c)} vaults" for c in classifications]
+    if vaults:
+        names = ", ".join(v.name[:60] for v in vaults[:5]) + (f" and {len(vaults) - 5} more" if len(vaults) > 5 else "")
+        parts.append(names)
+    return "; ".join(parts)[:500]
+
+
+@transaction.atomic
+def open_review(
+    *,
+    account: Account,
+    period: Period,
+    opened_by: UserModel,
+    vaults: Iterable[Vault] = (),
+    classifications: Iterable[str] = (),
+    require_second_approver: bool = False,
+    title: str = "",
+) -> AccessReview:
+    """Create the review and freeze its entries (see the module docstring, step 1)."""
+    chosen = [v for v in vaults if v.account_id == account.pk]
+    classes = sorted(set(classifications))
+    now = timezone.now()
+    review = AccessReview.objects.create(
+        account=account, period=period.label, period_start=period.start, period_end=period.end,
+        title=(title or f"Access review {period.label} — {account.name}")[:300],
+        scope_all=not chosen and not classes, scope_vault_ids=[v.pk for v in chosen], scope_classifications=classes,
+        scope_label=_scope_label(chosen, classes), require_second_approver=require_second_approver,
+        opened_by=opened_by, opened_at=now,
+    )  # fmt: skip
+    vault_ids = {v.pk for v in chosen}
+    usage = _usage_by_pair(account, period)
+    flagged = _over_permissioned_reasons(account)
+    owners = {v.pk: v for v in Vault.objects.filter(account=account).select_related("owner")}
+    entries = []
+    for row in effective_access(account):
+        if not _in_scope(row, vault_ids, set(classes)):
+            continue
+        vault = owners.get(row.vault.pk, row.vault)
+        count, items, last = usage.get((row.user.op_id, vault.op_id), (0, 0, None))
+        reasons: list[str] = []
+        if count == 0:
+            reasons.append("no use of this vault in the period")
+        over = flagged.get(row.user.pk)
+        over_here = over is not None and (not over[0] or vault.pk in over[0])
+        if over is not None and over_here:
+            reasons.extend(_reasons_for(vault, over[1]))
+        entries.append(
+            AccessReviewEntry(
+                review=review, op_user=row.user, vault=vault,
+                user_label=str(row.user)[:500], user_email=row.user.email[:500],
+                user_state="INACTIVE" if user_is_inactive(row.user) else (row.user.state or "")[:40],
+                user_type=row.user.user_type[:40], vault_name=vault.name[:1000],
+                vault_classification=vault.classification, permissions=sorted(row.permissions),
+                direct_permissions=sorted(row.direct_permissions), via_direct=row.via_direct,
+                via_groups=list(row.via_groups), usage_count=count, items_used=items, last_used_at=last,
+                flag_unused=count == 0, flag_over_permissioned=over_here, flag_reasons=reasons,
+                reviewer=_reviewer_for(vault),
+            )
+        )  # fmt: skip
+    AccessReviewEntry.objects.bulk_create(entries, batch_size=1000)
+    audit.record(
+        "review.opened", actor=opened_by, target=review,
+        details={"period": period.label, "scope": review.scope_label, "entries": len(entries),
+                 "flagged": sum(1 for e in entries if e.is_flagged), "second_approver": require_second_approver},
+    )  # fmt: skip
+    return review
+
+
+# --- deciding -----------------------------------------------------------------------------------
+
+
+def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_capability(user, Capability.MANAGE_REVIEWS)
+
+
+def can_decide(user: AbstractBaseUser | AnonymousUser, entry: AccessReviewEntry) -> bool:
+    """The entry's reviewer, or a compliance officer / admin (who also covers unowned vaults)."""
+    if not has_capability(user, Capability.DECIDE_REVIEWS):
+        return False
+    return is_manager(user) or (entry.reviewer_id is not None and entry.reviewer_id == user.pk)
+
+
+def _locked_review(review_id: int) -> AccessReview:
+    """Re-read the review under a row lock so a sign-off and a decision cannot interleave."""
+    return AccessReview.objects.select_for_update().get(pk=review_id)
+
+
+@transaction.atomic
+def decide(
+    *,
+    entry: AccessReviewEntry,
+    user: AbstractBaseUser,
+    decision: str,
+    justification: str,
+    keep_permissions: Iterable[str] = (),
+) -> AccessReviewEntry:
+    review = _locked_review(entry.review_id)
+    if review.is_locked:
+        raise ReviewLocked("This review is signed off and locked: its decisions can no longer change.")
+    if not can_decide(user, entry):
+        raise NotYourEntry("This entry is routed to another reviewer.")
+    if decision not in (Decision.KEEP, Decision.REVOKE, Decision.CHANGE):
+        raise ReviewError("Choose keep, revoke or change.")
+    justification = (justification or "").strip()
+    if not justification:
+        raise ReviewError("A justification is required for every decision.")
+    kept: list[str] = []
+    if decision == Decision.CHANGE:
+        kept = sorted({p for p in keep_permissions if p in entry.permissions})
+        if not kept:
+            raise ReviewError("Keep at least one permission, or decide to revoke.")
+        if set(kept) == set(entry.permissions):
+            raise ReviewError("A change must remove at least one permission; otherwise decide to keep.")
+    fresh = AccessReviewEntry.objects.select_for_update().get(pk=entry.pk)
+    previous = fresh.decision
+    fresh.decision, fresh.justification, fresh.keep_permissions = decision, justification[:4000], kept
+    fresh.decided_by, fresh.decided_at = user, timezone.now()  # type: ignore[assignment]
+    fresh.save(update_fields=["decision", "justification", "keep_permissions", "decided_by", "decided_at"])
+    audit.record(
+        "review.decided", actor=user, target=fresh,
+        details={"review": review.pk, "decision": decision, "previous": previous, "keep_permissions": kept,
+                 "justification": justification[:500]},
+    )  # fmt: skip
+    return fresh
+
+
+# --- progress and reminders ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewerProgress:
+    reviewer_id: int | None
+    label: str
+    total: int
+    decided: int
+
+    @property
+    def undecided(self) -> int:
+        return self.total - self.decided
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.decided / self.total) if self.total else 100
+
+
+COMPLIANCE_POOL = "Compliance officers (vault without owner)"
+
+
+def progress(review: AccessReview) -> list[ReviewerProgress]:
+    """Per reviewer: entries and decided entries (one GROUP BY)."""
+    rows = (
+        review.entries.values("reviewer_id", "reviewer__username", "reviewer__first_name", "reviewer__last_name")
+        .annotate(total=Count("id"), decided=Count("id", filter=~Q(decision="")))
+        .order_by("reviewer__username")
+    )
+    result = []
+    for row in rows:
+        full = f"{row['reviewer__first_name']} {row['reviewer__last_name']}".strip()
+        label = (full or row["reviewer__username"]) if row["reviewer_id"] else COMPLIANCE_POOL
+        result.append(ReviewerProgress(row["reviewer_id"], label, row["total"], row["decided"]))
+    return result
+
+
+def overall(review: AccessReview) -> ReviewerProgress:
+    rows = progress(review)
+    return ReviewerProgress(None, "All reviewers", sum(r.total for r in rows), sum(r.decided for r in rows))
+
+
+def compliance_officer_emails() -> list[str]:
+    officers = UserModel.objects.filter(groups__name=Role.COMPLIANCE_OFFICER.value, is_active=True).exclude(email="")
+    return sorted(set(officers.values_list("email", flat=True)))
+
+
+def review_url(review: AccessReview) -> str:
+    # SITE_URL (optional) makes the link absolute in e-mails; without it the path is given.
+    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("reviews:detail", args=[review.pk])
+
+
+def send_reminders(*, review: AccessReview, actor: AbstractBaseUser | None = None) -> int:
+    """E-mail every reviewer with undecided entries (unowned vaults: every compliance officer).
+    The mail carries counts and a link only. Returns the number of e-mails sent."""
+    if review.is_locked:
+        return 0
+    pending: dict[str, int] = defaultdict(int)
+    undecided = review.entries.filter(decision="").values("reviewer_id", "reviewer__email").annotate(n=Count("id"))
+    for row in undecided.order_by():
+        if row["reviewer_id"] is None:
+            for email in compliance_officer_emails():
+                pending[email] += row["n"]
+        elif row["reviewer__email"]:
+            pending[row["reviewer__email"]] += row["n"]
+    sent = 0
+    for email, count in sorted(pending.items()):
+        subject = f"[OpenClaw] {count} access decision{'s' if count != 1 else ''} waiting: {review.title}"[:200]
+        body = (
+            f"The access review “{review.title}” (period {review.period}) has {count} entr"
+            f"{'ies' if count != 1 else 'y'} waiting for your decision (keep, revoke or change).\n\n"
+            f"Open the review: {review_url(review)}\n\n"
+            "This message contains no vault contents and no secret values."
+        )
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False)
+    AccessReview.objects.filter(pk=review.pk).update(last_reminded_at=timezone.now())
+    audit.record("review.reminders_sent", actor=actor, actor_label="" if actor else "scheduler", target=review,
+                 details={"recipients": len(pending), "undecided": sum(pending.values()) if pending else 0})
+    return sent
+
+
+def send_all_reminders() -> int:
+    """Beat / command: reminders for every open review with undecided entries."""
+    total = 0
+    for review in AccessReview.objects.filter(status=AccessReview.Status.OPEN, entries__decision="").distinct():
+        total += send_reminders(review=review)
+    return total
+
+
+# --- sign-off -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_off(*, review: AccessReview, user: UserModel, note: str = "") -> AccessReview:
+    """A compliance officer signs off: every entry must be decided. Locks the review."""
+    locked = _locked_review(review.pk)
+    if not is_manager(user):
+        raise ReviewError("Only a compliance officer can sign a review off.")
+    if locked.is_locked:
+        raise ReviewLocked("This review is already signed off.")
+    undecided = locked.entries.filter(decision="").count()
+    if undecided:
+        raise ReviewError(f"{undecided} entr{'ies are' if undecided != 1 else 'y is'} still undecided.")
+    now = timezone.now()
+    locked.signed_off_by, locked.signed_off_at, locked.locked_at = user, now, now  # type: ignore[assignment]
+    locked.sign_off_note = note.strip()[:4000]
+    locked.status = AccessReview.Status.AWAITING_SECOND if locked.require_second_approver else AccessReview.Status.SIGNED_OFF
+    locked.save()
+    audit.record("review.signed_off", actor=user, target=locked,
+                 details={"awaiting_second_approver": locked.require_second_approver, "note": locked.sign_off_note[:500]})
+    if not locked.require_second_approver:
+        propose_revocations(review=locked, proposer=user)
+    return locked
+
+
+def can_second_approve(user: AbstractBaseUser | AnonymousUser, review: AccessReview) -> bool:
+    roles_ok = is_manager(user) or has_capability(user, Capability.APPROVE_CLEANUP)
+    return roles_ok and review.status == AccessReview.Status.AWAITING_SECOND and review.signed_off_by_id != user.pk
+
+
+@transaction.atomic
+def approve_second(*, review: AccessReview, user: UserModel) -> AccessReview:
+    locked = _locked_review(review.pk)
+    if locked.status != AccessReview.Status.AWAITING_SECOND:
+        raise ReviewError("This review is not waiting for a second approver.")
+    if locked.signed_off_by_id == user.pk:
+        raise ReviewError("The second approver must be a different person from the one who signed off.")
+    if not can_second_approve(user, locked):
+        raise ReviewError("Only a compliance officer or an approver can give the second approval.")
+    locked.second_approver, locked.second_approved_at = user, timezone.now()  # type: ignore[assignment]
+    locked.status = AccessReview.Status.SIGNED_OFF
+    locked.save(update_fields=["second_approver", "second_approved_at", "status"])
+    audit.record("review.second_approved", actor=user, target=locked)
+    assert locked.signed_off_by is not None
+    propose_revocations(review=locked, proposer=locked.signed_off_by)
+    return locked
+
+
+GROUP_REMEDIATION = (
+    "Access also comes through group{s} {groups}: remove the user from the group or narrow the group's grant "
+    "in 1Password (a group change affects every member, so it is not proposed automatically)."
+)
+
+
+def propose_revocations(*, review: AccessReview, proposer: UserModel) -> int:
+    """Turn revoke/change decisions into REVOKE_USER cleanup actions in one submitted plan (the
+    cleanup approval gate: an approver other than `proposer` must approve before anything runs).
+    Rights that come only through groups cannot be revoked per user: the entry gets a remediation
+    note instead. Returns the number of actions proposed."""
+    from vaults.cleanup import plans
+    from vaults.cleanup.models import ProposedAction
+
+    entries = list(review.entries.exclude(decision__in=["", Decision.KEEP]).select_related("op_user", "vault"))
+    specs, spec_entries = [], []
+    for entry in entries:
+        revoked = set(entry.revoked_permissions)
+        direct = revoked & set(entry.direct_permissions)
+        notes = []
+        if revoked - direct and entry.via_groups:
+            notes.append(GROUP_REMEDIATION.format(s="s" if len(entry.via_groups) > 1 else "", groups=", ".join(entry.via_groups)))
+        if direct and entry.op_user is not None and entry.vault is not None and entry.vault.removed_at is None:
+            specs.append(plans.ActionSpec(ProposedAction.Kind.REVOKE_USER, entry.vault, op_user=entry.op_user,
+                                          params={"permissions": sorted(direct)}, phase=ProposedAction.Phase.PERMISSIONS))
+            spec_entries.append(entry)
+        elif direct:
+            notes.append("The user or vault is no longer in the inventory: verify in 1Password that the access is gone.")
+        if notes:
+            AccessReviewEntry.objects.filter(pk=entry.pk).update(remediation=" ".join(notes))
+    if not specs:
+        return 0
+    try:
+        plan = plans.create_plan(account=review.account, proposed_by=proposer, specs=specs,
+                                 title=f"Revocations decided in {review.title}")
+        plans.submit_plan(plan=plan, user=proposer)
+    except plans.PlanError as error:
+        for entry in spec_entries:
+            AccessReviewEntry.objects.filter(pk=entry.pk).update(
+                remediation=f"Could not be proposed as a cleanup action ({error}); revoke it in 1Password by hand.")
+        audit.record("review.revocations_failed", actor=proposer, target=review, details={"error": str(error)[:500]})
+        return 0
+    by_pair = {(a.op_user_id, a.vault_id): a for a in plan.actions.all()}
+    for entry in spec_entries:
+        action = by_pair.get((entry.op_user_id, entry.vault_id))  # type: ignore[arg-type]
+        if action is not None:
+            AccessReviewEntry.objects.filter(pk=entry.pk).update(cleanup_action=action)
+    AccessReview.objects.filter(pk=review.pk).update(cleanup_plan=plan)
+    review.cleanup_plan = plan
+    audit.record("review.revocations_proposed", actor=proposer, target=review,
+                 details={"cleanup_plan": plan.pk, "actions": len(specs)})
+    return len(specs)
