@@ -45,7 +45,8 @@ test: venv-test services browser lint
 
 ## bench: speed and memory benchmarks (never part of `make test`).
 bench: venv-test services
-	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/bench $(PY) -m bench $(BENCH)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null 2>&1; } || echo "wrk is missing (apt-get install wrk): the load benchmark will be skipped"
+	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/bench HTTPS=0 $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf var staticfiles
