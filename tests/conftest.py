@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from openclaw_web.roles import Role
+from tests.e2e import conftest as e2e_helpers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OP_SAMPLES = REPO_ROOT.parent / "shared" / "op-samples"
@@ -165,3 +166,34 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[RunningWor
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# --- Debian's Chromium through Playwright (never a downloaded browser) ------------------------
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium per test module, closed at the module's end: Playwright's sync API keeps an
+    event loop running in this thread while it is open, which no other test should inherit."""
+    if not e2e_helpers.CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(e2e_helpers.CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()

@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from compliance.reviews import review as flow
 from tests.compliance.reviews.conftest import entry_for
-from tests.e2e.conftest import browser, page, screenshot, sign_in  # noqa: F401 — fixtures reused
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_team_lead_decides_inline_and_the_row_updates_without_a_reload(org, compliance_officer, team_lead, page,  # noqa: F811
+def test_a_team_lead_decides_inline_and_the_row_updates_without_a_reload(org, compliance_officer, team_lead, page,
                                                                          live_server):
     review = flow.open_review(account=org.account, period=org.period, opened_by=compliance_officer)
     entry = entry_for(review, org.bob, org.payments)
