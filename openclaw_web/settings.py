@@ -102,6 +102,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiled the findings engine's and the pages' larger queries at 100k items
+    # for 120-300 ms per execution, longer than the queries then ran (EXPLAIN ANALYZE, bench/):
+    # every query here is planned afresh, so the compilation is never amortised.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -37,7 +37,7 @@ class HealthFilters(PageParams):
 
 
 def _findings() -> Any:
-    return Finding.objects.select_related("accepted_by").prefetch_related("related_items")
+    return Finding.objects.select_related("account", "accepted_by").prefetch_related("related_items")
 
 
 @router.get("/findings", response=FindingPage)
@@ -51,7 +51,7 @@ def list_findings(request: HttpRequest, params: Query[FindingFilters]) -> dict[s
         raise HttpError(
             400, "Invalid filter: " + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         )
-    findings = filtered_findings(**form.cleaned_data).select_related("accepted_by").prefetch_related("related_items")
+    findings = filtered_findings(**form.cleaned_data).select_related("account", "accepted_by").prefetch_related("related_items")
     return paginate(findings, order=("-severity_rank", "id"), cursor=params.cursor, limit=params.limit)
 
 

@@ -134,6 +134,10 @@ class FindingOut(Schema):
     accepted_at: datetime.datetime | None
 
     @staticmethod
+    def resolve_last_seen(obj: Any) -> datetime.datetime:
+        return obj.last_seen_at  # type: ignore[no-any-return]
+
+    @staticmethod
     def resolve_related_item_ids(obj: Any) -> list[int]:
         return [item.pk for item in obj.related_items.all()]
 

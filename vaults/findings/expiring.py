@@ -15,7 +15,7 @@ from vaults.findings.candidate import (
     ITEM_VALUES,
     Candidate,
     PolicyScope,
-    active_items,
+    active_item_rows,
     item_candidate,
     local_date,
     quoted_list,
@@ -31,7 +31,7 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
     for scope in scopes:
         horizon = today + datetime.timedelta(days=scope.policy.expiring_days)
         rows = (
-            active_items(account)
+            active_item_rows(account)
             .filter(scope.q(), expires_at__isnull=False, expires_at__lte=horizon)
             .values(*ITEM_VALUES, "expires_at")
         )

@@ -26,7 +26,7 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "explanation": finding.explanation,
         "recommended_action": finding.recommended_action,
         "first_seen": finding.first_seen.isoformat(),
-        "last_seen": finding.last_seen.isoformat(),
+        "last_seen": finding.last_seen_at.isoformat(),
     }
 
 

@@ -1,4 +1,4 @@
-"""Two portable SQL expressions over JSON list columns (Item.tags, Item.urls), compiled for
+"""Portable SQL expressions over JSON list columns (Item.tags, Item.urls, Item.field_labels), compiled for
 PostgreSQL (jsonb functions) and SQLite (json1), so rules stay in the database on both.
 
 Django's JSONField `contains` lookup is not supported on SQLite, and neither backend matches
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BooleanField, Expression, Func, IntegerField
+from django.db.models import BooleanField, Expression, Func, IntegerField, TextField
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -66,4 +66,34 @@ class JSONListHasAny(Func):
             f"EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({sql}) = 'array' THEN {sql} ELSE '[]' END) AS element "  # noqa: S608
             f"WHERE lower(element.value) IN ({self._placeholders()}))",
             [*params, *params, *self.values],
+        )
+
+
+class JSONLabelsText(Func):
+    """The labels of an item's `field_labels` list joined by spaces, for search text. Entries are
+    {"label": ...} objects or plain strings; anything else counts as empty. Computed in SQL so
+    the rules read one short string per row instead of decoding a JSON list in Python
+    (~185k decodes per run at 100k items)."""
+
+    output_field = TextField()
+
+    def __init__(self, expression: Expression | str) -> None:
+        super().__init__(expression)
+
+    def as_postgresql(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            "COALESCE((SELECT string_agg(CASE jsonb_typeof(e.value) WHEN 'object' THEN COALESCE(e.value->>'label', '') "  # noqa: S608
+            "WHEN 'string' THEN e.value #>> '{}' ELSE '' END, ' ' ORDER BY e.n) "
+            f"FROM jsonb_array_elements({_as_array_pg(sql)}) WITH ORDINALITY AS e(value, n)), '')",
+            [*params, *params],
+        )
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            "COALESCE((SELECT group_concat(CASE e.type WHEN 'object' THEN COALESCE(json_extract(e.value, '$.label'), '') "  # noqa: S608
+            "WHEN 'text' THEN e.value ELSE '' END, ' ') "
+            f"FROM json_each(CASE WHEN json_type({sql}) = 'array' THEN {sql} ELSE '[]' END) AS e), '')",
+            [*params, *params],
         )

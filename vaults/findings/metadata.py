@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from vaults.findings.candidate import ITEM_VALUES, Candidate, active_items, item_candidate, quoted_list, short
+from vaults.findings.candidate import ITEM_VALUES, Candidate, active_item_rows, item_candidate, quoted_list, short
 from vaults.findings.jsonsql import JSONListLength
 from vaults.findings.models import Finding
 from vaults.models import Account
@@ -20,7 +20,7 @@ from vaults.models import Account
 
 def find(*, account: Account, **_: Any) -> list[Candidate]:
     rows = (
-        active_items(account)
+        active_item_rows(account)
         .annotate(n_tags=JSONListLength("tags"), n_urls=JSONListLength("urls"))
         .filter(Q(n_tags=0) | Q(has_notes=False) | Q(category="LOGIN", n_urls=0))
         .values(*ITEM_VALUES, "n_tags", "n_urls", "has_notes")

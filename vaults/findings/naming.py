@@ -20,7 +20,7 @@ from vaults.findings.candidate import (
     ITEM_VALUES,
     Candidate,
     PolicyScope,
-    active_items,
+    active_item_rows,
     item_candidate,
     quoted_list,
     short,
@@ -37,7 +37,7 @@ def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candi
         generic = sorted({t.strip().lower() for t in scope.policy.generic_titles if t.strip()})
         pattern = scope.policy.naming_pattern
         rows = (
-            active_items(account)
+            active_item_rows(account)
             .filter(scope.q())
             .exclude(vault__classification=Vault.Classification.PERSONAL)
             .annotate(normalised_title=Lower(Trim("title")))

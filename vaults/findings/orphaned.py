@@ -21,7 +21,7 @@ from vaults.findings.candidate import (
     ITEM_VALUES,
     Candidate,
     PolicyScope,
-    active_items,
+    active_item_rows,
     item_candidate,
     quoted_list,
     short,
@@ -40,7 +40,7 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         cutoff = now - datetime.timedelta(days=days)
         used_recently = ItemUsage.objects.filter(account=account, item_op_id=OuterRef("op_id"), timestamp__gte=cutoff)
         rows = (
-            active_items(account)
+            active_item_rows(account)
             .filter(scope.q())
             .annotate(
                 edited_at=Coalesce("op_updated_at", "op_created_at", "first_seen"),

@@ -10,7 +10,7 @@ People's own logins are never forced into rotation (NIST SP 800-63B §5.1.1.2).
 
 1. Per policy scope: active items of rotating kinds, MIN(secret_fields.changed_at) per item
    (GROUP BY item), with the vault's overdue and due-soon cut-offs as CASE expressions.
-2. HAVING oldest < due-soon cut-off; overdue vs due soon is decided on the returned row.
+2. HAVING oldest < the due-soon cut-off; overdue vs due soon is decided on the returned row.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from typing import Any
 
 from django.db.models import Case, DateTimeField, Min, Q, Value, When
 
-from vaults.findings.candidate import Candidate, PolicyScope, active_items, item_candidate, quoted_list, short
+from vaults.findings.candidate import (
+    ITEM_VALUES,
+    Candidate,
+    PolicyScope,
+    active_item_rows,
+    item_candidate,
+    quoted_list,
+    short,
+)
 from vaults.findings.jsonsql import JSONListHasAny
 from vaults.findings.models import Finding
 from vaults.models import Account, Vault
@@ -45,31 +53,26 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         )
         soon = policy.due_soon_days
         rows = (
-            active_items(account)
+            active_item_rows(account)
             .filter(scope.q(), rotating, secret_fields__changed_at__isnull=False)
-            .values("id", "op_id", "title", "category", "field_labels", "vault_id", "vault__name", "vault__classification")
-            .annotate(
-                oldest=Min("secret_fields__changed_at"),
-                overdue_before=_cutoff(
-                    now, production_days=policy.rotation_days_production, other_days=policy.rotation_days_nonprod
-                ),
-                soon_before=_cutoff(
+            .values(*ITEM_VALUES)
+            .annotate(oldest=Min("secret_fields__changed_at"))
+            .filter(
+                oldest__lt=_cutoff(
                     now,
                     production_days=policy.rotation_days_production - soon,
                     other_days=policy.rotation_days_nonprod - soon,
-                ),
+                )
             )
             .order_by()
         )
         for row in rows:
-            if row["oldest"] >= row["soon_before"]:
-                continue
             production = row["vault__classification"] == PRODUCTION
             period = policy.rotation_days_production if production else policy.rotation_days_nonprod
             age_days = (now - row["oldest"]).days
             last = row["oldest"].date().isoformat()
             details = {"changed_at": last, "age_days": age_days, "period_days": period}
-            if row["oldest"] < row["overdue_before"]:
+            if row["oldest"] < now - datetime.timedelta(days=period):
                 candidates.append(
                     item_candidate(
                         Finding.Kind.OVERDUE_ROTATION,

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q
 
 from vaults.findings.candidate import Candidate, PolicyScope, active_items, item_candidate, quoted_list, short
+from vaults.findings.jsonsql import JSONLabelsText
 from vaults.findings.models import Finding
 from vaults.models import Account, SecretField
 
@@ -48,8 +49,9 @@ def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candi
         rows = (
             SecretField.objects.filter(item__in=active_items(account))
             .filter(scope.q("item__vault_id"), judged, weak_label | weak_value)
+            .annotate(labels_text=JSONLabelsText("item__field_labels"))
             .values(
-                "item_id", "item__op_id", "item__title", "item__category", "item__field_labels", "item__vault_id",
+                "item_id", "item__op_id", "item__title", "item__category", "labels_text", "item__vault_id",
                 "item__vault__name", "item__vault__classification", "label", "strength", "zxcvbn_score", "length",
                 "value_available",
             )

@@ -27,6 +27,9 @@ class Account(models.Model):
     # Events API cursors per feed ({"itemusages": "...", ...}) so each sync reads only new events.
     events_cursors = models.JSONField(default=dict, blank=True)
     permissions_synced_at = models.DateTimeField(null=True, blank=True)
+    # When the findings engine last ran: every finding still present was seen then, so a run
+    # that changes nothing writes nothing to the findings table (see Finding.last_seen_at).
+    findings_computed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

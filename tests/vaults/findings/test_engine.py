@@ -18,8 +18,34 @@ def test_first_seen_is_preserved_and_last_seen_advances_across_runs(account, pro
 
     compute_findings(account=account, now=later)
 
-    finding = Finding.objects.get(kind=Finding.Kind.UNCLEAR_NAME)
-    assert finding.first_seen == now and finding.last_seen == later
+    finding = Finding.objects.select_related("account").get(kind=Finding.Kind.UNCLEAR_NAME)
+    assert finding.first_seen == now and finding.last_seen_at == later
+
+
+def test_an_unchanged_finding_is_not_rewritten_by_a_run(account, prod_vault, now) -> None:
+    _unclear(prod_vault)
+    compute_findings(account=account, now=now)
+
+    compute_findings(account=account, now=now + datetime.timedelta(hours=6))
+
+    # The stored column keeps the first write; the account's run time says it was seen again.
+    finding = Finding.objects.select_related("account").get()
+    assert finding.last_seen == now and finding.last_seen_at == now + datetime.timedelta(hours=6)
+
+
+def test_a_resolved_finding_was_last_seen_by_the_run_before_it_went(account, prod_vault, now) -> None:
+    item = _unclear(prod_vault)
+    compute_findings(account=account, now=now)
+    compute_findings(account=account, now=now + datetime.timedelta(hours=1))
+    item.title = "Stripe Production API Key"
+    item.save()
+
+    compute_findings(account=account, now=now + datetime.timedelta(hours=2))
+
+    finding = Finding.objects.select_related("account").get(kind=Finding.Kind.UNCLEAR_NAME)
+    assert finding.status == Finding.Status.RESOLVED
+    assert finding.last_seen_at == now + datetime.timedelta(hours=1)
+    assert finding.resolved_at == now + datetime.timedelta(hours=2)
 
 
 def test_a_resolved_finding_that_comes_back_reopens_with_its_first_seen(account, prod_vault, now) -> None:
