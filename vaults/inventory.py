@@ -128,8 +128,8 @@ def _float(value: object) -> float:
         return 0.0
 
 
-def vault_overview(vault: Vault) -> dict[str, Any]:
-    """Everything on a vault's page besides the item table."""
+def vault_summary(vault: Vault) -> dict[str, Any]:
+    """The head of a vault's page: score, points lost, facts."""
     snapshot = latest_snapshot(vault=vault)
     policy = Policy.for_vault(vault)
     return {
@@ -137,6 +137,12 @@ def vault_overview(vault: Vault) -> dict[str, Any]:
         "penalties": penalties(snapshot),
         "rotation_days": rotation_days(vault, policy),
         "item_count": vault.items.filter(ACTIVE_ITEMS).count(),
+    }
+
+
+def vault_contents(vault: Vault) -> dict[str, Any]:
+    """The body of a vault's page besides the item table: who has access, open findings."""
+    return {
         "access": effective_access(vault.account, vault=vault),
         "findings": open_findings(vault=vault, limit=VAULT_PAGE_FINDINGS),
     }

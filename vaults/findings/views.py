@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from compliance.models import AuditLogEntry
+from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
 from vaults.findings import acceptance
@@ -33,10 +35,18 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
-    page = Paginator(filtered_findings(**form.cleaned_data), PAGE_SIZE).get_page(form.cleaned_data.get("page"))
-    context = {"nav": "findings", "form": form, "page": page, "accept_form": AcceptRiskForm(), "current": request.get_full_path()}
-    template = "findings/_table.html" if request.htmx else "findings/list.html"
-    return render(request, template, context)
+
+    def table() -> str:
+        page = Paginator(filtered_findings(**form.cleaned_data), PAGE_SIZE).get_page(form.cleaned_data.get("page"))
+        return render_to_string("findings/_table.html", {"page": page}, request=request)
+
+    table_html = cached_fragment(request, "findings-table", table)
+    if request.htmx:
+        return HttpResponse(table_html)
+    filters = cached_fragment(request, "findings-filters", lambda: render_to_string("findings/_filters.html", {"form": form}))
+    context = {"nav": "findings", "filters": filters, "table": table_html, "accept_form": AcceptRiskForm(),
+               "current": request.get_full_path()}  # fmt: skip
+    return render(request, "findings/list.html", context)
 
 
 @requires(Capability.VIEW_INVENTORY)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from markupsafe import Markup
 
+from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
 from vaults import charts, inventory
@@ -51,13 +52,11 @@ def _worst_chart(vaults: list[Vault]) -> Markup:
                                   width=HALF_WIDTH, label_chars=30)
 
 
-@requires(Capability.VIEW_INVENTORY)
-def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+def _body(request: HtmxHttpRequest) -> str:
     accounts = list(Account.objects.order_by("name"))
     health = inventory.account_health(accounts)
     worst = inventory.worst_vaults()
     context = {
-        "nav": "dashboard",
         "health": [(h, _score_chart(h)) for h in health],
         "has_snapshots": any(h.snapshot for h in health),
         "kind_counts": inventory.counts_by_kind(),
@@ -67,4 +66,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "quarter_start": inventory.quarter_start(timezone.now()),
         "how_computed": _how_computed_available(),
     }
-    return render(request, "vaults/dashboard.html", context)
+    return render_to_string("vaults/_dashboard_body.html", context, request=request)
+
+
+@requires(Capability.VIEW_INVENTORY)
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    body = cached_fragment(request, "dashboard", lambda: _body(request))
+    return render(request, "vaults/dashboard.html", {"nav": "dashboard", "body": body})

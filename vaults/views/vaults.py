@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from compliance import audit
+from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults import inventory
@@ -40,14 +45,32 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = ItemFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
-    items = inventory.vault_items(vault, q=form.cleaned_data["q"])
-    context = {"nav": "vaults", "vault": vault, "form": form,
-               "page": Paginator(items, PAGE_SIZE).get_page(form.page_number())}
-    if not wants_fragment(request):
-        context.update(inventory.vault_overview(vault))
-        if has_capability(request.user, Capability.EDIT_POLICY):
-            context["settings_form"] = VaultSettingsForm(instance=vault)
-    return render_page_or_fragment(request, "vaults/vault_detail.html", "vaults/_item_table.html", context)
+
+    def item_context() -> dict[str, Any]:
+        items = inventory.vault_items(vault, q=form.cleaned_data["q"])
+        return {"vault": vault, "form": form, "page": Paginator(items, PAGE_SIZE).get_page(form.page_number())}
+
+    if wants_fragment(request):
+        html = cached_fragment(
+            request, "vault-items", lambda: render_to_string("vaults/_item_table.html", item_context(), request=request)
+        )
+        response = HttpResponse(html)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    summary = cached_fragment(
+        request, "vault-summary",
+        lambda: render_to_string("vaults/_vault_summary.html", {"vault": vault, **inventory.vault_summary(vault)}, request=request),
+    )  # fmt: skip
+    contents = cached_fragment(
+        request, "vault-contents",
+        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **inventory.vault_contents(vault)}, request=request),
+    )  # fmt: skip
+    context = {"nav": "vaults", "vault": vault, "summary": summary, "contents": contents}
+    if has_capability(request.user, Capability.EDIT_POLICY):
+        context["settings_form"] = VaultSettingsForm(instance=vault)
+    response = render(request, "vaults/vault_detail.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @requires(Capability.EDIT_POLICY)
