@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -176,7 +177,10 @@ def open_findings(
     # The first `limit` of the direct ones (an index scan) plus the few group ones hold the first
     # `limit` of all.
     order = ("-severity_rank", "kind", "title", "pk")
-    matching = Finding.objects.filter(direct, status=OPEN).order_by(*order).values("pk")[:limit]
+    matching = Finding.objects.filter(direct, status=OPEN).order_by().values("pk")
+    if not grouped or connection.features.supports_slicing_ordering_in_compound:
+        # SQLite (the demo) refuses LIMIT inside a UNION; at its sizes the whole set is cheap.
+        matching = matching.order_by(*order)[:limit]
     if grouped:
         members = Finding.related_items.through.objects.filter(grouped, finding__status=OPEN)
         matching = matching.union(members.order_by().values("finding_id"))

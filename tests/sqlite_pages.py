@@ -1,0 +1,73 @@
+"""Every main page on SQLite, the demo's database, in a process of its own (the suite's database
+is PostgreSQL): migrate, plant a small organisation, compute findings, open each page as an
+administrator. Prints one JSON line: the pages checked and those that did not answer 200.
+Run by tests/openclaw_web/test_sqlite_demo.py."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import django
+
+
+def _plant() -> dict[str, int]:
+    from tests.vaults.factories import (
+        grant,
+        make_account,
+        make_item,
+        make_op_group,
+        make_op_user,
+        make_secret,
+        make_vault,
+    )
+    from vaults.findings.engine import compute_findings
+    from vaults.models import Vault
+
+    account = make_account(name="sqlite-demo")
+    prod = make_vault(account=account, name="Payments Production", classification=Vault.Classification.PRODUCTION)
+    dev = make_vault(account=account, name="Payments Development", classification=Vault.Classification.NON_PRODUCTION)
+    shared = "ab" * 32
+    first = make_item(vault=prod, title="Stripe Production API Key")
+    make_secret(item=first, fingerprint=shared)
+    copy = make_item(vault=dev, title="Password", tags=[])  # unclear, missing metadata, a duplicate
+    make_secret(item=copy, fingerprint=shared)
+    person = make_op_user(account=account, name="Dana Developer")
+    grant(vault=prod, user=person, permissions=["view_items", "manage_vault"])
+    grant(vault=dev, group=make_op_group(account=account, members=[person]))
+    compute_findings(account=account)
+    return {"vault": prod.pk, "item": first.pk, "person": person.pk}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openclaw_web.settings")
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from vaults.findings.models import Finding
+
+    assert connection.vendor == "sqlite", connection.vendor
+    call_command("migrate", verbosity=0)
+    ids = _plant()
+    finding = Finding.objects.filter(kind=Finding.Kind.DUPLICATE).first()
+    assert finding is not None
+    client = Client()
+    client.force_login(User.objects.create_superuser("sqlite_admin", "a@example.com", "sqlite-demo-password-1"))
+    paths = [
+        reverse("dashboard"), reverse("vaults:list"), reverse("vaults:detail", args=[ids["vault"]]),
+        reverse("vaults:detail", args=[ids["vault"]]) + "?q=stripe", reverse("vaults:item", args=[ids["item"]]),
+        reverse("vaults:people"), reverse("vaults:person", args=[ids["person"]]), reverse("findings:list"),
+        reverse("findings:list") + "?q=db+password+prod&sort=-first_seen", reverse("findings:detail", args=[finding.pk]),
+        reverse("sync:status"), reverse("cleanup:list"), reverse("reviews:list"), reverse("reports:list"),
+        reverse("audit:list"),
+    ]  # fmt: skip
+    failures = [[path, status] for path in paths if (status := client.get(path).status_code) != 200]
+    print(json.dumps({"checked": len(paths), "failures": failures}))
+
+
+if __name__ == "__main__":
+    main()
