@@ -14,11 +14,13 @@ session; they hold metadata only, like every page (no secret value ever reaches 
 
 Off — rendered every time — on SQLite (the demo) and inside a transaction, where a request sees
 its own uncommitted writes but no snapshot names them (the test suite runs views inside one).
+A cache that does not answer (Redis down) costs speed, never a page.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 
@@ -28,6 +30,8 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
 from openclaw_web.roles import roles_of
+
+logger = logging.getLogger(__name__)
 
 # An entry outlives its minute by half a minute at most; the snapshot decides freshness.
 FRAGMENT_SECONDS = 90
@@ -67,8 +71,15 @@ def cached_fragment(request: HttpRequest, name: str, render: Callable[[], str]) 
     if state is None:
         return mark_safe(render())  # noqa: S308 — HTML our templates rendered and escaped
     key = fragment_key(request, name, state)
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:  # any backend's outage (Redis down): the page renders uncached
+        logger.warning("fragment cache unavailable; rendering %s uncached", name, exc_info=True)
+        return mark_safe(render())  # noqa: S308 — HTML our templates rendered and escaped
     if html is None:
         html = render()
-        cache.set(key, html, FRAGMENT_SECONDS)
+        try:
+            cache.set(key, html, FRAGMENT_SECONDS)
+        except Exception:  # as above
+            logger.warning("fragment cache unavailable; %s not kept", name, exc_info=True)
     return mark_safe(html)  # noqa: S308 — HTML our templates rendered and escaped, kept by us

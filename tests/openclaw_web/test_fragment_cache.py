@@ -128,6 +128,19 @@ def test_no_fragment_holds_a_csrf_token_or_a_name(client_for, admin_user, organi
     assert all("csrfmiddlewaretoken" not in html and admin_user.get_username() not in html for html in stored)
 
 
+def test_pages_still_answer_when_the_cache_does_not(client_for, viewer, organisation, settings, caplog) -> None:
+    _, vault = organisation
+    # Nothing listens on port 1: every cache call fails at once.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    client = client_for(viewer)
+
+    for path in (reverse("dashboard"), LIST, reverse("vaults:detail", args=[vault.pk])):
+        response = client.get(path)
+        assert response.status_code == 200 and b"Payments Production" in response.content
+
+    assert "fragment cache unavailable" in caplog.text
+
+
 def test_fragments_are_never_cached_inside_a_transaction(transactional_db) -> None:
     assert database_state() is not None
     with transaction.atomic():
