@@ -4,14 +4,13 @@ Routes are discovered from the URL conf, so a new route without a rule fails her
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from openclaw_web.roles import MATRIX, Capability, Role
+from tests.security.routes import named_routes
 
 # Routes that are deliberately open or guarded by Django itself, each with its reason.
 PUBLIC = {
@@ -22,25 +21,8 @@ EXCLUDED_NAMESPACES = {
     "admin": "Django admin: staff-only by Django's own check",
     "api": "the JSON API: its matrix is generated from the ninja routers in tests/security/test_api_authorization.py",
 }
-DUMMY_BY_CONVERTER = {"int": 999_999, "string": "csv", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
 
-
-def _walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern, dict[str, object]]]:
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            ns = entry.namespace or ""
-            if ns in EXCLUDED_NAMESPACES:
-                continue
-            yield from _walk(entry, f"{namespace}{ns}:" if ns else namespace)
-        elif entry.name:
-            kwargs = {
-                name: DUMMY_BY_CONVERTER[type(conv).__name__.removesuffix("Converter").lower()]
-                for name, conv in entry.pattern.converters.items()
-            }
-            yield f"{namespace}{entry.name}", entry, kwargs
-
-
-ROUTES = sorted(_walk(get_resolver()), key=lambda r: r[0])
+ROUTES = named_routes(skipped=EXCLUDED_NAMESPACES)
 GUARDED = [(name, pattern, kwargs) for name, pattern, kwargs in ROUTES if name not in PUBLIC]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from vaults.findings.models import SEVERITY_RANK, Finding, HealthSnapshot
 from vaults.models import (
     Account,
     GroupMembership,
@@ -66,8 +67,12 @@ def make_item(
     updated: datetime.datetime | None = None,
     **fields: Any,
 ) -> Item:
-    """An item that is clean by default: tagged, described, with a URL, recently created."""
+    """An item that is clean by default: tagged, described, with a URL, recently created.
+
+    Pass op_created_at=None / op_updated_at=None for an item op reported without dates."""
     now = timezone.now()
+    fields.setdefault("op_created_at", created or now - datetime.timedelta(days=10))
+    fields.setdefault("op_updated_at", updated or created or now - datetime.timedelta(days=10))
     return Item.objects.create(
         vault=vault,
         op_id=op_id("i"),
@@ -76,8 +81,6 @@ def make_item(
         tags=["team-payments"] if tags is None else tags,
         urls=[{"label": "website", "href": "https://example.com", "primary": True}] if urls is None else urls,
         has_notes=has_notes,
-        op_created_at=created or now - datetime.timedelta(days=10),
-        op_updated_at=updated or created or now - datetime.timedelta(days=10),
         **fields,
     )
 
@@ -85,7 +88,6 @@ def make_item(
 def make_secret(
     *,
     item: Item,
-    fingerprint: str | None = None,
     label: str = "credential",
     field_type: str = "CONCEALED",
     purpose: str = "",
@@ -93,22 +95,28 @@ def make_secret(
     length: int | None = 32,
     strength: str = "FANTASTIC",
     value_available: bool = True,
-    changed_at: datetime.datetime | None = None,
     field_id: str | None = None,
+    **fields: Any,
 ) -> SecretField:
-    """A strong, unique, recently changed concealed field unless told otherwise."""
+    """A strong, unique, recently changed concealed field unless told otherwise.
+
+    fingerprint and changed_at default to a fresh unique fingerprint and five days ago; pass None for neither."""
+    field_id = field_id or f"f{next(_ids)}"
+    if "fingerprint" not in fields:
+        fields["fingerprint"] = f"{next(_ids):064x}"
+    if "changed_at" not in fields:
+        fields["changed_at"] = timezone.now() - datetime.timedelta(days=5)
     return SecretField.objects.create(
         item=item,
-        field_id=field_id or f"f{next(_ids)}",
+        field_id=field_id,
         label=label,
         field_type=field_type,
         purpose=purpose,
-        fingerprint=fingerprint if fingerprint is not None else f"{next(_ids):064x}",
         zxcvbn_score=zxcvbn_score,
         length=length,
         strength=strength,
         value_available=value_available,
-        changed_at=changed_at or timezone.now() - datetime.timedelta(days=5),
+        **fields,
     )
 
 
@@ -128,8 +136,15 @@ def make_op_user(
     )  # fmt: skip
 
 
-def make_op_group(*, account: Account, name: str = "Engineering", members: list[OpUser] | None = None, **fields: Any) -> OpGroup:
-    group = OpGroup.objects.create(account=account, op_id=op_id("g"), name=name, state="ACTIVE", **fields)
+def make_op_group(
+    *,
+    account: Account,
+    name: str = "Engineering",
+    state: str = "ACTIVE",
+    members: list[OpUser] | None = None,
+    **fields: Any,
+) -> OpGroup:
+    group = OpGroup.objects.create(account=account, op_id=op_id("g"), name=name, state=state, **fields)
     for user in members or []:
         GroupMembership.objects.create(group=group, user=user, role="MEMBER")
     return group
@@ -159,3 +174,37 @@ def make_usage(
 
 def make_sync_run(*, account: Account, status: str = SyncRun.Status.SUCCEEDED, **fields: Any) -> SyncRun:
     return SyncRun.objects.create(account=account, status=status, **fields)
+
+
+def make_finding(
+    *,
+    account: Account,
+    kind: str = Finding.Kind.WEAK,
+    severity: str = Finding.Severity.HIGH,
+    title: str | None = None,
+    explanation: str = "Because.",
+    **fields: Any,
+) -> Finding:
+    """An open finding first and last seen now; attach it with vault=, item= or op_user= when that matters."""
+    now = timezone.now()
+    return Finding.objects.create(
+        account=account, kind=kind, severity=severity, severity_rank=SEVERITY_RANK[severity], key=f"k{next(_ids)}",
+        title=title or f"Finding {next(_ids)}", explanation=explanation, first_seen=now, last_seen=now, **fields,
+    )  # fmt: skip
+
+
+def make_snapshot(
+    *,
+    account: Account,
+    score: int,
+    vault: Vault | None = None,
+    when: datetime.datetime | None = None,
+    items: int = 10,
+    counts: dict[str, int] | None = None,
+    penalties: dict[str, float] | None = None,
+) -> HealthSnapshot:
+    """A health score taken now: the account's when vault is None, else that vault's."""
+    return HealthSnapshot.objects.create(
+        account=account, vault=vault, score=score, taken_at=when or timezone.now(), items=items,
+        counts=counts or {}, penalties=penalties or {},
+    )  # fmt: skip

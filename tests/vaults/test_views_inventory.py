@@ -13,7 +13,19 @@ from django.urls import reverse
 
 from compliance.models import AuditLogEntry
 from openclaw_web.roles import Role
-from tests.vaults import inventory_factories as f
+from tests.vaults.factories import (
+    add_member,
+    grant,
+    make_account,
+    make_finding,
+    make_item,
+    make_op_group,
+    make_op_user,
+    make_secret,
+    make_snapshot,
+    make_usage,
+    make_vault,
+)
 from vaults.findings.models import Finding
 from vaults.models import Vault
 
@@ -32,24 +44,27 @@ def client(viewer: User, client_for: ClientFor) -> Client:
 
 def _org(size: int) -> dict[str, object]:
     """An account with `size` vaults, each with `size` items, grants, usage, findings, snapshots."""
-    acct = f.account()
-    grp = f.group(acct, "Engineers")
-    people = [f.op_user(acct) for _ in range(size)]
+    acct = make_account()
+    grp = make_op_group(account=acct, name="Engineers", state="")
+    people = [make_op_user(account=acct, name=f"User {n}") for n in range(size)]
     for person in people:
-        f.member(grp, person)
+        add_member(group=grp, user=person)
     first_vault = first_item = None
-    for _ in range(size):
-        v = f.vault(acct, classification=Vault.Classification.PRODUCTION)
-        f.grant(v, grp=grp, permissions=["view_items", "edit_items"])
-        f.grant(v, user=people[0], permissions=["view_items", "manage_vault"])
-        f.snapshot(acct, 70, v=v, penalties={"weak": 12.5}, counts={"weak": 2})
-        for _ in range(size):
-            it = f.item(v, tags=["prod"], urls=[{"href": "https://example.com", "label": "site"}])
-            f.secret(it, zxcvbn_score=1, strength="WEAK", length=8)
-            f.usage(it, people[-1])
-            f.finding(acct, vault=v, item=it, op_user=people[0])
+    for v_n in range(size):
+        v = make_vault(account=acct, name=f"Vault {v_n}", classification=Vault.Classification.PRODUCTION)
+        grant(vault=v, group=grp, permissions=["view_items", "edit_items"])
+        grant(vault=v, user=people[0], permissions=["view_items", "manage_vault"])
+        make_snapshot(account=acct, score=70, vault=v, penalties={"weak": 12.5}, counts={"weak": 2})
+        for i_n in range(size):
+            it = make_item(vault=v, title=f"Item {v_n}.{i_n}", category="LOGIN", tags=["prod"],
+                           urls=[{"href": "https://example.com", "label": "site"}], has_notes=False,
+                           op_created_at=None, op_updated_at=None)
+            make_secret(item=it, label="password", purpose="PASSWORD", zxcvbn_score=1, strength="WEAK", length=8,
+                        fingerprint=None, changed_at=None)
+            make_usage(account=acct, user=people[-1], item=it, action="fill")
+            make_finding(account=acct, vault=v, item=it, op_user=people[0])
             first_vault, first_item = first_vault or v, first_item or it
-    f.snapshot(acct, 75)
+    make_snapshot(account=acct, score=75)
     return {"account": acct, "vault": first_vault, "item": first_item, "person": people[0]}
 
 
@@ -98,10 +113,11 @@ def test_vault_list_shows_score_band_counts_classification_and_rotation(client: 
 
 
 def test_vault_list_filters_by_text_classification_and_account(client: Client) -> None:
-    acct, other = f.account(), f.account()
-    f.vault(acct, "Payments Production", classification=Vault.Classification.PRODUCTION)
-    f.vault(acct, "Marketing Shared", classification=Vault.Classification.SHARED)
-    f.vault(other, "Elsewhere Production", classification=Vault.Classification.PRODUCTION)
+    acct, other = make_account(), make_account()
+    make_vault(account=acct, name="Payments Production", classification=Vault.Classification.PRODUCTION)
+    make_vault(account=acct, name="Marketing Shared", classification=Vault.Classification.SHARED)
+    make_vault(account=other, name="Elsewhere Production",
+               classification=Vault.Classification.PRODUCTION)
     body = client.get(reverse("vaults:list"), {"q": "payments"}).content.decode()
     assert "Payments Production" in body and "Marketing Shared" not in body
     body = client.get(reverse("vaults:list"), {"classification": "shared"}).content.decode()
@@ -111,10 +127,11 @@ def test_vault_list_filters_by_text_classification_and_account(client: Client) -
 
 
 def test_vault_list_sorts_worst_score_first(client: Client) -> None:
-    acct = f.account()
-    good, bad = f.vault(acct, "Good vault"), f.vault(acct, "Bad vault")
-    f.snapshot(acct, 95, v=good)
-    f.snapshot(acct, 20, v=bad)
+    acct = make_account()
+    good = make_vault(account=acct, name="Good vault")
+    bad = make_vault(account=acct, name="Bad vault")
+    make_snapshot(account=acct, score=95, vault=good)
+    make_snapshot(account=acct, score=20, vault=bad)
     body = client.get(reverse("vaults:list"), {"sort": "score"}).content.decode()
     assert body.index("Bad vault") < body.index("Good vault")
 
@@ -126,7 +143,7 @@ def test_invalid_vault_filters_are_rejected_with_400(client: Client, params: dic
 
 
 def test_htmx_request_returns_only_the_vault_table(client: Client) -> None:
-    f.vault(f.account(), "Only vault")
+    make_vault(account=make_account(), name="Only vault")
     response = client.get(reverse("vaults:list"), headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "Only vault" in body
@@ -140,9 +157,9 @@ def test_htmx_history_restore_gets_the_whole_page(client: Client) -> None:
 
 
 def test_vault_list_paginates(client: Client) -> None:
-    acct = f.account()
+    acct = make_account()
     for i in range(55):
-        f.vault(acct, f"Vault {i:03d}")
+        make_vault(account=acct, name=f"Vault {i:03d}")
     first = client.get(reverse("vaults:list")).content.decode()
     second = client.get(reverse("vaults:list"), {"page": 2}).content.decode()
     assert "Vault 000" in first and "Vault 054" not in first
@@ -186,9 +203,11 @@ def test_vault_detail_queries_do_not_grow_with_rows(client: Client, django_asser
 
 
 def test_vault_detail_item_search_is_an_htmx_fragment(client: Client) -> None:
-    v = f.vault(f.account())
-    f.item(v, "Stripe Production API key")
-    f.item(v, "GitHub Staging token")
+    v = make_vault(account=make_account(), name="Vault 1")
+    make_item(vault=v, title="Stripe Production API key", category="LOGIN", tags=[], urls=[], has_notes=False,
+              op_created_at=None, op_updated_at=None)
+    make_item(vault=v, title="GitHub Staging token", category="LOGIN", tags=[], urls=[], has_notes=False,
+              op_created_at=None, op_updated_at=None)
     response = client.get(reverse("vaults:detail", args=[v.pk]), {"q": "stripe"}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "Stripe Production API key" in body and "GitHub Staging token" not in body
@@ -196,14 +215,14 @@ def test_vault_detail_item_search_is_an_htmx_fragment(client: Client) -> None:
 
 
 def test_admin_sees_the_settings_form_and_viewer_does_not(admin_user: User, viewer: User, client_for: ClientFor) -> None:
-    v = f.vault(f.account())
+    v = make_vault(account=make_account(), name="Vault 1")
     url = reverse("vaults:detail", args=[v.pk])
     assert reverse("vaults:settings", args=[v.pk]) in client_for(admin_user).get(url).content.decode()
     assert reverse("vaults:settings", args=[v.pk]) not in client_for(viewer).get(url).content.decode()
 
 
 def test_admin_sets_classification_and_owner_and_it_is_audited(admin_user: User, team_lead: User, client_for: ClientFor) -> None:
-    v = f.vault(f.account())
+    v = make_vault(account=make_account(), name="Vault 1")
     response = client_for(admin_user).post(
         reverse("vaults:settings", args=[v.pk]), {"classification": "production", "owner": team_lead.pk}
     )
@@ -218,7 +237,7 @@ def test_admin_sets_classification_and_owner_and_it_is_audited(admin_user: User,
 
 
 def test_owner_must_be_a_team_lead(admin_user: User, viewer: User, client_for: ClientFor) -> None:
-    v = f.vault(f.account())
+    v = make_vault(account=make_account(), name="Vault 1")
     client_for(admin_user).post(reverse("vaults:settings", args=[v.pk]), {"classification": "shared", "owner": viewer.pk})
     v.refresh_from_db()
     assert v.owner is None and v.classification == "unclassified"
@@ -227,7 +246,7 @@ def test_owner_must_be_a_team_lead(admin_user: User, viewer: User, client_for: C
 
 @pytest.mark.parametrize("persona", ["viewer", "team_lead", "auditor", "compliance_officer"])
 def test_only_admins_may_change_vault_settings(persona: str, request: pytest.FixtureRequest, client_for: ClientFor) -> None:
-    v = f.vault(f.account())
+    v = make_vault(account=make_account(), name="Vault 1")
     response = client_for(request.getfixturevalue(persona)).post(
         reverse("vaults:settings", args=[v.pk]), {"classification": "production"}
     )
@@ -237,7 +256,7 @@ def test_only_admins_may_change_vault_settings(persona: str, request: pytest.Fix
 
 
 def test_vault_settings_refuses_get(admin_user: User, client_for: ClientFor) -> None:
-    v = f.vault(f.account())
+    v = make_vault(account=make_account(), name="Vault 1")
     assert client_for(admin_user).get(reverse("vaults:settings", args=[v.pk])).status_code == 405
 
 
@@ -255,7 +274,9 @@ def test_item_detail_shows_metadata_strength_usage_and_who_can_reach_it(client: 
 
 
 def test_item_detail_links_only_web_urls(client: Client) -> None:
-    it = f.item(f.vault(f.account()), urls=[
+    v = make_vault(account=make_account(), name="Vault 1")
+    it = make_item(vault=v, title="Item 1", category="LOGIN", tags=[], has_notes=False,
+                   op_created_at=None, op_updated_at=None, urls=[
         {"href": "https://ok.example/login"},
         {"href": "javascript:alert(1)"},
         {"href": "data:text/html,<script>alert(1)</script>"},
@@ -269,20 +290,25 @@ def test_item_detail_links_only_web_urls(client: Client) -> None:
 
 
 def test_item_detail_never_shows_notes_text_or_values(client: Client) -> None:
-    it = f.item(f.vault(f.account()), has_notes=True)
-    f.secret(it, fingerprint="f" * 64, zxcvbn_score=4, length=24, history_count=3)
+    v = make_vault(account=make_account(), name="Vault 1")
+    it = make_item(vault=v, title="Item 1", category="LOGIN", tags=[], urls=[], has_notes=True,
+                   op_created_at=None, op_updated_at=None)
+    make_secret(item=it, label="password", purpose="PASSWORD", fingerprint="f" * 64, zxcvbn_score=4, length=24,
+                strength="", history_count=3, changed_at=None)
     body = client.get(reverse("vaults:item", args=[it.pk])).content.decode()
     assert "Yes" in body and "text is never synced" in body
     assert "f" * 64 not in body  # not even the fingerprint
 
 
 def test_item_detail_lists_findings_about_the_item_including_group_findings(client: Client) -> None:
-    acct = f.account()
-    it = f.item(f.vault(acct))
-    direct = f.finding(acct, item=it, title="Weak password on this item")
-    group = f.finding(acct, kind=Finding.Kind.DUPLICATE, title="Same secret on 3 items")
+    acct = make_account()
+    v = make_vault(account=acct, name="Vault 1")
+    it = make_item(vault=v, title="Item 1", category="LOGIN", tags=[], urls=[], has_notes=False,
+                   op_created_at=None, op_updated_at=None)
+    direct = make_finding(account=acct, item=it, title="Weak password on this item")
+    group = make_finding(account=acct, kind=Finding.Kind.DUPLICATE, title="Same secret on 3 items")
     group.related_items.add(it)
-    f.finding(acct, item=it, title="Old resolved one", status=Finding.Status.RESOLVED)
+    make_finding(account=acct, item=it, title="Old resolved one", status=Finding.Status.RESOLVED)
     body = client.get(reverse("vaults:item", args=[it.pk])).content.decode()
     assert direct.title in body and group.title in body
     assert "Old resolved one" not in body
@@ -302,7 +328,7 @@ def test_item_detail_queries_do_not_grow_with_rows(client: Client, django_assert
 def test_person_detail_shows_groups_vaults_with_paths_usage_and_findings(client: Client) -> None:
     org = _org(2)
     person = org["person"]
-    f.finding(org["account"], kind=Finding.Kind.OVER_PERMISSIONED, op_user=person, title="Too many rights")
+    make_finding(account=org["account"], kind=Finding.Kind.OVER_PERMISSIONED, op_user=person, title="Too many rights")
     body = client.get(reverse("vaults:person", args=[person.pk])).content.decode()
     assert "Engineers" in body
     assert org["vault"].name in body and "Direct grant" in body and "Group: Engineers" in body
@@ -310,16 +336,16 @@ def test_person_detail_shows_groups_vaults_with_paths_usage_and_findings(client:
 
 
 def test_people_list_searches_by_name_or_email(client: Client) -> None:
-    acct = f.account()
-    f.op_user(acct, "Alice Admin", email="alice@example.com")
-    f.op_user(acct, "Bob Builder", email="bob@example.com")
+    acct = make_account()
+    make_op_user(account=acct, name="Alice Admin", email="alice@example.com")
+    make_op_user(account=acct, name="Bob Builder", email="bob@example.com")
     body = client.get(reverse("vaults:people"), {"q": "alice@"}).content.decode()
     assert "Alice Admin" in body and "Bob Builder" not in body
     assert client.get(reverse("vaults:people"), {"state": "WHATEVER"}).status_code == 400
 
 
 def test_people_list_htmx_returns_the_table_only(client: Client) -> None:
-    f.op_user(f.account(), "Carol")
+    make_op_user(account=make_account(), name="Carol")
     body = client.get(reverse("vaults:people"), headers={"HX-Request": "true"}).content.decode()
     assert "Carol" in body and "<html" not in body
 
@@ -340,18 +366,20 @@ def test_people_pages_queries_do_not_grow_with_rows(client: Client, django_asser
 
 @pytest.mark.parametrize("hostile", [SCRIPT, IMG])
 def test_hostile_names_are_escaped_on_every_page(client: Client, hostile: str) -> None:
-    acct = f.account(f"acct {hostile}")
-    v = f.vault(acct, hostile, description=hostile)
-    it = f.item(v, hostile, tags=[hostile], urls=[{"href": hostile, "label": hostile}],
-                field_labels=[{"label": hostile, "type": hostile, "section": hostile}])
-    f.secret(it, label=hostile, zxcvbn_score=2)
-    person = f.op_user(acct, hostile, email=hostile)
-    grp = f.group(acct, hostile)
-    f.member(grp, person)
-    f.grant(v, grp=grp, permissions=[hostile])
-    f.usage(it, person)
-    f.finding(acct, item=it, vault=v, op_user=person, title=hostile, explanation=hostile)
-    f.snapshot(acct, 40, v=v)
+    acct = make_account(name=f"acct {hostile}")
+    v = make_vault(account=acct, name=hostile, description=hostile)
+    it = make_item(vault=v, title=hostile, category="LOGIN", tags=[hostile], urls=[{"href": hostile, "label": hostile}],
+                   has_notes=False, op_created_at=None, op_updated_at=None,
+                   field_labels=[{"label": hostile, "type": hostile, "section": hostile}])
+    make_secret(item=it, label=hostile, purpose="PASSWORD", zxcvbn_score=2, length=None, strength="",
+                fingerprint=None, changed_at=None)
+    person = make_op_user(account=acct, name=hostile, email=hostile)
+    grp = make_op_group(account=acct, name=hostile, state="")
+    add_member(group=grp, user=person)
+    grant(vault=v, group=grp, permissions=[hostile])
+    make_usage(account=acct, user=person, item=it, action="fill")
+    make_finding(account=acct, item=it, vault=v, op_user=person, title=hostile, explanation=hostile)
+    make_snapshot(account=acct, score=40, vault=v)
     urls = [reverse("vaults:list"), reverse("vaults:people"), reverse("vaults:detail", args=[v.pk]),
             reverse("vaults:item", args=[it.pk]), reverse("vaults:person", args=[person.pk])]
     for url in urls:
@@ -363,8 +391,9 @@ def test_hostile_names_are_escaped_on_every_page(client: Client, hostile: str) -
 
 def test_a_10kb_title_is_truncated_in_tables_and_shown_whole_only_on_request(client: Client) -> None:
     title = "A" * 10_240
-    v = f.vault(f.account(), "Big vault")
-    it = f.item(v, title)
+    v = make_vault(account=make_account(), name="Big vault")
+    it = make_item(vault=v, title=title, category="LOGIN", tags=[], urls=[], has_notes=False,
+                   op_created_at=None, op_updated_at=None)
     listing = client.get(reverse("vaults:detail", args=[v.pk])).content.decode()
     assert title not in listing and "A" * 119 + "…" in listing
     detail = client.get(reverse("vaults:item", args=[it.pk])).content.decode()
