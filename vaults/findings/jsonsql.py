@@ -18,6 +18,10 @@ def _as_array_pg(sql: str) -> str:
     return f"(CASE WHEN jsonb_typeof({sql}) = 'array' THEN {sql} ELSE '[]'::jsonb END)"
 
 
+def _as_array_sqlite(sql: str) -> str:
+    return f"(CASE WHEN json_type({sql}) = 'array' THEN {sql} ELSE '[]' END)"
+
+
 class JSONListLength(Func):
     """Number of elements of a JSON list column; 0 for null or anything that is not a list."""
 
@@ -63,7 +67,7 @@ class JSONListHasAny(Func):
             return "0", []
         sql, params = compiler.compile(self.source_expressions[0])
         return (
-            f"EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({sql}) = 'array' THEN {sql} ELSE '[]' END) AS element "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM json_each({_as_array_sqlite(sql)}) AS element "  # noqa: S608
             f"WHERE lower(element.value) IN ({self._placeholders()}))",
             [*params, *params, *self.values],
         )
@@ -94,6 +98,6 @@ class JSONLabelsText(Func):
         return (
             "COALESCE((SELECT group_concat(CASE e.type WHEN 'object' THEN COALESCE(json_extract(e.value, '$.label'), '') "  # noqa: S608
             "WHEN 'text' THEN e.value ELSE '' END, ' ') "
-            f"FROM json_each(CASE WHEN json_type({sql}) = 'array' THEN {sql} ELSE '[]' END) AS e), '')",
+            f"FROM json_each({_as_array_sqlite(sql)}) AS e), '')",
             [*params, *params],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -55,8 +56,13 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request, "vault-items", lambda: render_to_string("vaults/_item_table.html", item_context(), request=request)
         )
         response = HttpResponse(html)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
+    else:
+        response = _vault_page(request, vault, item_context)
+    patch_vary_headers(response, ("HX-Request",))  # a browser must not serve the table for the page
+    return response
+
+
+def _vault_page(request: HtmxHttpRequest, vault: Vault, item_context: Callable[[], dict[str, Any]]) -> HttpResponse:
     summary = cached_fragment(
         request, "vault-summary",
         lambda: render_to_string("vaults/_vault_summary.html", {"vault": vault, **inventory.vault_summary(vault)}, request=request),
@@ -68,9 +74,7 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {"nav": "vaults", "vault": vault, "summary": summary, "contents": contents}
     if has_capability(request.user, Capability.EDIT_POLICY):
         context["settings_form"] = VaultSettingsForm(instance=vault)
-    response = render(request, "vaults/vault_detail.html", context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return render(request, "vaults/vault_detail.html", context)
 
 
 @requires(Capability.EDIT_POLICY)
