@@ -1,23 +1,33 @@
 # OpenClaw — the two commands a new user runs are `make demo` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEMO_PORT ?= 8000
 EVENTS_PORT ?= 8765
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/openclaw
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# One test database per checkout (pytest-django adds `test_`), so two checkouts testing on one
+# server never drop each other's database; Redis databases are leased per run (tests/redis_slot.py).
+CHECKOUT_ID := $(shell printf '%s' "$(CURDIR)" | sha1sum | cut -c1-8)
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/openclaw_$(CHECKOUT_ID)
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
+export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: demo test lint bench venv venv-test services browser clean
+.PHONY: demo test test-samples lint bench venv venv-test services browser clean
 
+# The stamp is written last, only when the install finished and every product module imports:
+# a failed or interrupted install (or a half-made venv) is simply done again by the next run.
 $(VENV)/.base-installed: requirements/base.txt requirements/constraints.txt
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found): apt-get install python3.11 python3.11-venv"; exit 1; }
+	@rm -f $@
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } \
+	  || { echo "Could not create $(VENV): apt-get install python3.11-venv"; exit 1; }
 	$(PIP) install -q --disable-pip-version-check -r requirements/base.txt -c requirements/constraints.txt
+	@$(PY) -W ignore scripts/import_product.py >/dev/null
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.base-installed requirements/test.txt
+	@rm -f $@
 	$(PIP) install -q --disable-pip-version-check -r requirements/test.txt -c requirements/constraints.txt
 	@touch $@
 
@@ -26,10 +36,10 @@ venv-test: $(VENV)/.test-installed
 
 ## demo: the product on SQLite with in-process tasks, the fake `op` and a seeded organisation.
 demo: venv
-	@bash scripts/demo.sh $(DEMO_PORT) $(EVENTS_PORT)
+	@PY=$(PY) bash scripts/demo.sh $(DEMO_PORT) $(EVENTS_PORT)
 
-services:
-	@bash scripts/ensure-services.sh
+services: venv
+	@PY=$(PY) bash scripts/ensure-services.sh
 
 browser:
 	@bash scripts/ensure-browser.sh
@@ -40,8 +50,15 @@ lint: venv-test
 
 ## test: lint, type-check and the whole suite against real PostgreSQL and Redis.
 test: venv-test services browser lint
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test \
-	  $(VENV)/bin/pytest -q
+	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test \
+	  $(VENV)/bin/pytest -q -rs --durations=25 $(PYTEST_ARGS)
+
+## test-samples: the parsers and the fake `op` against the real `op` outputs in SAMPLES_DIR
+## (CI runs it beside ../shared; a missing sample fails here instead of skipping).
+SAMPLES_DIR ?= $(CURDIR)/../shared/op-samples
+test-samples: venv-test services
+	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test OP_SAMPLES_DIR=$(SAMPLES_DIR) OP_SAMPLES_REQUIRED=1 \
+	  $(VENV)/bin/pytest -q -rs tests/vaults/op tests/vaults/fake_op
 
 ## bench: speed and memory benchmarks (never part of `make test`).
 bench: venv-test services

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${1:-8000}"
 events_port="${2:-8765}"
-py=.venv/bin/python
+py="${PY:-.venv/bin/python}"
 export OPENCLAW_VAR_DIR="${OPENCLAW_VAR_DIR:-$PWD/var/demo}"
 export DEBUG=0 HTTPS=0
 export OP_BIN="$PWD/bin/fake-op"
@@ -15,8 +15,9 @@ export EVENTS_API_URL="http://127.0.0.1:$events_port"
 mkdir -p "$OPENCLAW_VAR_DIR"
 
 if [ ! -f "$FAKE_OP_ACCOUNT" ]; then
-  echo "Generating the demo organisation (23 vaults, 487 items, 52 people)…"
-  $py manage.py demo_account --out "$FAKE_OP_ACCOUNT"
+  # DEMO_ITEMS makes a smaller organisation (CI's smoke of this script uses one).
+  echo "Generating the demo organisation (23 vaults, ${DEMO_ITEMS:-487} items, 52 people)…"
+  $py manage.py demo_account --out "$FAKE_OP_ACCOUNT" ${DEMO_ITEMS:+--items "$DEMO_ITEMS"}
 fi
 # Tokens of the *fake* account, read from its file: they unlock nothing real.
 OP_SERVICE_ACCOUNT_TOKEN="$($py -c 'import json,os; print(json.load(open(os.environ["FAKE_OP_ACCOUNT"]))["tokens"][0]["token"])')"

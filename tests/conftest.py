@@ -17,10 +17,10 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from openclaw_web.roles import Role
+from tests import redis_slot
 from tests.e2e import conftest as e2e_helpers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-OP_SAMPLES = REPO_ROOT.parent / "shared" / "op-samples"
 
 
 @pytest.fixture
@@ -81,7 +81,10 @@ def client_for() -> Callable[[User], Client]:
 
 # --- a real Celery worker on Redis ------------------------------------------------------------
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+# This run's own Redis databases (tests/redis_slot.py): flushing them never touches another run's.
+REDIS_SLOT = redis_slot.claim()
+TEST_REDIS_URL = REDIS_SLOT.broker_url
+TEST_CACHE_REDIS_URL = REDIS_SLOT.cache_url
 
 
 def _database_url_for_worker() -> str:

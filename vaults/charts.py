@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from markupsafe import Markup, escape
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 FONT_FAMILY = "Inter, 'DejaVu Sans', Arial, sans-serif"
 INK = "#0f172a"
@@ -85,7 +86,7 @@ def _clean(text: object, limit: int | None = None) -> str:
 
 
 def _esc(text: object, limit: int | None = None) -> str:
-    return str(escape(_clean(text, limit)))
+    return escape(_clean(text, limit))
 
 
 def _num(value: float) -> str:
@@ -106,12 +107,12 @@ def _open(width: int, height: int, title: str) -> list[str]:
     ]
 
 
-def _close(parts: list[str]) -> Markup:
+def _close(parts: list[str]) -> SafeString:
     parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text went through _esc
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text went through _esc
 
 
-def _empty(width: int, height: int, title: str, message: str) -> Markup:
+def _empty(width: int, height: int, title: str, message: str) -> SafeString:
     parts = _open(width, height, title)
     parts.append(
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="8" fill="#f8fafc" stroke="{GRID}"/>'
@@ -183,7 +184,7 @@ def _x_axis(parts: list[str], days: Sequence[Day], x_of: Callable[[Day], float],
 
 def score_trend(
     points: Sequence[tuple[Day, float]], *, title: str, width: int = 720, height: int = 220
-) -> Markup:
+) -> SafeString:
     """A 0-100 score over time on top of the three band backgrounds."""
     if not points:
         return _empty(width, height, title, "No health snapshots yet")
@@ -222,7 +223,7 @@ def score_trend(
     return _close(parts)
 
 
-def multi_line(series: Sequence[Series], *, title: str, width: int = 720, height: int = 240) -> Markup:
+def multi_line(series: Sequence[Series], *, title: str, width: int = 720, height: int = 240) -> SafeString:
     """Counts over time, one line per series, with an in-SVG legend (PDFs get it too)."""
     days = [day for s in series for day, _ in s.points]
     if not days:
@@ -298,7 +299,7 @@ def horizontal_bars(
     width: int = 720,
     row_height: int = 26,
     label_chars: int = 40,
-) -> Markup:
+) -> SafeString:
     """Labelled bars, longest value first as given; a bar with `href` links to its page."""
     if not bars:
         return _empty(width, 80, title, "Nothing to show")

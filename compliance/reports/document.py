@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup
+from django.utils.safestring import SafeString
 
 from compliance.reviews.periods import Period
 
@@ -88,7 +88,7 @@ class Section:
     kpis: list[Kpi] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
-    chart: Markup | None = None
+    chart: SafeString | None = None
 
 
 @dataclass

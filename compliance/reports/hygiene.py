@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
-from markupsafe import Markup
+from django.utils.safestring import SafeString
 
 from compliance import audit
 from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
@@ -38,7 +38,7 @@ def _health_section(ev: Evidence) -> Section:
     score = ev.health_score
     bars = [charts.Bar(str(r[0]), float(r[2]), color=charts.BAND_STROKES[charts.band_of(float(r[2]))])  # type: ignore[arg-type]
             for r in vault_rows[:12]]
-    chart: Markup | None = charts.horizontal_bars(bars, title="Vaults with the lowest health score", max_value=100,
+    chart: SafeString | None = charts.horizontal_bars(bars, title="Vaults with the lowest health score", max_value=100,
                                                   width=640, label_chars=34) if bars else None
     return Section(
         key="health", title="Health score",

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openclaw_web.fragment_cache import database_state
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_CACHE_REDIS_URL
 from tests.vaults.factories import make_account, make_item, make_vault
 from vaults.findings.engine import compute_findings
 from vaults.findings.models import Finding
@@ -27,7 +27,7 @@ from vaults.models import Vault
 
 LIST = reverse("findings:list")
 # A database of its own on the test Redis: the Celery fixtures flush theirs.
-CACHE_URL = TEST_REDIS_URL.rsplit("/", 1)[0] + "/12"
+CACHE_URL = TEST_CACHE_REDIS_URL
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import xml.etree.ElementTree as ET
 
-from markupsafe import Markup
+from django.utils.safestring import SafeString
 
 from vaults import charts
 
@@ -17,14 +17,14 @@ def _days(n: int) -> list[datetime.date]:
     return [datetime.date(2026, 1, 1) + datetime.timedelta(days=7 * i) for i in range(n)]
 
 
-def _parse(svg: Markup) -> ET.Element:
+def _parse(svg: SafeString) -> ET.Element:
     return ET.fromstring(str(svg))  # raises on anything that is not well-formed XML
 
 
 def test_score_trend_is_well_formed_svg_with_title_and_aria_label() -> None:
     svg = charts.score_trend(list(zip(_days(5), [40, 55, 70, 88, 93], strict=True)), title="Score trend")
     root = _parse(svg)
-    assert isinstance(svg, Markup)
+    assert isinstance(svg, SafeString)
     assert root.tag == f"{SVG}svg"
     assert root.get("class") == "chart" and root.get("role") == "img"
     assert root.get("aria-label") == "Score trend"

@@ -3,9 +3,11 @@
 How one call goes:
 1. `commands.py` builds the argv (ids validated, `--format json` first).
 2. `op` runs with `subprocess.run([...])` (no shell), a timeout, and a minimal environment:
-   PATH, HOME, LANG, the token in `OP_SERVICE_ACCOUNT_TOKEN` (never in argv) and any `FAKE_OP_*`
-   variables (so the fake op used by tests and the demo sees its configuration). Nothing else
-   leaks in: in particular no OP_CONNECT_* (which would take precedence over the token).
+   PATH, HOME, LANG, what `op` needs to reach 1Password from a real network (proxies, CA bundle,
+   config and cache directories: `OP_ENVIRONMENT`), the token in `OP_SERVICE_ACCOUNT_TOKEN`
+   (never in argv) and any `FAKE_OP_*` variables (so the fake op used by tests and the demo sees
+   its configuration). Nothing else leaks in: no DATABASE_URL, SECRET_KEY, FINGERPRINT_KEY or
+   other tokens of this process, and no OP_CONNECT_* (which would take precedence over the token).
 3. A non-zero exit becomes a typed `OpError` (`errors.classify`); stdout goes to a parser.
 4. Retryable errors are retried with exponential backoff and full jitter. Writes are retried only
    when op says the request was refused (429, 409), never after a timeout: a timed-out write may
@@ -56,6 +58,13 @@ T = TypeVar("T")
 
 TOKEN_VARIABLE = "OP_SERVICE_ACCOUNT_TOKEN"  # noqa: S105 (a variable name, not a token)
 PASSTHROUGH_PREFIX = "FAKE_OP_"
+# What `op` reads from its environment to work behind a corporate proxy, with a private CA, or
+# with its config/cache elsewhere (op is a Go program: proxies in either case, SSL_CERT_*).
+OP_ENVIRONMENT = frozenset({
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "OP_CONFIG_DIR", "XDG_CONFIG_HOME", "OP_CACHE", "TMPDIR", "OP_ACCOUNT",
+})
 # Backoff: attempt n sleeps uniform(0, min(cap, base * 2**n)) ("full jitter": spreads retries
 # of concurrent workers instead of having them collide again).
 BACKOFF_BASE_SECONDS = 1.0
@@ -68,14 +77,14 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
 def minimal_env(
     token: str, *, source: dict[str, str] | None = None, token_variable: str = TOKEN_VARIABLE
 ) -> dict[str, str]:
-    """The child's whole environment: PATH, HOME, LANG, FAKE_OP_*, and the token."""
+    """The child's whole environment: PATH, HOME, LANG, `OP_ENVIRONMENT`, FAKE_OP_*, the token."""
     source = dict(os.environ) if source is None else source
     env = {
         "PATH": source.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": source.get("HOME") or os.path.expanduser("~"),
         "LANG": source.get("LANG", "C.UTF-8"),
     }
-    env.update({k: v for k, v in source.items() if k.startswith(PASSTHROUGH_PREFIX)})
+    env.update({k: v for k, v in source.items() if k in OP_ENVIRONMENT or k.startswith(PASSTHROUGH_PREFIX)})
     env[token_variable] = token
     return env
 

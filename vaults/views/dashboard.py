@@ -8,7 +8,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from markupsafe import Markup
+from django.utils.safestring import SafeString
 
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
@@ -30,19 +30,19 @@ def _how_computed_available() -> bool:
     return True
 
 
-def _score_chart(health: inventory.AccountHealth) -> Markup:
+def _score_chart(health: inventory.AccountHealth) -> SafeString:
     points = [(s.taken_at, float(s.score)) for s in health.history]
     return charts.score_trend(points, title=f"Health score over time, account {health.account.name}")
 
 
-def _kind_chart(accounts: list[Account]) -> Markup:
+def _kind_chart(accounts: list[Account]) -> SafeString:
     history = inventory.kind_history([a.pk for a in accounts])
     labels = dict(Finding.Kind.choices)
     series = [charts.Series(labels[k], points) for k, points in history.items() if any(v for _, v in points)]
     return charts.multi_line(series, title="Open findings per kind over time", width=HALF_WIDTH, height=300)
 
 
-def _worst_chart(vaults: list[Vault]) -> Markup:
+def _worst_chart(vaults: list[Vault]) -> SafeString:
     bars = [
         charts.Bar(v.name, v.score_value, href=reverse("vaults:detail", args=[v.pk]),  # type: ignore[attr-defined]
                    color=charts.BAND_STROKES[charts.band_of(v.score_value)])  # type: ignore[attr-defined]

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from tests.op_samples import OP_SAMPLES as SAMPLES  # noqa: F401 (re-exported for the tests here)
 from vaults.fake_op.account import save
 from vaults.fake_op.demo import generate_organisation
 
 REPO = Path(__file__).resolve().parents[3]
 FAKE_OP = REPO / "bin" / "fake-op"
-SAMPLES = Path("/work/shared/op-samples")
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 

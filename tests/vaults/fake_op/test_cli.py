@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.vaults.fake_op.conftest import SAMPLES, OpRunner, ok_json
+from tests.op_samples import sample_json
+from tests.vaults.fake_op.conftest import OpRunner, ok_json
 from vaults.fake_op import account
 from vaults.fake_op.calllog import count_calls, read_call_log
 
 
 def _sample_keys(name: str) -> set[str]:
-    sample = json.loads((SAMPLES / name).read_text())
+    sample = sample_json(name)
     row = sample[0] if isinstance(sample, list) else sample
     return set(row)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.vaults.fake_op.conftest import SAMPLES
+from tests.op_samples import sample_json
 from vaults.fake_op import account
 from vaults.fake_op.events_server import start_events_server
 
@@ -36,7 +36,7 @@ def _call(url: str, path: str, token: str, body: dict[str, Any] | None = None) -
 
 
 def _sample_item_keys(feed: str) -> set[str]:
-    return set(json.loads((SAMPLES / f"events-api_{feed}_v2_docs-example.json").read_text())["items"][0])
+    return set(sample_json(f"events-api_{feed}_v2_docs-example.json")["items"][0])
 
 
 @pytest.mark.parametrize("feed", ["itemusages", "signinattempts"])

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.op_samples import OP_SAMPLES, sample_path
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
-OP_SAMPLES = REPO_ROOT.parent / "shared" / "op-samples"
 OP_ERRORS_MD = OP_SAMPLES / "op-errors.md"
 FINGERPRINT_KEY = b"test-fingerprint-key"
 TOKEN = "ops_eyJzaWduSW5BZGRyZXNzIjoibXkuMXBhc3N3b3JkLmNvbSJ9TESTTOKEN"
@@ -83,10 +84,7 @@ def fake_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeOp:
 @pytest.fixture
 def sample() -> Callable[[str], bytes]:
     def read(name: str) -> bytes:
-        path = OP_SAMPLES / name
-        if not path.exists():
-            pytest.skip(f"{OP_SAMPLES} is not present in this checkout")
-        return path.read_bytes()
+        return sample_path(name).read_bytes()
 
     return read
 

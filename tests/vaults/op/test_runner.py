@@ -62,9 +62,43 @@ def test_it_passes_the_token_in_the_environment_and_never_in_argv(
     assert run["env"]["OP_SERVICE_ACCOUNT_TOKEN"] == TOKEN
     assert all(TOKEN not in arg for arg in run["argv"])
     assert "OP_CONNECT_HOST" not in run["env"] and "AWS_SECRET_ACCESS_KEY" not in run["env"]
-    allowed = {"PATH", "HOME", "LANG", "OP_SERVICE_ACCOUNT_TOKEN", "LC_CTYPE"}  # LC_CTYPE: Python's PEP 538
+    allowed = {"PATH", "HOME", "LANG", "OP_SERVICE_ACCOUNT_TOKEN", "LC_CTYPE"} | OP_NETWORK_AND_CONFIG  # LC_CTYPE: PEP 538
     assert {k for k in run["env"] if not k.startswith("FAKE_OP_")} <= allowed
     assert run["env"]["FAKE_OP_PLAN"] == str(fake_op.plan_path)
+
+
+# Written out here, not read from the runner: what a real `op` needs behind a corporate proxy, with a
+# private CA bundle, or with its config and cache directories elsewhere.
+OP_NETWORK_AND_CONFIG = {
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "OP_CONFIG_DIR", "XDG_CONFIG_HOME", "OP_CACHE", "TMPDIR", "OP_ACCOUNT",
+}
+# What this process holds and `op` must never see.
+PROCESS_SECRETS = {
+    "DATABASE_URL": "postgres://app:db-password@db/openclaw",
+    "SECRET_KEY": "django-signing-key",
+    "FINGERPRINT_KEY": "fingerprint-hmac-key",
+    "OP_EVENTS_TOKEN": "events-api-bearer",
+    "OTHER_ACCOUNT_TOKEN": "ops_another_account",
+    "CELERY_BROKER_URL": "redis://:broker-password@redis:6379/0",
+    "OP_CONNECT_TOKEN": "connect-token",
+}
+
+
+def test_op_gets_what_it_needs_behind_a_proxy_and_nothing_else_of_this_process(
+    fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    needed = {name: f"value-of-{name}" for name in OP_NETWORK_AND_CONFIG}
+    needed["TMPDIR"] = str(tmp_path)  # the stand-in is a Python script: it needs a usable TMPDIR
+    for name, value in {**needed, **PROCESS_SECRETS}.items():
+        monkeypatch.setenv(name, value)
+    fake_op.play({"stdout": VAULTS})
+    client(fake_op).vault_list()
+    (run,) = fake_op.runs
+    assert {name: run["env"].get(name) for name in needed} == needed
+    leaked = {name for name in PROCESS_SECRETS if name in run["env"]}
+    assert not leaked
+    assert not any(value in "\n".join(run["env"].values()) for value in PROCESS_SECRETS.values())
 
 
 def test_it_runs_item_get_with_ids_and_reveal_and_parses_the_result(fake_op: FakeOp) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.vaults.op.conftest import FINGERPRINT_KEY, OP_SAMPLES
 from tests.vaults.op.record_strings import assert_absent, texts_in
+from vaults.fake_op import render
+from vaults.fake_op.demo import generate_organisation
+from vaults.fake_op.render import dumps
 from vaults.op import OpMalformedOutput, parse
 
 # Values shorter than this are too short to check as substrings ("admin" is in "admin console").
@@ -20,7 +23,27 @@ def item_get_samples() -> list[Any]:
     files = sorted(OP_SAMPLES.glob("item-get_*.json")) if OP_SAMPLES.is_dir() else []
     if not files:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"{OP_SAMPLES} is absent in this checkout"))]
-    return [pytest.param(path, id=path.name) for path in files]
+    return [pytest.param(path.read_bytes(), id=path.name) for path in files]
+
+
+def own_item_outputs() -> list[Any]:
+    """One `op item get --reveal` output per category and shape, rendered by the fake `op` from the
+    demo organisation (values, notes, password history, OTP seeds, SSH keys): the suite's own
+    samples, so these checks never depend on `../shared` being beside the checkout."""
+    organisation = generate_organisation(now=datetime(2026, 3, 31, tzinfo=UTC), items=120, hostile=True)
+    vaults = {vault["id"]: vault for vault in organisation["vaults"]}
+    chosen: dict[tuple[str, ...], dict[str, Any]] = {}
+    for item in organisation["items"]:
+        shape = (item["category"], *sorted(str(f.get("type")) for f in item.get("fields", [])))
+        chosen.setdefault(shape, item)
+    return [
+        pytest.param(dumps(render.item_detail(item, vaults[item["vault_id"]], reveal=True)).encode(),
+                     id=f"fake-op-{item['category']}-{n}")
+        for n, item in enumerate(chosen.values())
+    ]
+
+
+ITEM_OUTPUTS = item_get_samples() + own_item_outputs()
 
 
 def secrets_of(data: dict[str, Any]) -> set[str]:
@@ -45,15 +68,16 @@ def kept_metadata(data: dict[str, Any]) -> set[str]:
     """Strings records legitimately keep; a field value equal to one of them (the LabelCasing
     sample has values equal to field ids) cannot be told apart and is not checked."""
     kept = {data.get("id", ""), data.get("title", ""), *(u.get("href", "") for u in data.get("urls", []))}
+    kept |= set(data.get("tags", []))  # a database named "salesforce" beside the tag "salesforce"
     for field in data.get("fields", []):
         kept |= {field.get("id", ""), field.get("label", ""), (field.get("section") or {}).get("label", "")}
     return {k for k in kept if k}
 
 
-@pytest.mark.parametrize("path", item_get_samples())
-def test_it_keeps_no_value_of_any_item_sample_in_the_parsed_record(path: Path) -> None:
-    data = json.loads(path.read_bytes())
-    detail = parse.parse_item_get(path.read_bytes(), fingerprint_key=FINGERPRINT_KEY)
+@pytest.mark.parametrize("raw", ITEM_OUTPUTS)
+def test_it_keeps_no_value_of_any_item_output_in_the_parsed_record(raw: bytes) -> None:
+    data = json.loads(raw)
+    detail = parse.parse_item_get(raw, fingerprint_key=FINGERPRINT_KEY)
     kept = kept_metadata(data)
     checked = {s for s in secrets_of(data) if not any(s in k for k in kept)}
     concealed = [f["value"] for f in data["fields"] if f.get("type") in ("CONCEALED", "SSHKEY") and f.get("value")]
@@ -78,9 +102,8 @@ def corruptions(raw: bytes) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("path", item_get_samples())
-def test_it_never_quotes_a_value_in_errors_about_malformed_item_output(path: Path) -> None:
-    raw = path.read_bytes()
+@pytest.mark.parametrize("raw", ITEM_OUTPUTS)
+def test_it_never_quotes_a_value_in_errors_about_malformed_item_output(raw: bytes) -> None:
     secrets = secrets_of(json.loads(raw))
     for name, broken in corruptions(raw).items():
         with pytest.raises(OpMalformedOutput) as caught:
