@@ -5,7 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/base.txt -c requirements/constraints.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/base.lock
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=openclaw_web.settings SECRET_KEY=build FINGERPRINT_KEY=build python manage.py collectstatic --noinput
 RUN useradd --create-home openclaw && mkdir -p /data/artifacts && chown openclaw /data/artifacts

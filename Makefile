@@ -13,20 +13,22 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/openclaw_$(CHECKOUT_ID)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: demo test test-samples lint bench venv venv-test services browser clean
+.PHONY: demo test test-samples audit lock lint bench venv venv-test services browser clean
 
 # The stamp is written last, only when the install finished and every product module imports:
 # a failed or interrupted install (or a half-made venv) is simply done again by the next run.
-$(VENV)/.base-installed: requirements/base.txt requirements/constraints.txt
+# base.lock is base.txt resolved with every package's sha256 (scripts/lock-requirements.sh): a file
+# that differs from the one locked is refused, not installed.
+$(VENV)/.base-installed: requirements/base.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found): apt-get install python3.11 python3.11-venv"; exit 1; }
 	@rm -f $@
 	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } \
 	  || { echo "Could not create $(VENV): apt-get install python3.11-venv"; exit 1; }
-	$(PIP) install -q --disable-pip-version-check -r requirements/base.txt -c requirements/constraints.txt
+	$(PIP) install -q --disable-pip-version-check --require-hashes --no-deps -r requirements/base.lock
 	@$(PY) -W ignore scripts/import_product.py >/dev/null
 	@touch $@
 
-$(VENV)/.test-installed: $(VENV)/.base-installed requirements/test.txt
+$(VENV)/.test-installed: $(VENV)/.base-installed requirements/test.txt requirements/audit.txt requirements/constraints.txt
 	@rm -f $@
 	$(PIP) install -q --disable-pip-version-check -r requirements/test.txt -c requirements/constraints.txt
 	@touch $@
@@ -59,6 +61,14 @@ SAMPLES_DIR ?= $(CURDIR)/../shared/op-samples
 test-samples: venv-test services
 	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test OP_SAMPLES_DIR=$(SAMPLES_DIR) OP_SAMPLES_REQUIRED=1 \
 	  $(VENV)/bin/pytest -q -rs tests/vaults/op tests/vaults/fake_op
+
+## audit: known vulnerabilities in the locked base requirements (AUDIT_STRICT=1: fail when no
+## vulnerability service answers); lock: regenerate requirements/base.lock after editing base.txt.
+audit: venv-test
+	@PYTHON=$(PY) bash scripts/audit-dependencies.sh
+
+lock: venv-test
+	@PIP_COMPILE=$(abspath $(VENV))/bin/pip-compile bash scripts/lock-requirements.sh
 
 ## bench: speed and memory benchmarks (never part of `make test`).
 bench: venv-test services

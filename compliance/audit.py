@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -45,9 +46,12 @@ def compute_hash(entry: AuditLogEntry) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the sign-in lockout sees it: one resolver (django-ipware through
+    axes, configured by TRUSTED_PROXY_COUNT in settings), so behind a proxy the log shows the
+    real client, and a forged X-Forwarded-For is believed nowhere when no proxy is trusted."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return get_client_ip_address(request) or None
 
 
 def record(

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from compliance import audit
+from openclaw_web.login_names import recorded_login_name
 
 
 @receiver(user_logged_in)
@@ -24,6 +25,7 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
-    # `credentials` has the password already masked by Django; keep only the username.
-    username = str(credentials.get("username", ""))[:150]
-    audit.record("auth.login_failed", actor_label=f"anonymous ({username})", request=request, details={"username": username})
+    # `credentials` has the password already masked by Django; keep only the login name, and
+    # that only as a keyed hash unless it names an account (it may be a mistyped password).
+    login_name = recorded_login_name(str(credentials.get("username", "")))
+    audit.record("auth.login_failed", actor_label=f"anonymous ({login_name})", request=request, details={"username": login_name})

@@ -35,14 +35,16 @@ SOC2_CONTROLS: tuple[Control, ...] = (
             "New users are registered and authorised before access is issued; access is removed when no longer "
             "authorised.",
             "Quarterly access reviews confirm every user-vault access with the vault owner; inactive users who "
-            "still hold access are flagged.",
-            ("access_reviews", "inactive_users")),
+            "still hold access are flagged. OpenClaw's own accounts are created and changed by an administrator, "
+            "each change audit-logged.",
+            ("access_reviews", "inactive_users", "openclaw_access_changes")),
     Control(SOC2, "CC6.3", "Role-based access and least privilege",
             "Access is authorised, modified or removed based on roles and responsibilities, with least privilege "
             "and segregation of duties.",
             "Elevated rights and unused access are flagged; revocations decided in reviews become cleanup actions "
-            "that run only after a second person approves them.",
-            ("over_permissioned", "review_changes", "cleanup")),
+            "that run only after a second person approves them. Role changes in OpenClaw itself are audit-logged "
+            "and listed in the report.",
+            ("over_permissioned", "review_changes", "cleanup", "openclaw_access_changes")),
     Control(SOC2, "CC6.6", "Protection against threats from outside the system boundary",
             "Logical access security measures protect against threats from sources outside the system boundaries.",
             "Credentials are checked for strength, reuse and rotation age; access from several addresses at once "

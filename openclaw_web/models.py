@@ -31,3 +31,24 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class RecoveryCode(models.Model):
+    """One single-use two-factor recovery code, for a person who lost their authenticator.
+
+    Only a keyed HMAC-SHA256 of the code is stored (key derived from SECRET_KEY, see
+    `openclaw_web.two_factor.hash_recovery_code`): a database dump alone cannot be turned back
+    into codes. A code is shown once when generated; `used_at` burns it on first use."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk} of user #{self.user_id}"  # type: ignore[attr-defined]

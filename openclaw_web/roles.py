@@ -38,12 +38,15 @@ class Capability(enum.StrEnum):
     VIEW_CLEANUP = "view cleanup"
     MANAGE_REVIEWS = "manage reviews"  # open, remind, sign off
     DECIDE_REVIEWS = "decide reviews"
+    SECOND_APPROVE_REVIEWS = "second-approve reviews"  # the four-eyes approval of a sign-off
     VIEW_REVIEWS = "view reviews"
     GENERATE_REPORTS = "generate reports"
     VIEW_REPORTS = "view reports"  # list and download artifacts
     VIEW_AUDIT_LOG = "view audit log"
     USE_API = "use api"
     OWN_PROFILE = "own profile"
+    MANAGE_PEOPLE = "manage people"  # OpenClaw's own accounts: create, roles, (de)activate
+    RESET_TWO_FACTOR = "reset two-factor"  # remove another person's lost device (they enrol again)
 
 
 _EVERYONE = frozenset(Role)
@@ -60,6 +63,8 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     ),
     Capability.MANAGE_REVIEWS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER}),
     Capability.DECIDE_REVIEWS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.TEAM_LEAD}),
+    # A compliance officer or an approver: the people who may sign off or approve changes.
+    Capability.SECOND_APPROVE_REVIEWS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.APPROVER}),
     Capability.VIEW_REVIEWS: frozenset(
         {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.TEAM_LEAD, Role.APPROVER, Role.AUDITOR}
     ),
@@ -68,6 +73,8 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
     Capability.USE_API: _EVERYONE,
     Capability.OWN_PROFILE: _EVERYONE,
+    Capability.MANAGE_PEOPLE: frozenset({Role.ADMIN}),
+    Capability.RESET_TWO_FACTOR: frozenset({Role.ADMIN}),
 }
 
 

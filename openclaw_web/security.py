@@ -3,7 +3,8 @@
 The global Policy's `require_2fa_for_approvers` makes a TOTP device mandatory for admins and
 approvers: until they have confirmed one and entered a code in this session, every page sends
 them to set it up or to the verify step, and session API calls are refused. API tokens are
-created on the profile page, which sits behind the same gate.
+created on the profile page, which sits behind the same gate. Enrolling, replacing and removing a
+device, and recovery codes, are in `openclaw_web.two_factor`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
-from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from compliance import audit
 from openclaw_web.roles import Role, roles_of
 
 ROLES_THAT_MAY_NEED_2FA = frozenset({Role.ADMIN, Role.APPROVER})
@@ -71,46 +70,3 @@ class TwoFactorMiddleware:
             )
         target = "two_factor_verify" if confirmed_device(user) is not None else "two_factor_setup"  # type: ignore[arg-type]
         return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
-
-
-def start_setup(*, user: AbstractBaseUser) -> TOTPDevice:
-    """A new unconfirmed TOTP device (any earlier unconfirmed one is dropped)."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-
-
-def pending_device(user: AbstractBaseUser) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-
-
-def confirm_setup(*, request: HttpRequest, device: TOTPDevice, code: str) -> bool:
-    """Confirm the pending device with a code from the app; it replaces any older device."""
-    if not device.verify_token(code):
-        return False
-    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    otp_login(request, device)
-    audit.record("auth.2fa_enabled", request=request, target_type="auth.user", target_id=str(device.user_id))
-    return True
-
-
-def verify(*, request: HttpRequest, code: str) -> bool:
-    """Check a code against the user's confirmed device (django-otp throttles repeated failures)."""
-    device = confirmed_device(request.user)  # type: ignore[arg-type]
-    if device is None or not device.verify_token(code):
-        audit.record("auth.2fa_failed", request=request)
-        return False
-    otp_login(request, device)
-    audit.record("auth.2fa_verified", request=request)
-    return True
-
-
-def disable(*, request: HttpRequest, code: str) -> bool:
-    device = confirmed_device(request.user)  # type: ignore[arg-type]
-    if device is None or not device.verify_token(code):
-        return False
-    TOTPDevice.objects.filter(user=request.user).delete()
-    request.session.pop("otp_device_id", None)
-    audit.record("auth.2fa_disabled", request=request)
-    return True

@@ -8,7 +8,6 @@ CELERY_BROKER_URL, SECRET_KEY, FINGERPRINT_KEY, ALLOWED_HOSTS and DEBUG=0, and t
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -16,19 +15,16 @@ import dj_database_url
 from celery.schedules import crontab
 
 from openclaw_web.env import env_bool, env_float, env_int, env_list, env_str
+from openclaw_web.local_files import ensure_private_sqlite_file, local_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPENCLAW_VAR_DIR", str(BASE_DIR / "var")))
 
 
 def _local_key(name: str) -> str:
-    """A random key kept in var/ so a local checkout keeps its sessions and fingerprints."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """A random key kept in var/ (0700; the key file created 0600) so a local checkout keeps its
+    sessions and fingerprints."""
+    return local_key(VAR_DIR, name)
 
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -67,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in person as the actor of audit-logged changes to people and roles.
+    "openclaw_web.access_audit.AccessAuditMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "openclaw_web.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -102,6 +100,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
+    # Created 0600 before Django opens it: SQLite would create it readable by everyone (0644).
+    ensure_private_sqlite_file(Path(DATABASES["default"]["NAME"]))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiled the findings engine's and the pages' larger queries at 100k items
     # for 120-300 ms per execution, longer than the queries then ran (EXPLAIN ANALYZE, bench/):
@@ -134,11 +135,52 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25)
+# A lockout holds one (login name, client address) pair, never the account for everyone: an
+# attacker elsewhere cannot lock the real user out. Its cool-off doubles with each repeated
+# lockout of the pair within a day (openclaw_web/sign_in_lockout.py counts them from axes'
+# failure log); each attempt's own expiry is stored so pairs with different cool-offs never
+# shorten each other's when expired attempts are cleaned up.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+SIGN_IN_COOL_OFF_BASE_HOURS = env_float("AXES_COOLOFF_HOURS", 0.25)
+SIGN_IN_COOL_OFF_MAX_HOURS = env_float("AXES_COOLOFF_MAX_HOURS", 24.0)
+SIGN_IN_REPEAT_WINDOW_HOURS = 24.0
+AXES_COOLOFF_TIME = "openclaw_web.sign_in_lockout.cool_off_for"
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# An attempt refused because its pair is locked is not a new failure: it neither restarts the
+# cool-off nor counts towards the next, longer one, so a lockout lasts exactly as long as said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A name that matches no account (often a password typed into the wrong field) is stored by axes
+# and in the audit log only as a keyed hash (openclaw_web/login_names.py).
+AXES_USERNAME_CALLABLE = "openclaw_web.login_names.axes_login_name"
 AXES_RESET_ON_SUCCESS = True
+# The client's address, for lockouts, the audit log and API throttling alike (one resolver:
+# django-ipware as configured here, called through axes.helpers.get_client_ip_address).
+# TRUSTED_PROXY_COUNT is how many reverse proxies stand between the clients and Django (the
+# docker-compose stack sits behind one TLS proxy). With 0, X-Forwarded-For is never read, so a
+# client cannot choose its address by sending one. With N, each proxy appends the address it
+# saw to X-Forwarded-For and the last proxy's own address is REMOTE_ADDR, so the client is the
+# N-th entry from the right; anything further left was written by the client and is ignored.
+# In ipware's terms: the header in its standard order ("left-most" = client first), proxy_count
+# N-1 (ipware picks entry -(count+1)), non-strict (strict would drop the whole header whenever a
+# client sends one of its own). A request with fewer entries than that (a health check from
+# inside the network) falls back to REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+IPWARE_STRICT = False
+# API calls refused for want of valid credentials, per client address (ninja's "N/period"
+# notation); past it they answer 429 and are counted, not logged one by one
+# (openclaw_web/api/refused_calls.py).
+API_REFUSED_CALL_RATE = env_str("API_REFUSED_CALL_RATE", "10/min")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 OTP_TOTP_ISSUER = "OpenClaw"
+# The Django admin is off unless asked for: people and roles are managed on /settings/people/, and
+# an admin site is one more way in. When on, it never shows two-factor keys or QR codes
+# (openclaw_web/admin.py replaces django-otp's device admin; this setting is a second guard).
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance import audit
+from openclaw_web import access_audit
 from openclaw_web.models import ApiToken
 
 TOKEN_SCHEME = "oc"  # noqa: S105 - the public "oc_" label of a token, not a secret
@@ -47,7 +48,8 @@ def create_token(*, user: User, name: str, request: HttpRequest | None = None) -
     while ApiToken.objects.filter(prefix=prefix).exists():  # 40 random bits: practically never loops
         prefix = _new_prefix()
     clear = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=hash_token(clear))
+    with access_audit.recorded_by_caller(ApiToken):  # the entry below names the owner as actor
+        token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=hash_token(clear))
     audit.record("api_token.created", actor=user, request=request, target=token,
                  details={"name": name, "prefix": prefix})  # fmt: skip
     return token, clear

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from openclaw_web import views
+from openclaw_web import people_admin, views
 from openclaw_web.api.api import api
 from vaults.views.dashboard import dashboard
 
@@ -18,7 +19,12 @@ urlpatterns = [
     path("accounts/two-factor/confirm/", views.two_factor_confirm, name="two_factor_confirm"),
     path("accounts/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
-    path("admin/", admin.site.urls),
+    path("accounts/two-factor/recovery-codes/", views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
+    path("accounts/two-factor/reset/<int:user_id>/", views.two_factor_admin_reset, name="two_factor_admin_reset"),
+    path("settings/people/", people_admin.people_admin, name="people_admin"),
+    path("settings/people/new/", people_admin.people_admin_create, name="people_admin_create"),
+    path("settings/people/<int:pk>/roles/", people_admin.people_admin_roles, name="people_admin_roles"),
+    path("settings/people/<int:pk>/active/", people_admin.people_admin_active, name="people_admin_active"),
     path("api/v1/", api.urls),
     path("", dashboard, name="dashboard"),
     path("vaults/", include("vaults.urls.inventory")),
@@ -29,3 +35,7 @@ urlpatterns = [
     path("reports/", include("compliance.reports.urls")),
     path("audit/", include("compliance.urls")),
 ]
+
+# Off unless ADMIN_ENABLED=1: people and roles are managed on /settings/people/.
+if settings.ADMIN_ENABLED:
+    urlpatterns.insert(0, path("admin/", admin.site.urls))

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,10 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from openclaw_web import security, tokens
+from openclaw_web import security, tokens, two_factor
 from openclaw_web.forms import ApiTokenForm, TwoFactorCodeForm
 from openclaw_web.models import ApiToken
 from openclaw_web.roles import Capability, requires
+from openclaw_web.two_factor_forms import TwoFactorAdminResetForm, TwoFactorStartForm, TwoFactorVerifyForm
 
 TOKENS_SHOWN = 50
 
@@ -29,6 +31,8 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "tokens": ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at", "-pk")[:TOKENS_SHOWN],  # type: ignore[misc]
         "token_form": ApiTokenForm(),
         "has_2fa": security.confirmed_device(user) is not None,  # type: ignore[arg-type]
+        "two_factor_verified": security.is_verified(user),
+        "recovery_codes_left": two_factor.recovery_codes_left(user),  # type: ignore[arg-type]
         "two_factor_required": security.two_factor_required(user),
         "code_form": TwoFactorCodeForm(),
         **extra,
@@ -82,19 +86,41 @@ def _next(request: HttpRequest, candidate: str | None) -> str:
     return reverse("dashboard")
 
 
-@never_cache
-@requires(Capability.OWN_PROFILE)
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """GET explains; POST makes a new key and shows it (once) with the confirm form."""
+def _render_setup(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
     context: dict[str, Any] = {
         "nav": "",
         "required": security.two_factor_required(request.user),
-        "next": request.GET.get("next", ""),
+        "replacing": security.confirmed_device(request.user) is not None,  # type: ignore[arg-type]
+        "verified": security.is_verified(request.user),
+        "needs_password": two_factor.needs_reauthentication(request),
+        "start_form": TwoFactorStartForm(initial={"next": request.GET.get("next", "")}),
+        **extra,
     }
-    if request.method == "POST":
-        device = security.start_setup(user=request.user)  # type: ignore[arg-type]
-        context.update(_key_context(device), form=TwoFactorCodeForm(initial={"next": request.POST.get("next", "")}))
-    return render(request, "openclaw_web/two_factor_setup.html", context)
+    if "device" in extra:
+        context.update(_key_context(extra["device"]))
+    return render(request, "openclaw_web/two_factor_setup.html", context, status=status)
+
+
+@never_cache
+@requires(Capability.OWN_PROFILE)
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """GET explains; POST begins a setup (a first device asks for the password again; a
+    replacement needs a session that passed two-factor) and shows the new key once."""
+    if request.method != "POST":
+        return _render_setup(request)
+    form = TwoFactorStartForm(request.POST)
+    if not form.is_valid():
+        return _render_setup(request, start_form=form, status=400)
+    password = form.cleaned_data["password"]
+    checks_password = bool(password) and two_factor.needs_reauthentication(request)
+    if checks_password and not two_factor.reauthenticate(request=request, password=password):
+        form.add_error("password", "That is not your password.")
+        return _render_setup(request, start_form=form, status=400)
+    try:
+        device = two_factor.begin_setup(request=request)
+    except two_factor.TwoFactorRefused as exc:
+        return _render_setup(request, start_form=form, refusal=str(exc), status=403)
+    return _render_setup(request, device=device, form=TwoFactorCodeForm(initial={"next": form.cleaned_data["next"]}))
 
 
 def _key_context(device: Any) -> dict[str, Any]:
@@ -109,18 +135,21 @@ def _key_context(device: Any) -> dict[str, Any]:
 @requires(Capability.OWN_PROFILE)
 @require_POST
 def two_factor_confirm(request: HttpRequest) -> HttpResponse:
-    device = security.pending_device(request.user)  # type: ignore[arg-type]
+    device = two_factor.pending_device(request)
     if device is None:
-        messages.error(request, "Start the setup again: no key is waiting for confirmation.")
+        messages.error(request, "Start the setup again: no key from this session is waiting for confirmation.")
         return redirect("two_factor_setup")
     form = TwoFactorCodeForm(request.POST)
-    if form.is_valid() and security.confirm_setup(request=request, device=device, code=form.cleaned_data["code"]):
-        messages.success(request, "Two-factor authentication is on.")
-        return redirect(_next(request, form.cleaned_data.get("next")) if form.cleaned_data.get("next") else "profile")
     if form.is_valid():
+        try:
+            confirmed = two_factor.confirm_setup(request=request, device=device, code=form.cleaned_data["code"])
+        except two_factor.TwoFactorRefused as exc:
+            return _render_setup(request, refusal=str(exc), status=403)
+        if confirmed:
+            messages.success(request, "Two-factor authentication is on.")
+            return redirect(_next(request, form.cleaned_data["next"]) if form.cleaned_data.get("next") else "profile")
         form.add_error("code", "That code does not match: check the clock of the device and try again.")
-    context = {"nav": "", "required": security.two_factor_required(request.user), "form": form, **_key_context(device)}
-    return render(request, "openclaw_web/two_factor_setup.html", context, status=400)
+    return _render_setup(request, device=device, form=form, status=400)
 
 
 @never_cache
@@ -128,9 +157,9 @@ def two_factor_confirm(request: HttpRequest) -> HttpResponse:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if security.confirmed_device(request.user) is None:  # type: ignore[arg-type]
         return redirect("two_factor_setup")
-    form = TwoFactorCodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    form = TwoFactorVerifyForm(request.POST or None, initial={"next": request.GET.get("next", "")})
     if request.method == "POST":
-        if form.is_valid() and security.verify(request=request, code=form.cleaned_data["code"]):
+        if form.is_valid() and two_factor.verify(request=request, code=form.cleaned_data["code"]):
             return redirect(_next(request, form.cleaned_data.get("next")))
         if form.is_valid():
             form.add_error(
@@ -144,8 +173,45 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     form = TwoFactorCodeForm(request.POST)
-    if form.is_valid() and security.disable(request=request, code=form.cleaned_data["code"]):
+    try:
+        disabled = form.is_valid() and two_factor.disable(request=request, code=form.cleaned_data["code"])
+    except two_factor.TwoFactorRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("profile")
+    if disabled:
         messages.success(request, "Two-factor authentication is off.")
     else:
         messages.error(request, "Enter a current code from your app to turn two-factor authentication off.")
     return redirect("profile")
+
+
+@never_cache
+@requires(Capability.OWN_PROFILE)
+@require_POST
+def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Rendered, not redirected: the clear codes are in this one response and nowhere else
+    (only their hashes are stored), and `never_cache` keeps them out of any cache."""
+    try:
+        codes = two_factor.generate_recovery_codes(request=request)
+    except two_factor.TwoFactorRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("profile")
+    return render(request, "openclaw_web/two_factor_recovery_codes.html", {"nav": "", "codes": codes})
+
+
+@requires(Capability.RESET_TWO_FACTOR)
+@require_POST
+def two_factor_admin_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An administrator removes another person's two-factor device (a lost phone); they enrol again."""
+    target = get_object_or_404(get_user_model(), pk=user_id)
+    form = TwoFactorAdminResetForm(request.POST)
+    back = _next(request, form.cleaned_data["next"] if form.is_valid() else None)
+    try:
+        two_factor.admin_reset(request=request, target=target)
+    except two_factor.TwoFactorRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(
+        request, f"Two-factor authentication of {target.get_username()} is reset: they set it up again at their next sign-in."
+    )
+    return redirect(back)

@@ -79,6 +79,16 @@ def client_for() -> Callable[[User], Client]:
     return make
 
 
+@pytest.fixture(autouse=True)
+def _empty_default_cache() -> Iterator[None]:
+    """Every test starts with an empty default cache: the API's refused-call throttle counts per
+    client address there, and every test client calls from 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- a real Celery worker on Redis ------------------------------------------------------------
 
 # This run's own Redis databases (tests/redis_slot.py): flushing them never touches another run's.

@@ -15,35 +15,41 @@ from dataclasses import dataclass, field
 
 from vaults.models import Account, GroupMembership, OpUser, Vault, VaultGrant
 
-# op 2.6 printed the three broad Teams permissions; later versions print granular Business
-# names. Each broad name maps to the granular name with the same meaning, so a rule can ask
-# one question ("can manage the vault?") whatever the op version.
-_LEGACY_PERMISSIONS: dict[str, str] = {
-    "allow_viewing": "view_items",
-    "allow_editing": "edit_items",
-    "allow_managing": "manage_vault",
+# 1Password Teams accounts (and op 2.6 everywhere) print three broad permissions; Business
+# accounts print granular names. Each broad name stands for every granular permission it
+# includes, per 1Password's "About vault permissions"
+# (https://developer.1password.com/docs/cli/vault-permissions), so a rule can ask one question
+# ("can export?") whatever the account type: a Teams editor *can* export, print and share.
+LEGACY_PERMISSIONS: dict[str, frozenset[str]] = {
+    "allow_viewing": frozenset({"view_items", "view_and_copy_passwords", "view_item_history"}),
+    "allow_editing": frozenset({
+        "create_items", "edit_items", "archive_items", "delete_items", "import_items", "export_items",
+        "copy_and_share_items", "print_items",
+    }),
+    "allow_managing": frozenset({"manage_vault"}),
 }
 
 # Rights beyond what using the secrets in a vault needs (findings rule over_permissioned/2).
 ELEVATED_PERMISSIONS: frozenset[str] = frozenset({"manage_vault", "export_items"})
 
-INACTIVE_USER_STATES: frozenset[str] = frozenset({"SUSPENDED", "DELETED"})
-
 
 def normalise_permissions(names: Iterable[str]) -> frozenset[str]:
-    """Lower-cased granular permission names; legacy `allow_*` names become their granular twin."""
-    result = set()
+    """Lower-cased granular permission names; a broad `allow_*` name becomes every granular
+    permission it includes. Granular names pass through unchanged."""
+    result: set[str] = set()
     for raw in names:
         if not isinstance(raw, str):
             continue
         name = raw.strip().lower()
         if name:
-            result.add(_LEGACY_PERMISSIONS.get(name, name))
+            result |= LEGACY_PERMISSIONS.get(name, {name})
     return frozenset(result)
 
 
 def user_is_inactive(user: OpUser) -> bool:
-    return user.removed_at is not None or user.state.strip().upper() in INACTIVE_USER_STATES
+    """Removed, or in a state op reports as not able to sign in (SUSPENDED, TRANSFER_SUSPENDED,
+    DELETED, or a state unknown to this code): see `OpUser.state_class`."""
+    return user.state_class == "inactive"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,15 +39,39 @@ class EventsSummary:
     audit_events: int
 
 
+COUNTRY_MAX_LENGTH = 100  # the API prints codes ("CA") and full names ("United Kingdom of ...")
+
+
 def _when(raw: Any) -> datetime:
+    """An aware datetime: the Events API speaks UTC, and older events print no offset
+    ("2021-08-11T14:28:03"), which Django would store with a naive-datetime RuntimeWarning."""
     parsed = parse_datetime(str(raw or ""))
     if parsed is None:
         raise EventsApiError(f"an event has an unreadable timestamp ({str(raw)[:40]!r})")
-    return parsed
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+def _optional_when(raw: Any) -> datetime | None:
+    """Like `_when` for a secondary timestamp (`session.login_time`): unreadable → None, so one
+    odd field never stops a page of events from being stored."""
+    parsed = parse_datetime(str(raw)) if isinstance(raw, str) and raw else None
+    if parsed is None:
+        return None
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def _text(value: Any, limit: int) -> str:
     return str(value or "")[:limit]
+
+
+def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _country(raw: dict[str, Any]) -> str:
+    """`location.country` (v2), else the top-level `country` the older shape printed, whole."""
+    return _text(_object(raw, "location").get("country") or raw.get("country"), COUNTRY_MAX_LENGTH)
 
 
 def _item_usage(account: Account, raw: dict[str, Any]) -> ItemUsage:
@@ -65,7 +89,7 @@ def _item_usage(account: Account, raw: dict[str, Any]) -> ItemUsage:
         action=_text(raw.get("action"), 60),
         client_ip=_text(client.get("ip_address"), 64),
         client_app=_text(client.get("app_name"), 200),
-        country=_text((raw.get("location") or {}).get("country"), 8),
+        country=_country(raw),
     )
 
 
@@ -79,22 +103,29 @@ def _signin_attempt(account: Account, raw: dict[str, Any]) -> SignInAttempt:
         attempt_type=_text(raw.get("type"), 60),
         user_op_id=_text(user.get("uuid"), 64),
         user_email=_text(user.get("email"), 500),
+        user_name=_text(user.get("name"), 500),
         client_ip=_text((raw.get("client") or {}).get("ip_address"), 64),
-        country=_text((raw.get("location") or {}).get("country"), 8),
+        country=_country(raw),
     )
 
 
 def _audit_event(account: Account, raw: dict[str, Any]) -> AuditEvent:
+    actor, target, session = _object(raw, "actor_details"), _object(raw, "object_details"), _object(raw, "session")
     return AuditEvent(
         account=account,
         uuid=_text(raw.get("uuid"), 64),
         timestamp=_when(raw.get("timestamp")),
         actor_op_id=_text(raw.get("actor_uuid"), 64),
+        actor_name=_text(actor.get("name"), 500),
+        actor_email=_text(actor.get("email"), 500),
         action=_text(raw.get("action"), 100),
         object_type=_text(raw.get("object_type"), 60),
         object_op_id=_text(raw.get("object_uuid"), 64),
+        object_name=_text(target.get("name"), 500),
+        object_email=_text(target.get("email"), 500),
         aux_info=_text(raw.get("aux_info"), 2000),
-        client_ip=_text((raw.get("session") or {}).get("ip"), 64),
+        client_ip=_text(session.get("ip"), 64),
+        session_login_time=_optional_when(session.get("login_time")),
     )
 
 

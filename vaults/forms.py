@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from openclaw_web.roles import Role
 from vaults.models import Account, Vault
+from vaults.models.access import USER_STATE_LABELS
 
 PAGE_SIZE = 50
 
@@ -53,9 +54,8 @@ class PeopleFilterForm(PageForm):
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email"}))
     account = forms.ModelChoiceField(queryset=Account.objects.all(), required=False, empty_label="All accounts")
-    state = forms.ChoiceField(required=False, choices=[
-        ("", "Any state"), ("ACTIVE", "Active"), ("SUSPENDED", "Suspended"), ("DELETED", "Deleted"),
-    ])
+    # Every state op prints (USER_STATE_LABELS), so a pending or transfer state can be filtered on.
+    state = forms.ChoiceField(required=False, choices=[("", "Any state"), *USER_STATE_LABELS.items()])
 
 
 def team_leads() -> QuerySet[Any]:

@@ -7,6 +7,7 @@ successful listing of the vault (DESIGN invariant 3).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -16,8 +17,13 @@ from django.db import transaction
 
 from vaults.classification import classify_vault
 from vaults.models import Account, GroupMembership, Item, OpGroup, OpUser, SecretField, Vault, VaultGrant
+from vaults.models.access import unknown_user_states
 from vaults.op import ItemDetail, ItemSummary, VaultRecord
 from vaults.op.records import GroupMember, GroupRecord, SecretFacts, UserRecord, VaultGroupGrant, VaultUserGrant
+
+logger = logging.getLogger(__name__)
+
+USER_STATE_MAX_LENGTH = OpUser._meta.get_field("state").max_length or 100
 
 SUMMARY_FIELDS = ["title", "category", "version", "tags", "urls", "archived", "favorite", "last_edited_by",
                   "op_created_at", "op_updated_at", "removed_at"]
@@ -90,9 +96,9 @@ def apply_item_listing(*, vault: Vault, records: Sequence[ItemSummary], now: dat
     return [item for item in (*to_create, *to_update) if item.detail_version != item.version and not item.archived]
 
 
-DETAIL_FIELDS = [*SUMMARY_FIELDS, "field_labels", "has_notes", "expires_at", "detail_version"]
+DETAIL_FIELDS = [*SUMMARY_FIELDS, "field_labels", "has_notes", "expires_at", "files", "detail_version"]
 SECRET_FIELDS = ["label", "field_type", "purpose", "fingerprint", "zxcvbn_score", "length", "strength",
-                 "history_count", "value_available", "changed_at"]
+                 "history_count", "generated", "value_available", "changed_at"]
 
 
 def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datetime) -> int:
@@ -112,6 +118,7 @@ def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datet
         item.field_labels = [{"label": f.label, "type": f.type, "section": f.section_label} for f in detail.fields]
         item.has_notes = detail.has_notes
         item.expires_at = detail.expires_at
+        item.files = [{"name": f.name, "size": f.size} for f in detail.files]
         item.detail_version = detail.summary.version
         for field in detail.secret_fields:
             assert field.secret is not None  # secret_fields only yields fields with facts
@@ -123,6 +130,7 @@ def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datet
                 to_create.append(row)
             else:
                 to_update.append(row)
+            row.generated = field.generated
             without_values += _apply_secret(row, item, field.label, field.type, field.purpose, field.secret, now)
     stale = [f.pk for key, f in stored.items() if key not in keep]
     with transaction.atomic():
@@ -186,10 +194,16 @@ def apply_people(
 
 
 def _upsert_users(account: Account, records: Sequence[UserRecord], now: datetime) -> dict[str, OpUser]:
+    """Users with their state exactly as op printed it; a state this code does not know is
+    stored as is (treated as inactive, see `classify_user_state`) and named in one warning."""
+    unknown = unknown_user_states([r.state for r in records])
+    if unknown:
+        logger.warning("op reported user states OpenClaw does not know (treated as inactive): %s", ", ".join(unknown))
     rows = {row.op_id: row for row in OpUser.objects.filter(account=account)}
     for r in records:
         row = rows.get(r.id) or OpUser(account=account, op_id=r.id)
-        row.name, row.email, row.user_type, row.state, row.removed_at = r.name, r.email, r.user_type, r.state, None
+        row.name, row.email, row.user_type, row.removed_at = r.name, r.email, r.user_type, None
+        row.state = r.state[:USER_STATE_MAX_LENGTH]
         rows[r.id] = row
     return _save_listed(OpUser, account, rows, {r.id for r in records}, now)
 

@@ -165,10 +165,7 @@ class _Sync:
         self._check_budget()
         self._phase("vaults")
         now = timezone.now()
-        if not self.account.service_account_id:
-            who = self.client.whoami()
-            if who.user_id:
-                Account.objects.filter(pk=self.account.pk).update(service_account_id=who.user_id)
+        self._record_own_identity()
         vaults = snapshot.apply_vault_list(account=self.account, records=self.client.vault_list(), now=now)
         self.progress.counts["vaults_total"] = len(vaults)
         changed = [v for v in vaults if v.listed_content_version != v.content_version or v.content_version == 0]
@@ -189,6 +186,22 @@ class _Sync:
                                         audit_events=summary.audit_events)
 
     # --- phases ---------------------------------------------------------------------------------
+
+    def _record_own_identity(self) -> None:
+        """Store who the token is (`op whoami` user_uuid and type) so rules can leave the sync's
+        own service account out. Asked once per account (whoami is a call like any other); an
+        op 2.18 whoami without `user_uuid` is asked again next time."""
+        if self.account.service_account_user_uuid:
+            return
+        who = self.client.whoami()
+        if not who.user_id:
+            return
+        user_type = (who.user_type or "").upper()[:40]
+        Account.objects.filter(pk=self.account.pk).update(
+            service_account_id=who.user_id, service_account_user_uuid=who.user_id, service_account_user_type=user_type
+        )
+        self.account.service_account_id = self.account.service_account_user_uuid = who.user_id
+        self.account.service_account_user_type = user_type
 
     def _check_budget(self) -> None:
         """`op service-account ratelimit` (no request cost) before spending anything."""

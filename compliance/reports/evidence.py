@@ -22,13 +22,17 @@ from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
 from compliance import audit
+from compliance.models import AuditLogEntry
 from compliance.reports.document import Cell, percent
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period, last_quarters
+from openclaw_web.access_audit import ACTION_PREFIX as ACCESS_ACTION_PREFIX
+from openclaw_web.access_audit import TOKEN_ACTIONS
 from vaults.access import ELEVATED_PERMISSIONS, AccessRow, effective_access, user_is_inactive
 from vaults.findings.candidate import active_items, policy_scopes
 from vaults.findings.jsonsql import JSONListHasAny
 from vaults.findings.models import Finding, HealthSnapshot
+from vaults.findings.usage_coverage import UsageCoverage, usage_coverage
 from vaults.models import Account, Item, ItemUsage, SignInAttempt, Vault
 
 UTC = datetime.UTC
@@ -39,6 +43,11 @@ NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR = 22, 6
 # A burst: this many item uses by one person within one clock hour. Regular use in the demo
 # organisation peaks at 4 per hour; scripted bulk reads show hundreds.
 BURST_EVENTS = 20
+# One item used from this many distinct IP addresses within ITEM_SPREAD_WINDOW is flagged per
+# item, whoever used it: one key opened by three people on three machines in a minute is a secret
+# being spread, which the per-person groupings cannot see (each person used it once).
+ITEM_SPREAD_ADDRESSES = 3
+ITEM_SPREAD_WINDOW = datetime.timedelta(minutes=1)
 EMERGENCY_NAME = re.compile(r"break[\s_-]?glass|emergency", re.IGNORECASE)
 EMERGENCY_Q = ("break glass", "break-glass", "breakglass", "break_glass", "emergency")
 
@@ -69,6 +78,21 @@ class Evidence:
     @property
     def is_current(self) -> bool:
         return self.now < self.period.end
+
+    @cached_property
+    def usage_coverage(self) -> list[tuple[Account, UsageCoverage]]:
+        """From when each account's item usage was measured: usage figures mean nothing before."""
+        return [(account, usage_coverage(account)) for account in self.accounts]
+
+    def usage_covered(self, coverage: UsageCoverage) -> str:
+        """How much of this period the usage data covers, in words for the report."""
+        if coverage.since is None:
+            return "No usage data"
+        if coverage.since <= self.period.start:
+            return "Whole period"
+        if coverage.since < self.as_of:
+            return f"From {coverage.since:%Y-%m-%d} only"
+        return "No usage data"
 
     # --- findings -------------------------------------------------------------------------
 
@@ -279,6 +303,44 @@ class Evidence:
         for r in grouped.filter(n__gte=BURST_EVENTS).order_by("-n", "user_op_id", "hour_start"):
             rows.append(("Burst of access", r["who"] or r["user_op_id"], r["hour_start"], r["n"], r["ips"],
                          f"{r['n']} item uses within one hour (threshold {BURST_EVENTS})"))
+        rows.extend(self._item_spread())
+        return rows
+
+    def _item_spread(self) -> list[tuple[Cell, ...]]:
+        """Per item, not per person: one item used from ITEM_SPREAD_ADDRESSES or more IP addresses
+        within ITEM_SPREAD_WINDOW. 1. GROUP BY (item, hour) keeps the few items with two or more
+        addresses in some hour (three addresses within a minute put at least two in one hour);
+        2. a sliding one-minute window over those items' events in Python."""
+        base = self.production_usage().exclude(client_ip="")
+        hours = (base.annotate(hour_start=TruncHour("timestamp", tzinfo=UTC)).values("item_op_id", "hour_start")
+                 .annotate(ips=Count("client_ip", distinct=True)).order_by())
+        busy = {r["item_op_id"] for r in hours.filter(ips__gte=2)}
+        if not busy:
+            return []
+        events = (base.filter(item_op_id__in=sorted(busy))
+                  .annotate(item_title=self._item_titles())
+                  .values_list("item_op_id", "timestamp", "client_ip", "user_op_id", "user_email", "item_title")
+                  .order_by("item_op_id", "timestamp"))
+        by_item: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for event in events:
+            by_item[event[0]].append(event)
+        rows: list[tuple[Cell, ...]] = []
+        for item_op_id, item_events in sorted(by_item.items()):
+            start = 0
+            reported_until: datetime.datetime | None = None
+            for end, event in enumerate(item_events):
+                while event[1] - item_events[start][1] > ITEM_SPREAD_WINDOW:
+                    start += 1
+                window = item_events[start : end + 1]
+                ips = {e[2] for e in window}
+                if len(ips) < ITEM_SPREAD_ADDRESSES or (reported_until and window[0][1] <= reported_until):
+                    continue
+                people = sorted({e[4] or e[3] for e in window})
+                title = event[5] or item_op_id
+                rows.append(("One item from several addresses at once", ", ".join(people), window[0][1], len(window),
+                             len(ips), f"“{title}” used by {len(people)} people from {len(ips)} addresses within "
+                             f"{int(ITEM_SPREAD_WINDOW.total_seconds())} s"))
+                reported_until = event[1]
         return rows
 
     @cached_property
@@ -332,6 +394,21 @@ class Evidence:
     @cached_property
     def audit_chain(self) -> audit.ChainReport:
         return audit.verify_chain()
+
+    # --- OpenClaw's own access changes (SOC 2 CC6.2/CC6.3) ---------------------------------
+
+    def own_access_changes(self) -> QuerySet[AuditLogEntry]:
+        """Changes to OpenClaw's own people, roles and credentials during the period, from the
+        audit entries `openclaw_web.access_audit` writes (and the API token entries)."""
+        p = self.period
+        return (AuditLogEntry.objects.filter(Q(action__startswith=ACCESS_ACTION_PREFIX) | Q(action__in=TOKEN_ACTIONS),
+                                             created_at__gte=p.start, created_at__lt=p.end)
+                .order_by("seq"))
+
+    @cached_property
+    def own_access_change_counts(self) -> dict[str, int]:
+        """Per action, how many entries in the period (one GROUP BY)."""
+        return dict(self.own_access_changes().order_by().values_list("action").annotate(n=Count("pk")))
 
     # --- cleanup --------------------------------------------------------------------------
 

@@ -9,10 +9,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 from compliance.controls import Control
+from compliance.models import AuditLogEntry
 from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, table
-from compliance.reports.evidence import BURST_EVENTS, Evidence
+from compliance.reports.evidence import BURST_EVENTS, ITEM_SPREAD_ADDRESSES, Evidence
 from compliance.reports.models import ReportArtifact
 from compliance.reviews.models import AccessReviewEntry
+from openclaw_web.access_audit import ACTION_LABELS, ROLE_CHANGE_ACTIONS, change_summary
 from vaults.findings.models import Finding
 
 KIND_LABELS = dict(Finding.Kind.choices)
@@ -111,8 +113,22 @@ def summary_section(ev: Evidence, figures: dict[str, object]) -> Section:
         key="summary", title="Executive summary",
         intro=(f"State of the 1Password organisation for {ev.period.title}, measured {as_of}. Findings and the health "
                "score are the same stored results the OpenClaw dashboard shows."),
-        kpis=kpis, tables=[table("key_figures", "Key figures", [Column("Metric", width=44), Column("Value", "int", 14)], rows)],
+        kpis=kpis, tables=[table("key_figures", "Key figures", [Column("Metric", width=44), Column("Value", "int", 14)], rows),
+                           usage_coverage_table(ev)],
     )
+
+
+def usage_coverage_table(ev: Evidence) -> Table:
+    """Which part of the period item-usage figures (and "unused" claims) stand on."""
+    rows: list[tuple[Cell, ...]] = [
+        (account.name, coverage.feed if coverage.events_configured else "None configured",
+         coverage.since, ev.usage_covered(coverage))
+        for account, coverage in ev.usage_coverage
+    ]
+    return table("usage_coverage", "Usage data coverage",
+                 [Column("Account", width=24), Column("Feed", width=40), Column("Measured since", "datetime", 20),
+                  Column("This period", width=24)], rows,
+                 note="Usage counts, anomalies and 'not used' statements cover only the time usage was measured.")
 
 
 ACCESS_COLUMNS = [Column("User", width=28), Column("E-mail", width=30, in_pdf=False), Column("State", width=10), Column("Vault", width=30),
@@ -130,8 +146,9 @@ def access_section(ev: Evidence) -> Section:
     return Section(
         key="access", title="Production access audit",
         intro=(f"Who can reach the {access['production_vaults']} production vault(s), and how they used them in the "
-               f"period. Anomalies: item use between 22:00 and 06:00 UTC, several IP addresses within one hour, and "
-               f"bursts of {BURST_EVENTS}+ item uses within one hour."),
+               f"period. Anomalies: item use between 22:00 and 06:00 UTC, one person from several IP addresses within "
+               f"one hour, bursts of {BURST_EVENTS}+ item uses within one hour, and one item used from "
+               f"{ITEM_SPREAD_ADDRESSES}+ IP addresses within one minute, whoever used it."),
         kpis=[Kpi("Authorised users", str(access["production_users"]), f"{access['production_pairs']} user-vault accesses"),
               Kpi("Item uses", str(usage["production_events"]), f"by {usage['production_users']} people on "
                   f"{usage['production_items']} items"),
@@ -268,6 +285,46 @@ def reviews_section(ev: Evidence) -> Section:
     )
 
 
+ACCESS_CHANGE_COLUMNS = [Column("When (UTC)", "datetime", 18), Column("Who", width=24), Column("What", width=26),
+                         Column("Person", width=24), Column("Detail", width=50), Column("Audit entry", "int", 11)]
+
+
+def own_access_changes_section(ev: Evidence) -> Section:
+    """OpenClaw's own access changes in the period (SOC 2 CC6.2/CC6.3): people created,
+    (de)activated, roles added or removed, passwords, two-factor devices and API tokens, from the
+    audit log."""
+    counts = ev.own_access_change_counts
+    total = sum(counts.values())
+    roles = sum(counts.get(a, 0) for a in ROLE_CHANGE_ACTIONS)
+    people = sum(counts.get(a, 0) for a in ("people.user_created", "people.user_deactivated", "people.user_activated",
+                                             "people.user_deleted"))
+    changes = ev.own_access_changes()
+
+    def convert(e: AuditLogEntry) -> tuple[Cell, ...]:
+        # tokens.py's own entries target the token and name its owner as the actor.
+        person = e.details.get("user") or (e.actor_label if e.target_type == "openclaw_web.apitoken" else e.target_label)
+        return (e.created_at, e.actor_label, ACTION_LABELS.get(e.action, e.action), person,
+                change_summary(e.action, e.details), e.seq)
+
+    by_kind: list[tuple[Cell, ...]] = [(ACTION_LABELS.get(action, action), n) for action, n in sorted(counts.items())]
+    return Section(
+        key="own_access", title="OpenClaw's own access changes",
+        intro=("Changes to who can use OpenClaw itself during the period: people created, deactivated or reactivated, "
+               "roles added or removed, passwords, two-factor devices and API tokens, from any path (the people page, "
+               "the Django admin, the command line), as recorded in the hash-chained audit log. "
+               + ("" if total else "There were no such changes in this period.")),
+        kpis=[Kpi("Access changes", str(total), "in the period"),
+              Kpi("Role changes", str(roles), "roles added or removed"),
+              Kpi("People", str(people), "created, deactivated, reactivated or deleted")],
+        tables=[
+            table("own_access_by_kind", "Access changes by kind", [Column("Change", width=34), Column("Count", "int", 10)],
+                  by_kind),
+            lazy_table("own_access_changes", "Access changes", ACCESS_CHANGE_COLUMNS, total=total, query=changes,
+                       convert=convert),
+        ],
+    )
+
+
 def quarter_section(ev: Evidence) -> Section:
     metrics = ev.quarter_metrics()
     rows: list[tuple[Cell, ...]] = [
@@ -296,7 +353,10 @@ def recommendations(ev: Evidence, figures: dict[str, object]) -> list[str]:
     if kinds.get(Finding.Kind.WEAK):
         out.append(f"Replace the {kinds[Finding.Kind.WEAK]} weak secret(s) with generated ones.")
     if kinds.get(Finding.Kind.DUPLICATE):
-        out.append(f"Consolidate the {kinds[Finding.Kind.DUPLICATE]} shared credential group(s): one secret, one item.")
+        out.append(f"Consolidate the {kinds[Finding.Kind.DUPLICATE]} group(s) of copied credentials: one secret, one item.")
+    if kinds.get(Finding.Kind.REUSED_SECRET):
+        out.append(f"Give each service its own secret where {kinds[Finding.Kind.REUSED_SECRET]} secret(s) are reused "
+                   "across services: rotate at the source, never archive.")
     if access["inactive_with_access"]:
         out.append(f"Remove vault access of the {access['inactive_with_access']} suspended or deleted user(s).")
     if kinds.get(Finding.Kind.OVER_PERMISSIONED):
@@ -364,7 +424,18 @@ def evidence_lines(ev: Evidence) -> dict[str, tuple[str, int]]:
         "elevated_rights": (f"{access['elevated_direct']} direct grant(s) with manage or export rights.",
                             access["elevated_direct"]),
         "signins": (f"{usage['signins']} sign-in attempts, {usage['signin_failures']} failed.", 0),
+        "openclaw_access_changes": (_own_access_line(ev), 0),
     }
+
+
+def _own_access_line(ev: Evidence) -> str:
+    counts = ev.own_access_change_counts
+    total = sum(counts.values())
+    if not total:
+        return "OpenClaw's own accounts: no access changes in the period."
+    roles = sum(counts.get(a, 0) for a in ROLE_CHANGE_ACTIONS)
+    return (f"OpenClaw's own accounts: {total} access change(s) in the audit log, {roles} of them role changes "
+            "(listed in “OpenClaw's own access changes”).")
 
 
 def control_rows(controls: Sequence[Control], lines: dict[str, tuple[str, int]]) -> list[tuple[Cell, ...]]:

@@ -26,6 +26,7 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
             sections.violations_section(ev),
             sections.emergency_section(ev),
             sections.reviews_section(ev),
+            sections.own_access_changes_section(ev),
             sections.quarter_section(ev),
             sections.recommendations_section(ev, figures),
             sections.control_section(

@@ -92,6 +92,9 @@ class AccessReviewEntry(models.Model):
     flag_unused = models.BooleanField(default=False)
     flag_over_permissioned = models.BooleanField(default=False)
     flag_reasons = models.JSONField(default=list, blank=True)
+    # OpenClaw's own sync identity (op whoami user_uuid): shown apart, never flagged, kept, and
+    # never turned into a revocation (revoking it would stop the sync).
+    is_sync_identity = models.BooleanField(default=False)
     # Null reviewer: routed to the compliance officers (the vault has no owner).
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_entries"

@@ -3,7 +3,9 @@
 1. `open_review` freezes every user-vault access of the scope (vaults.access.effective_access)
    with the period's usage (one GROUP BY over ItemUsage) into AccessReviewEntry rows, routes each
    entry to the vault's owner (else the compliance officers) and pre-flags unused access and
-   users with an open over_permissioned finding on that vault.
+   users with an open over_permissioned finding on that vault. OpenClaw's own sync identity
+   (op whoami user_uuid) is frozen too, for a complete record, but shown apart: never flagged,
+   decided "keep" by the system with the reason, and never turned into a revocation.
 2. Reviewers `decide` keep / revoke / change with a justification until the review is locked.
 3. `send_reminders` e-mails every reviewer with undecided entries.
 4. `sign_off` by a compliance officer locks the review; with `require_second_approver` a second,
@@ -32,8 +34,9 @@ from compliance import audit
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period
 from openclaw_web.roles import Capability, Role, has_capability
-from vaults.access import AccessRow, effective_access, user_is_inactive
+from vaults.access import AccessRow, effective_access
 from vaults.findings.models import Finding
+from vaults.findings.sync_identity import sync_identity_op_id
 from vaults.models import Account, ItemUsage, Vault
 
 Decision = AccessReviewEntry.Decision
@@ -142,12 +145,16 @@ def open_review(
     usage = _usage_by_pair(account, period)
     flagged = _over_permissioned_reasons(account)
     owners = {v.pk: v for v in Vault.objects.filter(account=account).select_related("owner")}
+    own_id = sync_identity_op_id(account)
     entries = []
     for row in effective_access(account):
         if not _in_scope(row, vault_ids, set(classes)):
             continue
         vault = owners.get(row.vault.pk, row.vault)
         count, items, last = usage.get((row.user.op_id, vault.op_id), (0, 0, None))
+        if own_id and row.user.op_id == own_id:
+            entries.append(_sync_identity_entry(review, row, vault, count, items, last, now))
+            continue
         reasons: list[str] = []
         if count == 0:
             reasons.append("no use of this vault in the period")
@@ -159,7 +166,7 @@ def open_review(
             AccessReviewEntry(
                 review=review, op_user=row.user, vault=vault,
                 user_label=str(row.user)[:500], user_email=row.user.email[:500],
-                user_state="INACTIVE" if user_is_inactive(row.user) else (row.user.state or "")[:40],
+                user_state=_entry_state(row),
                 user_type=row.user.user_type[:40], vault_name=vault.name[:1000],
                 vault_classification=vault.classification, permissions=sorted(row.permissions),
                 direct_permissions=sorted(row.direct_permissions), via_direct=row.via_direct,
@@ -175,6 +182,36 @@ def open_review(
                  "flagged": sum(1 for e in entries if e.is_flagged), "second_approver": require_second_approver},
     )  # fmt: skip
     return review
+
+
+SYNC_IDENTITY_NOTE = (
+    "OpenClaw's own service account (the identity the sync reads 1Password with): kept by the system. "
+    "Revoking it would stop the sync; review it with the 1Password administrators, not here."
+)
+
+
+def _entry_state(row: AccessRow) -> str:
+    """op's state as printed (SUSPENDED, TRANSFER_SUSPENDED, RECOVERY_STARTED...); a removed
+    user is REMOVED. The review page explains each (vaults.models.user_state_label)."""
+    if row.user.removed_at is not None:
+        return "REMOVED"
+    return (row.user.state or "")[:40]
+
+
+def _sync_identity_entry(
+    review: AccessReview, row: AccessRow, vault: Vault, count: int, items: int,
+    last: datetime.datetime | None, now: datetime.datetime,
+) -> AccessReviewEntry:  # fmt: skip
+    """The sync identity's access, recorded apart: no flag, decided keep by the system."""
+    return AccessReviewEntry(
+        review=review, op_user=row.user, vault=vault, user_label=str(row.user)[:500], user_email=row.user.email[:500],
+        user_state=_entry_state(row), user_type=row.user.user_type[:40], vault_name=vault.name[:1000],
+        vault_classification=vault.classification, permissions=sorted(row.permissions),
+        direct_permissions=sorted(row.direct_permissions), via_direct=row.via_direct, via_groups=list(row.via_groups),
+        usage_count=count, items_used=items, last_used_at=last, flag_unused=False, flag_over_permissioned=False,
+        flag_reasons=[], is_sync_identity=True, decision=Decision.KEEP, justification=SYNC_IDENTITY_NOTE,
+        decided_at=now, reviewer=None,
+    )  # fmt: skip
 
 
 # --- deciding -----------------------------------------------------------------------------------
@@ -210,6 +247,9 @@ def decide(
         raise ReviewLocked("This review is signed off and locked: its decisions can no longer change.")
     if not can_decide(user, entry):
         raise NotYourEntry("This entry is routed to another reviewer.")
+    if entry.is_sync_identity and decision != Decision.KEEP:
+        raise ReviewError("This is OpenClaw's own service account: revoking it would stop the sync. "
+                          "Change it with the 1Password administrators instead.")
     if decision not in (Decision.KEEP, Decision.REVOKE, Decision.CHANGE):
         raise ReviewError("Choose keep, revoke or change.")
     justification = (justification or "").strip()
@@ -351,7 +391,7 @@ def sign_off(*, review: AccessReview, user: UserModel, note: str = "") -> Access
 
 
 def can_second_approve(user: AbstractBaseUser | AnonymousUser, review: AccessReview) -> bool:
-    roles_ok = is_manager(user) or has_capability(user, Capability.APPROVE_CLEANUP)
+    roles_ok = has_capability(user, Capability.SECOND_APPROVE_REVIEWS)
     return roles_ok and review.status == AccessReview.Status.AWAITING_SECOND and review.signed_off_by_id != user.pk
 
 
@@ -387,7 +427,10 @@ def propose_revocations(*, review: AccessReview, proposer: UserModel) -> int:
     from vaults.cleanup import plans
     from vaults.cleanup.models import ProposedAction
 
-    entries = list(review.entries.exclude(decision__in=["", Decision.KEEP]).select_related("op_user", "vault"))
+    entries = list(
+        review.entries.exclude(decision__in=["", Decision.KEEP]).exclude(is_sync_identity=True)
+        .select_related("op_user", "vault")
+    )  # fmt: skip
     specs, spec_entries = [], []
     for entry in entries:
         revoked = set(entry.revoked_permissions)

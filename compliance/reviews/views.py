@@ -155,7 +155,7 @@ def sign_off(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("reviews:detail", pk=review.pk)
 
 
-@requires(Capability.VIEW_REVIEWS)
+@requires(Capability.SECOND_APPROVE_REVIEWS)
 @require_POST
 def approve_second(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     review = _get_review(pk)

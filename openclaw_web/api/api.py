@@ -1,7 +1,9 @@
 """The NinjaAPI instance mounted at /api/v1/ (namespace "api").
 
-Every call, refused ones included, leaves exactly one audit entry ("api.call" with method, path,
-query and status; an endpoint may name a more specific action, as a report download does).
+Every authenticated call leaves exactly one audit entry ("api.call" with method, path, query and
+status; an endpoint may name a more specific action, as a report download does). Calls refused
+for want of valid credentials are throttled per client address and logged without query values
+and in bounded number (openclaw_web/api/refused_calls.py says how).
 No Swagger page: it loads its script from a CDN, which the Content-Security-Policy forbids; the
 generated document is served at /api/v1/openapi.json.
 """
@@ -18,7 +20,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from compliance import audit
-from openclaw_web.api import findings, inventory, reports, reviews
+from openclaw_web.api import findings, inventory, refused_calls, reports, reviews
 
 MAX_AUDITED_QUERY = 500
 
@@ -41,6 +43,8 @@ def audit_call(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     def audited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = run(request, *args, **kwargs)
         user = getattr(request, "api_user", None)
+        if user is None and response.status_code == 401:
+            return _refused(request, response)
         token = getattr(request, "api_token", None)
         details = {
             "method": request.method,
@@ -61,6 +65,19 @@ def audit_call(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         return response
 
     return audited
+
+
+def _refused(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """A call without valid credentials: within the address's budget, its 401 and one value-free
+    entry; past it, a 429 with Retry-After and at most one entry per window."""
+    verdict = refused_calls.note_refused_call(request)
+    if not verdict.throttled:
+        refused_calls.record_refused_call(request, status=response.status_code)
+        return response
+    refused_calls.record_throttled_call(request, retry_after_seconds=verdict.retry_after_seconds)
+    throttled = api.create_response(request, {"detail": "Too many refused calls from this address; try again later."}, status=429)
+    throttled["Retry-After"] = str(verdict.retry_after_seconds)
+    return throttled
 
 
 api = NinjaAPI(

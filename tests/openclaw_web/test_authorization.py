@@ -1,6 +1,8 @@
 """The authorization matrix over every route in the URL conf and every role.
 
-Routes are discovered from the URL conf, so a new route without a rule fails here."""
+Routes are discovered from the URL conf, so a new route without a rule fails here. Who may reach
+each route is the hand-written table in tests/security/expected_access.py, not the view's own
+`@requires`: a view declaring the wrong capability fails too."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from openclaw_web.roles import MATRIX, Capability, Role
+from tests.security.expected_access import PAGE_ACCESS
 from tests.security.routes import named_routes
 
 # Routes that are deliberately open or guarded by Django itself, each with its reason.
@@ -44,26 +47,43 @@ def test_anonymous_visitors_are_sent_to_login(name, pattern, kwargs):
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_every_route_has_a_line_in_the_expected_access_table():
+    routes = {name for name, _, _ in GUARDED}
+
+    assert sorted(routes - PAGE_ACCESS.keys()) == [], "new routes: add who may reach them to expected_access.py"
+    assert sorted(PAGE_ACCESS.keys() - routes) == [], "expected_access.py lists routes the URL conf no longer has"
+
+
+def _outcome(client: Client, url: str) -> tuple[int, str]:
+    """The status and redirect target of a GET (of an empty POST for POST-only routes)."""
+    response = client.get(url)
+    if response.status_code != 405:
+        return response.status_code, response.get("Location", "")
+    response = client.post(url)  # an empty POST: refused, or reaches the form and fails validation
+    return response.status_code, response.get("Location", "")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(Role), ids=[r.name for r in Role])
 @pytest.mark.parametrize(("name", "pattern", "kwargs"), GUARDED, ids=[r[0] for r in GUARDED])
-def test_each_role_is_allowed_or_refused_exactly_as_the_matrix_says(role, name, pattern, kwargs):
+def test_each_role_reaches_exactly_the_routes_the_table_gives_it(role, name, pattern, kwargs):
     user = User.objects.create_user(username=f"u-{role.name}")
-    user.groups.add(Group.objects.get(name=role.value))
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     client = Client()
     client.force_login(user)
-    allowed = role in MATRIX[pattern.callback.required_capability]
+    allowed = role in PAGE_ACCESS.get(name, frozenset())
 
-    response = client.get(reverse(name, kwargs=kwargs))
-    if response.status_code == 405:  # a POST-only route: an empty POST is refused or reaches the form
-        response = client.post(reverse(name, kwargs=kwargs))
+    status, location = _outcome(client, reverse(name, kwargs=kwargs))
 
     if allowed:
-        assert response.status_code in (200, 302, 400, 404, 405), f"{role} should reach {name}"
-        if response.status_code == 302:
-            assert not response["Location"].startswith(reverse("login"))
+        # Past the role check: a page (200), a redirect that is not to the login page (302), or,
+        # for the dummy id of a route with one, "no such object" (404); an empty POST may be
+        # refused as invalid input (400).
+        reached = {200, 302, 400} | ({404} if kwargs else set())
+        assert status in reached, f"{role} should reach {name}, got {status}"
+        assert not location.startswith(reverse("login")), f"{role} was sent to log in on {name}"
     else:
-        assert response.status_code == 403, f"{role} must be refused {name}"
+        assert status == 403, f"{role} must be refused {name}, got {status}"
 
 
 # The matrix itself, pinned for the capabilities an auditor will ask about: these lines are the
@@ -77,6 +97,7 @@ def test_each_role_is_allowed_or_refused_exactly_as_the_matrix_says(role, name, 
         (Capability.VIEW_AUDIT_LOG, {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
         (Capability.VIEW_REPORTS, {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.AUDITOR}),
         (Capability.MANAGE_REVIEWS, {Role.ADMIN, Role.COMPLIANCE_OFFICER}),
+        (Capability.SECOND_APPROVE_REVIEWS, {Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.APPROVER}),
         (Capability.EDIT_POLICY, {Role.ADMIN}),
     ],
 )

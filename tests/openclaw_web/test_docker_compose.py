@@ -32,3 +32,18 @@ def test_compose_keeps_data_in_named_volumes():
     compose = _compose()
 
     assert {"pgdata", "redisdata", "artifacts"} <= set(compose["volumes"])
+
+
+def test_gunicorn_is_published_on_loopback_only_behind_the_trusted_proxy():
+    web = _compose()["services"]["web"]
+
+    # One trusted proxy names the client in X-Forwarded-For: a port open to the world would let
+    # anyone reach gunicorn directly and forge that header (lockouts, audit addresses).
+    assert web["environment"]["TRUSTED_PROXY_COUNT"].endswith("1}")
+    assert all(str(port).startswith("127.0.0.1:") for port in web["ports"])
+
+
+def test_the_image_never_receives_local_keys_databases_or_venv():
+    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
+
+    assert {"var/", ".venv/", ".env"} <= ignored

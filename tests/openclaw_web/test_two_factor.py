@@ -36,10 +36,17 @@ def sign_in(user) -> Client:
     return client
 
 
-def set_up_two_factor(client: Client) -> str:
-    """The profile flow: start setup, read the key off the page, confirm with a code."""
-    page = client.post(reverse("two_factor_setup")).content.decode()
-    key_b32 = re.search(r'value="([A-Z2-7]{16,})" class="mono" aria-label="TOTP key"', page).group(1)
+def key_on_page(page: str) -> str:
+    return re.search(r'value="([A-Z2-7]{16,})" class="mono" aria-label="TOTP key"', page).group(1)
+
+
+def set_up_two_factor(client: Client, *, password: str | None = PASSWORD) -> str:
+    """The profile flow: start setup (a first device asks for the password again; a replacement
+    sends none), read the key off the page, confirm with a code."""
+    response = client.post(reverse("two_factor_setup"), {"password": password} if password else {})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()
+    key_b32 = key_on_page(page)
     assert f"secret={key_b32}" in page  # the otpauth setup link carries the same key
     response = client.post(reverse("two_factor_confirm"), {"code": code_for(key_b32)})
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -64,7 +71,7 @@ def test_anyone_can_turn_on_two_factor_from_the_profile(viewer):
 
 def test_a_wrong_confirmation_code_leaves_two_factor_off(viewer):
     client = sign_in(viewer)
-    client.post(reverse("two_factor_setup"))
+    client.post(reverse("two_factor_setup"), {"password": PASSWORD})
 
     response = client.post(reverse("two_factor_confirm"), {"code": "000000"})
 

@@ -65,7 +65,7 @@ def test_every_page_is_free_of_inline_code_and_renders_hostile_data_escaped(fake
     problems: list[str] = []
     checked = 0
 
-    for name, pattern, kwargs in ROUTES:
+    for name, _pattern, kwargs in ROUTES:
         if name.startswith("api:") or name in NOT_PAGES:
             continue
         if "pk" in kwargs or "account_id" in kwargs:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_both_op_permission_styles_normalise_to_granular_names() -> None:
     assert normalise_permissions(["allow_viewing", "ALLOW_MANAGING", " export_items ", ""]) == {
-        "view_items", "manage_vault", "export_items",
+        "view_items", "view_and_copy_passwords", "view_item_history", "manage_vault", "export_items",
     }  # fmt: skip
 
 
@@ -28,8 +28,8 @@ def test_direct_and_group_paths_merge_into_one_row_per_user_and_vault() -> None:
     assert row.user == dana and row.vault == vault
     assert row.via_direct is True
     assert row.via_groups == ("Payments",)
-    assert row.permissions == {"view_items", "edit_items"}
-    assert row.direct_permissions == {"view_items"}
+    assert row.permissions == {"view_items", "view_and_copy_passwords", "view_item_history", "edit_items"}
+    assert row.direct_permissions == {"view_items", "view_and_copy_passwords", "view_item_history"}
 
 
 def test_access_through_two_groups_lists_both_group_names() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from vaults import sync
 from vaults.fake_op import account as fake_account
@@ -163,19 +164,44 @@ def test_malformed_json_fails_the_run_and_loses_nothing(fake_org, monkeypatch):
     assert Item.objects.filter(removed_at__isnull=True).count() == items_before
 
 
-def test_a_failed_run_is_resumed_by_the_next_run(fake_org, monkeypatch):
+def test_a_run_failing_after_a_vaults_item_list_fetches_its_changed_items_details_next_time(fake_org, monkeypatch):
+    """Titles come with `item list`, so they prove nothing here: the versions of the stored
+    details and the `item get` calls of the next run do."""
     account = fake_org.add_account()
     run(account)
-    target = next(i for i in fake_org.data["items"] if i.get("state", "ACTIVE") == "ACTIVE")
-    fake_account.rename_item(fake_org.path, target["id"], "Resumed Production Login")
-    monkeypatch.setenv("FAKE_OP_FAIL_COMMAND", "item get")
+    data = fake_org.data
+    vault_id = next(v["id"] for v in data["vaults"]
+                    if sum(1 for i in data["items"] if i["vault_id"] == v["id"] and i.get("state", "ACTIVE") == "ACTIVE") >= 3)
+    active = [i for i in data["items"] if i["vault_id"] == vault_id and i.get("state", "ACTIVE") == "ACTIVE"]
+    renamed, rekeyed, untouched = active[0], active[1], active[2]
+    fake_account.rename_item(fake_org.path, renamed["id"], "Resumed Production Login")
+    fake_account.edit_item_value(fake_org.path, rekeyed["id"], "CANARY-resumed-value-0123456789abcdef")
+    fingerprint_before = SecretField.objects.get(item__op_id=rekeyed["id"]).fingerprint
+    changed = {renamed["id"], rekeyed["id"]}
+    versions = {i["id"]: i["version"] for i in fake_org.data["items"] if i["id"] in changed}
+    monkeypatch.setenv("FAKE_OP_FAIL_COMMAND", "item get")  # `item list` works, every `item get` fails
+
     assert run(account, scope=SyncRun.Scope.ITEMS).status == SyncRun.Status.FAILED
+    assert "item list" in fake_org.calls()
+    for op_id in changed:  # listed (new version known), details not stored
+        stored = Item.objects.get(op_id=op_id)
+        assert stored.version == versions[op_id] and stored.detail_version != versions[op_id]
     monkeypatch.delenv("FAKE_OP_FAIL_COMMAND")
+    fake_org.reset_calls()
 
     result = run(account, scope=SyncRun.Scope.ITEMS)
 
-    assert result.status == SyncRun.Status.SUCCEEDED
-    assert Item.objects.get(op_id=target["id"]).title == "Resumed Production Login"
+    assert result.status == SyncRun.Status.SUCCEEDED, result.error
+    fetched = [e["argv"] for e in read_call_log(fake_org.call_log) if e["command"] == "item get"]
+    assert sorted(next(a for a in argv if a in changed) for argv in fetched if changed & set(argv)) == sorted(changed)
+    assert len(fetched) == len(changed)  # exactly those: the untouched item is not fetched again
+    for op_id in changed:
+        stored = Item.objects.get(op_id=op_id)
+        assert stored.version == stored.detail_version == versions[op_id]
+    assert SecretField.objects.get(item__op_id=rekeyed["id"]).fingerprint != fingerprint_before
+    assert Item.objects.get(op_id=untouched["id"]).detail_version == untouched["version"]
+    vault = Vault.objects.get(op_id=vault_id)
+    assert vault.listed_content_version == vault.content_version
 
 
 def test_a_vault_deleted_in_1password_disappears_with_its_items_only_after_a_successful_listing(fake_org):
@@ -261,3 +287,69 @@ def test_concealed_fields_returned_without_values_fall_back_to_ops_label_and_the
     assert fields.exclude(strength="").exists()
     page = client_for(admin_user).get("/sync/").content.decode()
     assert "duplicates could not be checked" in page
+
+
+def test_the_sync_stores_its_own_identity_from_whoami_once(fake_org):
+    account = fake_org.add_account()
+    service_account = fake_org.data["tokens"][0]["user_id"]
+
+    run(account)
+    fake_org.reset_calls()
+    run(account, scope=SyncRun.Scope.ITEMS)
+
+    account.refresh_from_db()
+    assert account.service_account_user_uuid == service_account
+    assert account.service_account_user_type == "SERVICE_ACCOUNT"
+    assert "whoami" not in fake_org.calls()  # known already: not asked again
+
+
+def test_user_states_arrive_exactly_as_op_prints_them(fake_org):
+    account = fake_org.add_account()
+    humans = [u for u in fake_org.data["users"] if u["type"] == "MEMBER"]
+    printed = {humans[0]["id"]: "TRANSFER_SUSPENDED", humans[1]["id"]: "RECOVERY_ACCEPTED",
+               humans[2]["id"]: "LOCKED_BY_POLICY_2030"}
+    for user_id, state in printed.items():
+        fake_account.set_user_state(fake_org.path, user_id, state)
+
+    run(account)
+
+    stored = dict(OpUser.objects.filter(op_id__in=printed).values_list("op_id", "state"))
+    assert stored == printed
+    classes = {u.op_id: u.state_class for u in OpUser.objects.filter(op_id__in=printed)}
+    assert classes == {humans[0]["id"]: "inactive", humans[1]["id"]: "pending", humans[2]["id"]: "inactive"}
+
+
+def test_document_files_and_generated_flags_are_stored_and_shown_without_content(fake_org, client_for, admin_user):
+    account = fake_org.add_account()
+    vault_id = fake_org.data["vaults"][0]["id"]
+    document = fake_account.add_item(fake_org.path, {
+        "vault_id": vault_id, "title": "Vendor Contract Production", "category": "DOCUMENT",
+        "fields": [{"id": "notesPlain", "type": "STRING", "purpose": "NOTES", "label": "notesPlain", "value": ""}],
+        "files": [{"id": "f1", "name": "contract-2026.pdf", "size": 348_160}],
+    })
+    chosen = fake_account.add_item(fake_org.path, {
+        "vault_id": vault_id, "title": "Kiosk Production Login", "category": "LOGIN",
+        "fields": [{"id": "password", "type": "CONCEALED", "purpose": "PASSWORD", "label": "password",
+                    "value": "CANARY-chosen-value-0123456789abcd",
+                    "password_details": {"strength": "GOOD", "generated": False}}],
+    })
+
+    result = run(account)
+
+    assert result.status == SyncRun.Status.SUCCEEDED, result.error
+    stored_document = Item.objects.get(op_id=document)
+    assert stored_document.files == [{"name": "contract-2026.pdf", "size": 348_160}]
+    assert not Item.objects.exclude(op_id=document).filter(files__contains=[{"name": "contract-2026.pdf"}]).exists()
+    assert SecretField.objects.get(item__op_id=chosen).generated is False
+    generated = {i["id"] for i in fake_org.data["items"] if any(
+        (f.get("password_details") or {}).get("generated") for f in i["fields"])}
+    assert SecretField.objects.filter(item__op_id__in=generated, generated=True).exists()
+    assert not SecretField.objects.filter(item__op_id__in=generated, generated=False).exclude(
+        item__op_id__in=fake_org.data["planted"]["weak"]).exists()
+
+    client = client_for(admin_user)
+    page = client.get(reverse("vaults:item", args=[stored_document.pk])).content.decode()
+    login_page = client.get(reverse("vaults:item", args=[Item.objects.get(op_id=chosen).pk])).content.decode()
+    assert "contract-2026.pdf" in page and "340.0\xa0KB" in page
+    assert "/files/" not in page  # no download path
+    assert "chosen by a person" in login_page and "generated by 1Password" not in login_page

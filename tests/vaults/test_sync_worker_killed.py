@@ -46,7 +46,7 @@ def test_a_worker_killed_mid_sync_leaves_the_previous_snapshot_and_the_next_run_
     after_kill = dict(Item.objects.values_list("op_id", "detail_version"))
     assert set(after_kill) == set(before)  # nothing was deleted
     assert Item.objects.filter(removed_at__isnull=False).count() == 0
-    for op_id, (title, version) in before.items():
+    for op_id, (_title, version) in before.items():
         # Each item is either untouched or moved forward to a newer, complete version.
         assert after_kill[op_id] is None or version is None or after_kill[op_id] >= version
 

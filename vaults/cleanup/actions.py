@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from vaults.access import normalise_permissions
 from vaults.cleanup.models import ProposedAction
+from vaults.findings.copies import describe, not_copies_of
 from vaults.findings.models import Policy
 from vaults.models import Item, SecretField, Vault, VaultGrant
 from vaults.op import OpClient, OpInvalidArgument, commands
@@ -46,6 +47,18 @@ def consolidate_items(action: ProposedAction) -> tuple[Item | None, list[Item]]:
     return keep, [by_id[i] for i in ids if i in by_id]
 
 
+def refuse_non_copies(keep: Item, others: list[Item]) -> None:
+    """A consolidation archives copies of the kept item only. An item with the same secret behind
+    another service (or sharing no secret with it) is a live credential: archiving it would lose
+    it, so the whole action is refused, naming each such item by title and vault."""
+    strangers = not_copies_of(keep, others)
+    if strangers:
+        raise ActionNotPossible(
+            f"Not copies of “{keep.title}” ({keep.vault.name}), refused: {describe(strangers)}. "
+            "An item behind another service is a live credential: rotate its secret instead of archiving it."
+        )
+
+
 def commands_for(action: ProposedAction) -> list[OpCommand]:
     """The op commands this action runs, in order. Raises OpInvalidArgument or
     ActionNotPossible when the inputs cannot make a valid command."""
@@ -57,6 +70,7 @@ def commands_for(action: ProposedAction) -> list[OpCommand]:
             raise ActionNotPossible("Pick the item to keep first.")
         if not others:
             raise ActionNotPossible("Nothing to archive: every other copy is gone.")
+        refuse_non_copies(keep, others)
         return [commands.item_archive(i.op_id, i.vault.op_id) for i in others]
     if kind in GRANT_KINDS:
         perms = list(action.param("permissions", []))
@@ -111,7 +125,7 @@ def target_label(action: ProposedAction) -> str:
         return f"group {action.op_group} on {action.vault.name}"
     if action.kind == Kind.CONSOLIDATE_DUPLICATES:
         keep, others = consolidate_items(action)
-        return f"{len(others) + (1 if keep else 0)} copies of one secret"
+        return f"{len(others) + (1 if keep else 0)} copies of one credential: archive {describe(others)}"
     if action.item is not None:
         return f"{action.item.title} ({action.vault.name})"
     return action.vault.name
@@ -140,7 +154,10 @@ def expected_effect(action: ProposedAction) -> str:
         keep, others = consolidate_items(action)
         if keep is None:
             return "The lead picks the copy to keep; the other copies are archived."
-        return f"Keep “{keep.title}” ({keep.vault.name}); archive {len(others)} other cop{'y' if len(others) == 1 else 'ies'}."
+        return (
+            f"Keep “{keep.title}” ({keep.vault.name}); archive {len(others)} other "
+            f"cop{'y' if len(others) == 1 else 'ies'}: {describe(others)}."
+        )
     if kind == Kind.ROTATE_SECRET:
         return f"1Password generates a new password for “{title}”. Follow-up: update the services that use it."
     return ""
@@ -170,7 +187,9 @@ def is_risky(action: ProposedAction) -> bool:
 def _remove_permissions(grants: Q, permissions: list[str]) -> None:
     revoked = normalise_permissions(permissions)
     for grant in VaultGrant.objects.filter(grants):
-        kept = [p for p in grant.permissions if next(iter(normalise_permissions([p])), "") not in revoked]
+        # A Teams name (`allow_editing`) stands for several permissions: it goes when any of them is
+        # revoked. The next sync replaces this local mirror with what 1Password kept.
+        kept = [p for p in grant.permissions if not (normalise_permissions([p]) & revoked)]
         if kept:
             VaultGrant.objects.filter(pk=grant.pk).update(permissions=kept)
         else:
@@ -187,7 +206,10 @@ def run(
     kind = action.kind
     result: dict[str, object] = {}
     if kind == Kind.CONSOLIDATE_DUPLICATES:
-        _, others = consolidate_items(action)
+        keep, others = consolidate_items(action)
+        if keep is None:
+            raise ActionNotPossible("Pick the item to keep first.")
+        refuse_non_copies(keep, others)  # checked again here: items may have changed since approval
         done: list[int] = list(action.result.get("archived_item_ids", []))
         for other in others:
             if other.pk in done:

@@ -17,25 +17,22 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions, user_is_inactive
+from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions
 from vaults.cleanup import actions as action_kinds
+from vaults.cleanup import scope
 from vaults.cleanup.identities import choose_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
+from vaults.cleanup.naming import suggested_title
+from vaults.findings.copies import describe, not_copies_of
 from vaults.findings.health import latest_snapshot
 from vaults.findings.models import Finding, Policy
+from vaults.findings.sync_identity import is_sync_identity
 from vaults.models import Account, Item, OpGroup, OpUser, Vault, VaultGrant
 from vaults.op import OpInvalidArgument
 
 Kind = ProposedAction.Kind
 Phase = ProposedAction.Phase
 
-ENVIRONMENT_WORD: dict[str, str] = {
-    Vault.Classification.PRODUCTION: "Production",
-    Vault.Classification.NON_PRODUCTION: "Development",
-    Vault.Classification.SHARED: "Shared",
-    Vault.Classification.PERSONAL: "Shared",
-    Vault.Classification.UNCLASSIFIED: "Shared",
-}
 ROTATION_KINDS = {Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON}
 PHASE_OF_FINDING: dict[str, int] = {
     Finding.Kind.DUPLICATE: Phase.CONSOLIDATE,
@@ -43,6 +40,9 @@ PHASE_OF_FINDING: dict[str, int] = {
     Finding.Kind.OVER_PERMISSIONED: Phase.PERMISSIONS,
     Finding.Kind.ORPHANED: Phase.ORPHANED,
     Finding.Kind.WEAK: Phase.ROTATE,
+    # One secret behind several services: every service but one gets its own (rotate), and
+    # nothing is archived — each item is a live credential (vaults/findings/reused_secret.py).
+    Finding.Kind.REUSED_SECRET: Phase.ROTATE,
     Finding.Kind.MISSING_METADATA: Phase.METADATA,
 }
 # Findings the generated plan works through, in phase order.
@@ -72,14 +72,6 @@ class Proposal:
     skipped: list[str]  # findings that produce no action, with the reason
 
 
-def suggested_title(item: Item) -> str:
-    """`[Service] [Environment] [Type]` from what we know; the lead edits it."""
-    env = ENVIRONMENT_WORD.get(item.vault.classification, "Shared")
-    kind = item.category.replace("_", " ").title()
-    base = item.title.strip() or "Unnamed"
-    return f"{base} {env} {kind}"[:200]
-
-
 def suggested_tags(item: Item) -> list[str]:
     tags = [t for t in item.tags or [] if t]
     for tag in (f"vault-{slugify(item.vault.name)[:40]}", item.vault.classification):
@@ -90,8 +82,8 @@ def suggested_tags(item: Item) -> list[str]:
 
 def _revocations(finding: Finding) -> list[ActionSpec]:
     user = finding.op_user
-    if user is None:
-        return []
+    if user is None or is_sync_identity(user, finding.account):
+        return []  # OpenClaw's own identity is never proposed for revocation
     details = finding.details or {}
     vault_ids = details.get("vault_ids") or []
     elevated_by_name: dict[str, list[str]] = details.get("elevated") or {}
@@ -102,7 +94,7 @@ def _revocations(finding: Finding) -> list[ActionSpec]:
     ).select_related("vault")
     for grant in grants.order_by("vault__name"):
         direct = sorted(normalise_permissions(grant.permissions))
-        if user_is_inactive(user) or grant.vault.name in unused:
+        if user.state_class == "inactive" or grant.vault.name in unused:
             perms = direct
         elif grant.vault.name in elevated_by_name:
             perms = sorted(set(direct) & ELEVATED_PERMISSIONS)
@@ -131,28 +123,9 @@ def specs_for_finding(finding: Finding) -> tuple[list[ActionSpec], str]:
         members = list(finding.related_items.filter(archived=False, removed_at__isnull=True).select_related("vault"))
         if len(members) < 2:
             return [], "fewer than two copies remain"
-        keep = sorted(
-            members,
-            key=lambda i: (
-                i.vault.classification != Vault.Classification.PRODUCTION,
-                i.op_created_at or timezone.now(),
-                i.pk,
-            ),
-        )[0]
-        others = [i.pk for i in members if i.pk != keep.pk]
-        return [
-            ActionSpec(
-                Kind.CONSOLIDATE_DUPLICATES,
-                keep.vault,
-                params={
-                    "keep_item_id": keep.pk,
-                    "archive_item_ids": others,
-                    "candidate_item_ids": [i.pk for i in members],
-                },
-                finding=finding,
-                phase=phase,
-            )
-        ], ""
+        return _consolidation(finding, members, phase)
+    if kind == Finding.Kind.REUSED_SECRET:
+        return _reused_rotations(finding)
     if item is None or not item.is_active:
         return [], "the item is gone or archived"
     vault = item.vault
@@ -169,6 +142,77 @@ def specs_for_finding(finding: Finding) -> tuple[list[ActionSpec], str]:
                 phase=phase,
             )
         ], ""
+    return _item_specs(finding, item, phase)
+
+
+def _keep_first(members: list[Item]) -> list[Item]:
+    """Members in keep order: production first, then the oldest."""
+    return sorted(
+        members,
+        key=lambda i: (
+            i.vault.classification != Vault.Classification.PRODUCTION,
+            i.op_created_at or timezone.now(),
+            i.pk,
+        ),
+    )
+
+
+def _consolidation(finding: Finding, members: list[Item], phase: int) -> tuple[list[ActionSpec], str]:
+    """Keep one copy, archive the others — only items that are copies of the kept one (same
+    secret, same service); anything else in the group is refused by name."""
+    keep, *rest = _keep_first(members)
+    strangers = not_copies_of(keep, rest)
+    copies = [i for i in rest if i not in strangers]
+    if not copies:
+        return [], f"{describe(strangers)} are not copies of “{keep.title}” ({keep.vault.name}): nothing to archive"
+    return [
+        ActionSpec(
+            Kind.CONSOLIDATE_DUPLICATES,
+            keep.vault,
+            params={
+                "keep_item_id": keep.pk,
+                "archive_item_ids": [i.pk for i in copies],
+                "candidate_item_ids": [keep.pk, *(i.pk for i in copies)],
+            },
+            finding=finding,
+            phase=phase,
+        )
+    ], ""
+
+
+def _reused_rotations(finding: Finding) -> tuple[list[ActionSpec], str]:
+    """One secret behind several services: rotate every item but the kept one; never archive."""
+    members = _keep_first(
+        list(finding.related_items.filter(archived=False, removed_at__isnull=True).select_related("vault"))
+    )
+    if len(members) < 2:
+        return [], "fewer than two services still use the secret"
+    specs, refused = [], []
+    for other in members[1:]:
+        if not Policy.for_vault(other.vault).allow_generate_password:
+            refused.append(other)
+            continue
+        specs.append(
+            ActionSpec(
+                Kind.ROTATE_SECRET,
+                other.vault,
+                item=other,
+                params={"recipe": action_kinds.DEFAULT_RECIPE},
+                finding=finding,
+                phase=Phase.ROTATE,
+            )
+        )
+    if specs:
+        return specs, ""
+    return [], (
+        f"rotate {describe(refused)} at the source of each service by hand (the policy does not allow generating "
+        "passwords); these items are live credentials and are never archived"
+    )
+
+
+def _item_specs(finding: Finding, item: Item, phase: int) -> tuple[list[ActionSpec], str]:
+    kind = finding.kind
+    vault = item.vault
     if kind in ROTATION_KINDS:
         if not Policy.for_vault(vault).allow_generate_password:
             return [], f"the policy for {vault.name} does not allow generating passwords"
@@ -269,6 +313,7 @@ def create_plan_from_findings(*, findings: list[Finding], proposed_by: User) -> 
     if len(accounts) != 1:
         raise PlanError("Select findings of one account for one plan.")
     proposal = proposal_for(findings)
+    scope.check_specs(proposed_by, proposal.specs)  # a lead proposes only on vaults they own
     title = findings[0].title if len(findings) == 1 else f"Cleanup of {len(findings)} findings"
     plan = create_plan(account=findings[0].account, proposed_by=proposed_by, specs=proposal.specs, title=title)
     return plan, proposal.skipped
@@ -281,15 +326,26 @@ def generate_plan(
     consolidate duplicates, standardise names, right-size permissions, archive orphaned, rotate
     weak, enrich metadata. An item is touched by its first phase only (an archived duplicate is
     not renamed afterwards)."""
+    vaults = scope.generation_vaults(user=proposed_by, account=account, vaults=vaults)  # a lead: own vaults only
     findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN, kind__in=GENERATED_KINDS)
     if vaults is not None:
-        findings = findings.filter(vault__in=vaults) | findings.filter(vault__isnull=True, kind=Finding.Kind.DUPLICATE)
+        findings = findings.filter(vault__in=vaults) | findings.filter(
+            vault__isnull=True, kind__in=[Finding.Kind.DUPLICATE, Finding.Kind.REUSED_SECRET]
+        )
     findings = findings.select_related("item__vault", "op_user", "vault").order_by("severity_rank", "pk")
     ordered = sorted(findings, key=lambda f: GENERATED_KINDS.index(f.kind))
     proposal = proposal_for(ordered)
+    proposal.specs, outside = scope.keep_in_scope(proposed_by, proposal.specs)
+    proposal.skipped += outside
     # An item archived by phase 1 (a duplicate copy) or 4 (orphaned) is not renamed, tagged or
     # rotated by the other phases: two passes, archive decisions first.
     archived: set[int] = set()
+    # Items behind a reused secret are live credentials of their services: never archived.
+    live = set(
+        Finding.related_items.through.objects.filter(
+            finding__account=account, finding__kind=Finding.Kind.REUSED_SECRET, finding__status=Finding.Status.OPEN
+        ).values_list("item_id", flat=True)
+    )
     kept: list[ActionSpec] = []
     for spec in proposal.specs:
         if spec.kind == Kind.CONSOLIDATE_DUPLICATES:
@@ -298,6 +354,9 @@ def generate_plan(
                 continue
             archived |= set(spec.params.get("archive_item_ids", []))
         elif spec.kind == Kind.ARCHIVE_ITEM and spec.item is not None:
+            if spec.item.pk in live:
+                proposal.skipped.append(f"{spec.item.title}: its secret is reused by another service; rotate, do not archive")
+                continue
             if spec.item.pk in archived:
                 continue
             archived.add(spec.item.pk)
@@ -356,6 +415,7 @@ def update_action(*, action: ProposedAction, user: User, values: dict[str, Any])
         action_kinds.commands_for(action)
     except (OpInvalidArgument, action_kinds.ActionNotPossible) as error:
         raise PlanError(str(error)) from error
+    scope.check_vaults(user, action_kinds.touched_vaults(action))  # e.g. a move into another lead's vault
     _assign_identity(action, action.plan.account)
     action.save()
     return action

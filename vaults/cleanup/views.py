@@ -18,7 +18,7 @@ from compliance import audit
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults.cleanup import actions as action_kinds
-from vaults.cleanup import approval, execute, plans
+from vaults.cleanup import approval, execute, plans, scope
 from vaults.cleanup.forms import ACTIONABLE_KINDS, ActionEditForm, DecisionForm, GenerateForm, ProposeForm
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 from vaults.cleanup.tasks import execute_plan_task
@@ -39,6 +39,12 @@ def _get_action(pk: int) -> ProposedAction:
 def _user(request: HtmxHttpRequest) -> User:
     """The signed-in user (`@requires` has already sent anonymous visitors away)."""
     return cast(User, request.user)
+
+
+def _outside_scope(request: HtmxHttpRequest, error: scope.OutsideVaultScope, **details: Any) -> HttpResponse:
+    """A lead proposing on a vault they do not own: audited, and a 403 naming the vault."""
+    audit.record("cleanup.proposal.outside_scope", request=request, details={"reason": str(error), **details})
+    return render(request, "403.html", {"exception": str(error)}, status=403)
 
 
 def _to_plan(plan_id: int, anchor: str = "") -> HttpResponseRedirect:
@@ -67,6 +73,8 @@ def propose(request: HtmxHttpRequest) -> HttpResponse:
             return redirect("cleanup:propose")
         try:
             plan, skipped = plans.create_plan_from_findings(findings=findings, proposed_by=_user(request))
+        except scope.OutsideVaultScope as error:
+            return _outside_scope(request, error, findings=[f.pk for f in findings])
         except plans.PlanError as error:
             messages.error(request, str(error))
             return redirect(reverse("cleanup:propose") + "?" + "&".join(f"finding={f.pk}" for f in findings))
@@ -106,6 +114,8 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
         vaults = list(form.cleaned_data["vaults"].filter(account=account)) or None
         try:
             plan, skipped = plans.generate_plan(account=account, proposed_by=_user(request), vaults=vaults)
+        except scope.OutsideVaultScope as error:
+            return _outside_scope(request, error, account=account.pk, vaults=[v.pk for v in vaults or []])
         except plans.PlanError as error:
             messages.error(request, str(error))
             return redirect("cleanup:generate")
@@ -213,10 +223,15 @@ def action_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     action = _get_action(pk)
     form = ActionEditForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Invalid edit.")
+        # The person sees why (e.g. hidden characters in a new title) on the plan, as for a PlanError.
+        for error in (e for errors in form.errors.values() for e in errors):
+            messages.error(request, f"Action #{action.pk}: {error}")
+        return _to_plan(action.plan_id, f"#action-{action.pk}")
     values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") and k in request.POST}
     try:
         plans.update_action(action=action, user=_user(request), values=values)
+    except scope.OutsideVaultScope as error:
+        return _outside_scope(request, error, action=action.pk)
     except plans.PlanError as error:
         messages.error(request, f"Action #{action.pk}: {error}")
         return _to_plan(action.plan_id, f"#action-{action.pk}")

@@ -11,8 +11,9 @@ File format (one JSON object; every timestamp is ISO 8601 UTC with a trailing `Z
   ],
   "events_token": "<Bearer token of the Events API>",
   "rate_limits": {"token_read": 1000, "token_write": 100, "account_read_write": 1000},
-  "users": [{"id", "name", "email", "type" (MEMBER|GUEST|SERVICE_ACCOUNT), "state"
-             (ACTIVE|SUSPENDED|DELETED|...), "created_at", "updated_at", "last_auth_at"}],
+  "users": [{"id", "name", "email", "type" (MEMBER|GUEST|SERVICE_ACCOUNT), "state" (as op
+             prints it: ACTIVE|RECOVERY_STARTED|RECOVERY_ACCEPTED|SUSPENDED|TRANSFER_STARTED|
+             TRANSFER_SUSPENDED|...), "created_at", "updated_at", "last_auth_at"}],
   "groups": [{"id", "name", "description", "state", "type", "created_at", "updated_at",
               "permissions": [...], "members": [{"user_id", "role" (MEMBER|MANAGER)}]}],
   "vaults": [{"id", "name", "description", "type" (USER_CREATED|PERSONAL|EVERYONE),
@@ -24,12 +25,15 @@ File format (one JSON object; every timestamp is ISO 8601 UTC with a trailing `Z
              "favorite", "tags", "created_at", "updated_at", "last_edited_by",
              "additional_information", "urls": [{"label", "primary", "href"}],
              "sections": [{"id", "label"}],
-             "fields": [op-shaped fields WITHOUT "reference" (rendered from vault/item/field)]}],
+             "fields": [op-shaped fields WITHOUT "reference" (rendered from vault/item/field)],
+             "files": [{"id", "name", "size", "section"?}]   # DOCUMENT files, attachments
+            }],
   "events": {                       # compact; the Events API server expands them
     "itemusages": [{"uuid", "timestamp", "used_version", "vault_uuid", "item_uuid", "action",
                     "user_uuid", "client" (key of CLIENTS in events_server), "ip"}],
     "signinattempts": [{"uuid", "session_uuid", "timestamp", "category", "type", "country",
-                        "details": null | {"value"}, "user_uuid", "client", "ip"}],
+                        "details": null | {"value"}, "user_uuid", "client", "ip",
+                        "older_shape": true?}],   # top-level country only, no `location`
     "auditevents": [{"uuid", "timestamp", "actor_uuid", "action", "object_type", "object_uuid",
                      "aux_info", "ip"}]
   },

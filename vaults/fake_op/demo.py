@@ -3,8 +3,8 @@
 `generate_organisation()` builds an account file (format: vaults/fake_op/account.py) in which the
 rules of docs/findings-rules.md find exactly what the `planted` manifest lists. Default sizes give
 the scenario users know: 23 vaults, 487 active items, 52 users (one of them the service account),
-8 groups, 12 duplicate groups, 34 unclear names, 6 over-permissioned users, 8 orphaned items,
-3 weak passwords and 47 items missing metadata. Other sizes scale every planted count in
+8 groups, 12 duplicate groups (true copies), 4 reused secrets, 34 unclear names, 6 over-permissioned
+users, 8 orphaned items, 3 weak passwords and 47 items missing metadata. Other sizes scale every planted count in
 proportion (items for item findings, users for over-permissioned users).
 
 How it is built:
@@ -30,9 +30,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vaults.fake_op import demo_catalog as catalog
-from vaults.fake_op.account import FORMAT, format_ts
+from vaults.fake_op.account import FORMAT, format_ts, parse_ts
 from vaults.fake_op.demo_events import build_events
 from vaults.fake_op.demo_items import Canaries, build_item
+from vaults.findings.copies import same_service
 
 Row = dict[str, Any]
 
@@ -40,6 +41,7 @@ DEFAULT_SIZES = {"vaults": 23, "items": 487, "users": 52, "groups": 8}
 # Planted counts at the default sizes; other sizes scale them.
 DEFAULT_PLANTED = {
     "duplicate": 12,
+    "reused_secret": 4,
     "unclear_name": 34,
     "orphaned": 8,
     "weak": 3,
@@ -271,7 +273,7 @@ class _Builder:
         if category == "LOGIN" and klass in ("production", "non-production") and rng.random() < 0.3:
             tags.append("service-account")
         created = self.days_ago(30, 900)
-        if self._rotates(category, tags):
+        if self._rotates(category, tags) or self._shared_login(category, klass):
             updated = max(created, self.days_ago(1, 50))
         else:
             updated = created + (self.now - created) * rng.random()
@@ -294,6 +296,11 @@ class _Builder:
             )
         )
         return item
+
+    @staticmethod
+    def _shared_login(category: str, klass: str) -> bool:
+        """Logins in production and shared vaults rotate too (docs/findings-rules.md)."""
+        return category in ("LOGIN", "PASSWORD") and klass in ("production", "shared")
 
     @staticmethod
     def _rotates(category: str, tags: list[str]) -> bool:
@@ -350,10 +357,29 @@ class _Builder:
             shared = self.canaries.new()
             for item in members:
                 _secret(item)["value"] = shared
+            _make_copies(members)
             ids = [i["id"] for i in members]
             self.planted["duplicate"].append(ids)
             if index < across:
                 self.planted["shared_across_environments"].append(ids)
+
+    def plant_reused(self, count: int) -> None:
+        """Pairs of items of *different* services sharing one secret (vaults/findings/copies.py):
+        reused secrets, not duplicates. Both of a pair sit on one side of production so they are not
+        also shared across environments. The second item takes the first's existing canary, so no
+        random number is drawn and the rest of the organisation is generated as before."""
+        fingerprinted = set(FINGERPRINTED_CATEGORIES)
+        self.planted["reused_secret"] = []
+        for index in range(count):
+            side = index % 2 == 0
+            [first] = self.pick(1, lambda i, p=side: i["category"] in fingerprinted and self.is_prod(i) == p)
+            [second] = self.pick(
+                1,
+                lambda i, p=side, a=first: i["category"] in fingerprinted and self.is_prod(i) == p
+                and not same_service(a, i),
+            )  # fmt: skip
+            _secret(second)["value"] = _secret(first)["value"]
+            self.planted["reused_secret"].append([first["id"], second["id"]])
 
     def plant_weak(self, count: int) -> None:
         words = ["acme", "admin", "spring", "qwerty", "monkey", "dragon", "sunshine"]
@@ -392,6 +418,7 @@ class _Builder:
             count,
             lambda i: (
                 self.not_personal(i) and sizes[i["vault_id"]] >= 3 and not self._rotates(i["category"], i["tags"])
+                and not self._shared_login(i["category"], self.klass[i["vault_id"]])
             ),
             spread_vaults=True,
         )
@@ -463,7 +490,9 @@ class _Builder:
                 v for v in self.vaults if self.klass[v["id"]] != "personal"
             ]
             if reason == "suspended":
-                user["state"] = "SUSPENDED"
+                # Every other suspended leaver is suspended mid account-transfer: op prints
+                # TRANSFER_SUSPENDED for them, and they still hold their access all the same.
+                user["state"] = "TRANSFER_SUSPENDED" if len(self.inactive_users) % 2 else "SUSPENDED"
                 self.inactive_users.add(user["id"])
             elif reason in ("direct_manage", "direct_export"):
                 extra = "manage_vault" if reason == "direct_manage" else "export_items"
@@ -493,6 +522,27 @@ class _Builder:
             if flagged != (user in many):
                 raise AssertionError(f"{user['name']}: access to many vaults is not planted as intended")
         self.planted["over_permissioned"] = [u["id"] for u in chosen]
+
+    def plant_pending_states(self) -> None:
+        """Two people between states, as op reports them: one whose account recovery started, one
+        joining by account transfer. They are not leavers. Chosen without the random generator
+        (the last unplanted members), so every other planted fact stays as it was."""
+        planted = set(self.planted.get("over_permissioned", [])) | self.owners | self.admins
+        members = [u for u in self.humans if u["id"] not in planted and u["state"] == "ACTIVE"]
+        for user, state in zip(reversed(members), ("RECOVERY_STARTED", "TRANSFER_STARTED"), strict=False):
+            user["state"] = state
+            self.planted.setdefault("pending_state", []).append(user["id"])
+
+    def attach_files(self) -> None:
+        """DOCUMENT-style files on a few items (op's `files`: name and size), chosen without the
+        random generator: the first secure note and the first server of each shared vault."""
+        for vault in [v for v in self.vaults if self.klass[v["id"]] == "shared"]:
+            for category, name in (("SECURE_NOTE", "runbook.pdf"), ("SERVER", "network diagram.png")):
+                item = next((i for i in self.items if i["vault_id"] == vault["id"] and i["category"] == category
+                             and i["state"] == "ACTIVE"), None)
+                if item is not None:
+                    size = 2048 + int(item["id"][:6], 36) % 900_000
+                    item["files"] = [{"id": item["id"][::-1], "name": name, "size": size}]
 
     def _threshold_range(self) -> tuple[float, float]:
         """Lowest and highest "too many vaults" threshold over the ways a reader of the rule may
@@ -530,6 +580,17 @@ def _secret(item: Row) -> Row:
     raise ValueError(f"{item['category']} item has no concealed field")
 
 
+def _make_copies(members: list[Row]) -> None:
+    """Make planted duplicates true copies of one credential: one title (so one title stem) and,
+    on the members that have a URL, one URL host. Members without a URL keep none, so no login
+    loses its URL and no other finding appears."""
+    source: list[Row] = next((m["urls"] for m in members if m.get("urls")), [])
+    for member in members[1:]:
+        member["title"] = members[0]["title"]
+        if member.get("urls") and source:
+            member["urls"] = [dict(u) for u in source]
+
+
 def _scaled(kind: str, factor: float) -> int:
     return round(DEFAULT_PLANTED[kind] * factor)
 
@@ -558,6 +619,7 @@ def generate_organisation(
     builder.plant_duplicates(
         duplicate_groups, min(duplicate_groups, max(1, _scaled("shared_across_environments", item_factor)))
     )
+    builder.plant_reused(_scaled("reused_secret", item_factor))
     builder.plant_weak(_scaled("weak", item_factor))
     builder.plant_unclear(_scaled("unclear_name", item_factor))
     builder.plant_orphaned(_scaled("orphaned", item_factor))
@@ -567,6 +629,7 @@ def generate_organisation(
     )
     builder.plant_expiring(max(1, _scaled("expiring", item_factor)))
     builder.plant_over_permissioned(_scaled("over_permissioned", user_factor))
+    builder.plant_pending_states()
     archived = builder.make_items(max(1, _scaled("archived", item_factor)), state="ARCHIVED")
     builder.planted["archived"] = [i["id"] for i in archived]
     builder.planted["hostile"] = []
@@ -575,8 +638,11 @@ def generate_organisation(
         for title in HOSTILE_TITLES:
             item = builder.make_items(1)[0]
             item["vault_id"], item["title"] = shared[0]["id"], title
+            if builder._shared_login(item["category"], "shared"):  # now a shared login: recently rotated
+                item["updated_at"] = format_ts(max(now - timedelta(days=10), parse_ts(item["created_at"])))
             builder.used.add(item["id"])
             builder.planted["hostile"].append(item["id"])
+    builder.attach_files()
     builder.finish_vaults()
     events, break_glass = build_events(builder)
     builder.planted["break_glass_usages"] = break_glass

@@ -184,9 +184,29 @@ def _audit(builder: _Builder) -> list[Row]:
     return events
 
 
+# Older sign-in events name the country at the top level, often in full.
+COUNTRY_NAMES = {
+    "DE": "Germany",
+    "NL": "Netherlands",
+    "GB": "United Kingdom of Great Britain and Northern Ireland",
+    "US": "United States of America",
+}
+OLDER_SHAPE_EVERY = 5  # one sign-in event in five is served in the older shape
+
+
+def _older_shape(signins: list[Row]) -> None:
+    """Every OLDER_SHAPE_EVERY-th sign-in (in time order) in the older shape, with the country's
+    full name; chosen by position, not by the random generator, so nothing else moves."""
+    for index, event in enumerate(signins):
+        if index % OLDER_SHAPE_EVERY == OLDER_SHAPE_EVERY - 1:
+            event["older_shape"] = True
+            event["country"] = COUNTRY_NAMES.get(event["country"], event["country"])
+
+
 def build_events(builder: _Builder) -> tuple[dict[str, list[Row]], list[str]]:
     usages, break_glass = _usages(builder)
     feeds = {"itemusages": usages, "signinattempts": _signins(builder), "auditevents": _audit(builder)}
     for feed in feeds.values():
         feed.sort(key=lambda event: event["timestamp"])
+    _older_shape(feeds["signinattempts"])
     return feeds, break_glass

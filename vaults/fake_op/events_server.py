@@ -97,6 +97,20 @@ def expand(feed: str, event: Row, users: dict[str, Row], account_id: str) -> Row
             "location": dict(LOCATION),
             "account_uuid": account_id,
         }
+    if feed == "signinattempts" and event.get("older_shape"):
+        # events-api_signinattempts_elastic-pipeline-test.json: the country at the top level
+        # (a code or a full name), no `location`, no account uuid.
+        return {
+            "uuid": event["uuid"],
+            "session_uuid": event["session_uuid"],
+            "timestamp": event["timestamp"],
+            "country": event["country"],
+            "category": event["category"],
+            "type": event["type"],
+            "details": event.get("details"),
+            "target_user": {k: v for k, v in _user(users, event["user_uuid"], account_id).items() if k in ("uuid", "name", "email")},
+            "client": _client(event["client"], event["ip"]),
+        }
     if feed == "signinattempts":
         return {
             "uuid": event["uuid"],
@@ -121,6 +135,9 @@ def expand(feed: str, event: Row, users: dict[str, Row], account_id: str) -> Row
         "object_type": event["object_type"],
         "object_uuid": event["object_uuid"],
     }
+    if event["object_type"] == "user" and event["object_uuid"] in users:
+        target = _user(users, event["object_uuid"], account_id)
+        out["object_details"] = {k: target[k] for k in ("uuid", "name", "email")}
     if event.get("aux_uuid"):
         aux = _user(users, event["aux_uuid"], account_id)
         out["aux_uuid"] = event["aux_uuid"]

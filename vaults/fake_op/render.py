@@ -122,11 +122,22 @@ def _field(vault: Row, item: Row, field: Row, *, reveal: bool) -> Row:
 
 
 def item_detail(item: Row, vault: Row, *, reveal: bool) -> Row:
-    """item-get_pyop_server.json: the list head, then sections, then fields."""
+    """item-get_pyop_server.json: the list head, then sections, then fields, then `files` (a
+    DOCUMENT's file, or attachments) as op 2.x prints them, with the path a download would use."""
     out = _item_head(item, vault)
     if item.get("sections"):
         out["sections"] = [dict(section) for section in item["sections"]]
     out["fields"] = [_field(vault, item, field, reveal=reveal) for field in item.get("fields", [])]
+    if item.get("files"):
+        out["files"] = [_file(vault, item, file) for file in item["files"]]
+    return out
+
+
+def _file(vault: Row, item: Row, file: Row) -> Row:
+    out: Row = {"id": file["id"], "name": file["name"], "size": file["size"]}
+    if file.get("section"):
+        out["section"] = dict(file["section"])
+    out["content_path"] = f"/v1/vaults/{vault['id']}/items/{item['id']}/files/{file['id']}/content"
     return out
 
 

@@ -1,14 +1,19 @@
-"""duplicate (high): one secret fingerprint on two or more distinct active items.
+"""duplicate (high): copies of one credential — one secret on two or more items of one service.
 
 Rule (docs/findings-rules.md): a fingerprint (HMAC of a concealed field value) found on two or
-more **distinct active items** is one finding, listing the items and their vaults, never the
-value. Two concealed fields of the same item sharing a value do not count.
+more **distinct active items that stand for the same service** (vaults/findings/copies.py: same
+URL host, or same title stem with no disagreeing host) is one finding, listing the items and
+their vaults, never the value. Two concealed fields of the same item sharing a value do not
+count. The same secret behind *different* services is a reused secret (reused_secret.py), never
+a duplicate: archiving one of those would break a live service.
 
 1. GROUP BY fingerprint over the secret fields of active items, keep MIN(item) < MAX(item): two
    distinct items, said so that PostgreSQL can hash-aggregate (COUNT(DISTINCT) sorts 110k rows,
    on disk with the default work_mem).
 2. Fetch the members of those groups in one query (fingerprint IN the grouped subquery).
-3. One candidate per fingerprint, keyed by the fingerprint, related to every member item.
+3. Split each group into services (copy_components); one candidate per component of two or more
+   items, keyed by the fingerprint (plus the component's first item when the group has several
+   services), related to the copies only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 
 from vaults.findings.candidate import Candidate, item_search_text, quoted_list, short
+from vaults.findings.copies import copy_components
 from vaults.findings.jsonsql import JSONLabelsText
 from vaults.findings.models import Finding
 from vaults.models import Account, SecretField, Vault
@@ -44,22 +50,30 @@ class FingerprintGroup:
 def active_secret_fields(account: Account) -> QuerySet[SecretField]:
     # Join filters rather than `item__in=<subquery>`: PostgreSQL plans the GROUP BY as one hash
     # join (0.95 s -> see bench) instead of a semi-join per fingerprint group.
-    return SecretField.objects.filter(
-        item__vault__account=account,
-        item__vault__removed_at__isnull=True,
-        item__removed_at__isnull=True,
-        item__archived=False,
-        fingerprint__isnull=False,
-    ).exclude(fingerprint="").order_by()
+    return (
+        SecretField.objects.filter(
+            item__vault__account=account,
+            item__vault__removed_at__isnull=True,
+            item__removed_at__isnull=True,
+            item__archived=False,
+            fingerprint__isnull=False,
+        )
+        .exclude(fingerprint="")
+        .order_by()
+    )
 
 
 def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], QuerySet[Any]]) -> list[FingerprintGroup]:
     """Members of every fingerprint group that `having` keeps, grouped in the database."""
-    grouped = active_secret_fields(account).values("fingerprint").annotate(
-        first_item=Min("item"),
-        last_item=Max("item"),
-        n_prod=Count("item", filter=Q(item__vault__classification=PRODUCTION)),
-        n_other=Count("item", filter=~Q(item__vault__classification=PRODUCTION)),
+    grouped = (
+        active_secret_fields(account)
+        .values("fingerprint")
+        .annotate(
+            first_item=Min("item"),
+            last_item=Max("item"),
+            n_prod=Count("item", filter=Q(item__vault__classification=PRODUCTION)),
+            n_other=Count("item", filter=~Q(item__vault__classification=PRODUCTION)),
+        )
     )
     wanted = having(grouped).values("fingerprint")
     rows = (
@@ -68,7 +82,7 @@ def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], Qu
         .annotate(labels_text=JSONLabelsText("item__field_labels"))
         .values(
             "fingerprint", "item_id", "item__op_id", "item__title", "item__category", "labels_text",
-            "item__vault_id", "item__vault__name", "item__vault__classification", "label",
+            "item__vault_id", "item__vault__name", "item__vault__classification", "label", "item__urls",
         )
         .order_by("fingerprint", "item__vault__name", "item__title", "item_id")
     )  # fmt: skip
@@ -86,6 +100,7 @@ def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], Qu
                 "category": row["item__category"], "labels_text": row["labels_text"],
                 "vault_id": row["item__vault_id"], "vault__name": row["item__vault__name"],
                 "vault__classification": row["item__vault__classification"], "field_label": row["label"],
+                "urls": row["item__urls"],
             }
         )  # fmt: skip
     return list(groups.values())
@@ -110,28 +125,40 @@ def group_details(group: FingerprintGroup) -> dict[str, Any]:
 
 def find(*, account: Account, **_: Any) -> list[Candidate]:
     candidates = []
-    for group in fingerprint_groups(account, having=lambda qs: qs.filter(first_item__lt=F("last_item"))):
-        n_items, n_vaults = len(group.items), len(group.vault_ids)
-        titles = quoted_list(f"{r['title']} ({r['vault__name']})" for r in group.items)
-        where = "one vault" if n_vaults == 1 else f"{n_vaults} vaults"
-        candidates.append(
-            Candidate(
-                kind=Finding.Kind.DUPLICATE,
-                severity=Finding.Severity.HIGH,
-                key=f"fp:{group.fingerprint}",
-                title=short(f"Same secret in {n_items} items: {group.items[0]['title']}"),
-                explanation=(
-                    f"{n_items} items in {where} hold the same secret value: {titles}. "
-                    "Rotating it in one place leaves the others stale, and a leak of one is a leak of all."
-                ),
-                recommended_action=(
-                    "Keep one item as the source of truth, give each system its own secret, "
-                    "and archive the copies (propose a consolidation)."
-                ),
-                search_text=group_search_text(Finding.Kind.DUPLICATE, group),
-                details=group_details(group),
-                vault_id=group.vault_ids[0] if n_vaults == 1 else None,
-                related_item_ids=tuple(r["id"] for r in group.items),
-            )
-        )
+    for whole in fingerprint_groups(account, having=lambda qs: qs.filter(first_item__lt=F("last_item"))):
+        components = copy_components(whole.items)
+        for copies in components:
+            if len(copies) < 2:
+                continue
+            group = FingerprintGroup(fingerprint=whole.fingerprint, items=copies)
+            key = f"fp:{whole.fingerprint}" if len(components) == 1 else f"fp:{whole.fingerprint}:{copies[0]['id']}"
+            candidates.append(_candidate(group, key=key, other_services=len(components) - 1))
     return candidates
+
+
+def _candidate(group: FingerprintGroup, *, key: str, other_services: int) -> Candidate:
+    n_items, n_vaults = len(group.items), len(group.vault_ids)
+    titles = quoted_list(f"{r['title']} ({r['vault__name']})" for r in group.items)
+    where = "one vault" if n_vaults == 1 else f"{n_vaults} vaults"
+    also = (
+        f" The same value also protects {other_services} other service(s): see the reused-secret finding."
+        if other_services
+        else ""
+    )
+    return Candidate(
+        kind=Finding.Kind.DUPLICATE,
+        severity=Finding.Severity.HIGH,
+        key=key,
+        title=short(f"Same credential copied in {n_items} items: {group.items[0]['title']}"),
+        explanation=(
+            f"{n_items} items in {where} are copies of one credential (same secret, same service): {titles}. "
+            f"Rotating it in one place leaves the other copies stale.{also}"
+        ),
+        recommended_action=(
+            "Keep one item as the source of truth and archive the other copies (propose a consolidation)."
+        ),
+        search_text=group_search_text(Finding.Kind.DUPLICATE, group),
+        details={**group_details(group), "other_services": other_services},
+        vault_id=group.vault_ids[0] if n_vaults == 1 else None,
+        related_item_ids=tuple(r["id"] for r in group.items),
+    )

@@ -36,6 +36,7 @@ from vaults.findings import (
     naming,
     orphaned,
     over_permissioned,
+    reused_secret,
     rotation,
     shared_environments,
     weak,
@@ -47,6 +48,7 @@ from vaults.models import Account, SyncRun
 
 RULES: tuple[Callable[..., list[Candidate]], ...] = (
     duplicate.find,
+    reused_secret.find,
     weak.find,
     rotation.find,
     orphaned.find,

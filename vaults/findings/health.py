@@ -38,7 +38,9 @@ SEVERITY_WEIGHT: dict[str, int] = {Finding.Severity.HIGH: 10, Finding.Severity.M
 # Points each kind can cost at most; they sum to 100. Secrets that leak or are guessable first,
 # then who can reach them, then hygiene that only slows a response down.
 KIND_CAP: dict[str, int] = {
-    Finding.Kind.DUPLICATE: 15,
+    # Copies (7) and one secret reused by several services (8) shared the old duplicate's 15.
+    Finding.Kind.DUPLICATE: 7,
+    Finding.Kind.REUSED_SECRET: 8,
     Finding.Kind.WEAK: 15,
     Finding.Kind.OVER_PERMISSIONED: 15,
     Finding.Kind.SHARED_ACROSS_ENVIRONMENTS: 10,

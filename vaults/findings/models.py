@@ -123,6 +123,8 @@ class Policy(models.Model):
 class Finding(models.Model):
     class Kind(models.TextChoices):
         DUPLICATE = "duplicate", "Duplicate secret"
+        # The same secret behind different services: rotate, never archive (vaults/findings/copies.py).
+        REUSED_SECRET = "reused_secret", "Reused secret"
         WEAK = "weak", "Weak secret"
         OVERDUE_ROTATION = "overdue_rotation", "Overdue rotation"
         ROTATION_DUE_SOON = "rotation_due_soon", "Rotation due soon"

@@ -5,6 +5,12 @@ Rule (docs/findings-rules.md): an active item with no item-usage event in the la
 `decommissioned`. Items created less than `orphan_days` ago are not orphaned by age. Missing op
 timestamps fall back to when we first saw the item, so an item is never orphaned for lack of data.
 
+Usage coverage (vaults/findings/usage_coverage.py) decides what the finding may claim. Only when
+item usage was measured for the whole `orphan_days` window does it say "nobody has used it";
+otherwise (no Events API, or usage kept for less than the window) an unedited item is still
+reported, but its text says usage is unknown and why, and `details.usage_known` is false. Any
+usage event we do hold inside the window keeps an item from being orphaned either way.
+
 One query per policy scope: NOT EXISTS(item usage since the cut-off) with the edit and creation
 cut-offs, OR the tag test, in one WHERE clause.
 """
@@ -28,6 +34,7 @@ from vaults.findings.candidate import (
 )
 from vaults.findings.jsonsql import JSONListHasAny
 from vaults.findings.models import Finding
+from vaults.findings.usage_coverage import usage_coverage
 from vaults.models import Account, ItemUsage
 
 RETIRED_TAGS = ("deprecated", "decommissioned")
@@ -35,9 +42,11 @@ RETIRED_TAGS = ("deprecated", "decommissioned")
 
 def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
     candidates = []
+    coverage = usage_coverage(account)
     for scope in scopes:
         days = scope.policy.orphan_days
         cutoff = now - datetime.timedelta(days=days)
+        usage_known = coverage.covers(cutoff)
         used_recently = ItemUsage.objects.filter(account=account, item_op_id=OuterRef("op_id"), timestamp__gte=cutoff)
         rows = (
             active_item_rows(account)
@@ -52,20 +61,30 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
             .values(*ITEM_VALUES, "retired", "edited_at", "tags")
         )
         for row in rows:
+            edited = row["edited_at"].date().isoformat()
             if row["retired"]:
                 tags = [t for t in row["tags"] or [] if isinstance(t, str) and t.strip().lower() in RETIRED_TAGS]
                 why = f"it is tagged {quoted_list(tags)}"
+            elif usage_known:
+                why = f"nobody has used it in {days} days and it was last edited on {edited}"
             else:
-                why = f"nobody has used it in {days} days and it was last edited on {row['edited_at'].date().isoformat()}"
+                why = f"it was last edited on {edited}, more than {days} days ago"
+            if not usage_known:
+                why += f". Whether anyone still uses it is unknown: {coverage.summary}"
             candidates.append(
                 item_candidate(
                     Finding.Kind.ORPHANED,
                     Finding.Severity.LOW,
                     row,
                     title=short(f"Orphaned: {row['title']}"),
-                    explanation=f"{quoted_list([row['title']])} looks abandoned: {why}.",
+                    explanation=f"{quoted_list([row['title']])} looks abandoned: {why.rstrip('.')}.",
                     recommended_action="Confirm with the vault owner, then archive it (propose an archive).",
-                    details={"retired_tag": bool(row["retired"]), "edited_at": row["edited_at"].date().isoformat()},
+                    details={
+                        "retired_tag": bool(row["retired"]),
+                        "edited_at": edited,
+                        "usage_known": usage_known,
+                        "usage_since": coverage.since.isoformat() if coverage.since else None,
+                    },
                     search_extra=("unused stale abandoned",),
                 )
             )

@@ -2,8 +2,11 @@
 
 Rule (docs/findings-rules.md). A user is flagged when any of these holds; the explanation lists
 every reason with its vaults:
-1. state SUSPENDED or DELETED, or removed from the account, and still holding effective access
-   (directly or via a group) to any vault;
+1. an inactive state — SUSPENDED, TRANSFER_SUSPENDED, DELETED, a state OpenClaw does not know,
+   or removed from the account — and still holding effective access (directly or via a group)
+   to any vault (high: revoke);
+1b. a pending state — RECOVERY_STARTED, RECOVERY_ACCEPTED, TRANSFER_STARTED — with access: a
+   milder reason of its own (confirm with the person; nothing is revoked for it);
 2. a direct (not via group) grant carrying rights beyond need: `manage_vault` or `export_items`
    (`allow_managing` in op's older naming);
 3. effective access to more than max(2 * median, median + 5) vaults, the median taken over the
@@ -12,7 +15,8 @@ every reason with its vaults:
 4. only when the account has item-usage events at all: a direct grant on a vault the user has
    not used (no item-usage event by the user in that vault) for `unused_access_days`.
 Access through a group alone, with normal rights and usage, is never flagged. Service accounts
-(type SERVICE_ACCOUNT) are exempt from 3 and 4.
+(type SERVICE_ACCOUNT) are exempt from 3 and 4. OpenClaw's own sync identity (whoami user_uuid,
+vaults/findings/sync_identity.py) is never flagged at all: revoking it would stop the sync.
 
 Steps: effective access (two queries, vaults/access.py), memberships (one), last use per (user,
 vault) as one GROUP BY over item usages, then one pass per user in Python.
@@ -29,12 +33,48 @@ from typing import Any
 
 from django.db.models import Max
 
-from vaults.access import AccessRow, effective_access, user_is_inactive
+from vaults.access import AccessRow, effective_access
 from vaults.findings.candidate import Candidate, PolicyScope, policy_of_vault, quoted_list, short
 from vaults.findings.models import Finding
+from vaults.findings.sync_identity import sync_identity_op_id
 from vaults.models import Account, GroupMembership, ItemUsage, OpUser
 
+# Why a pending state is not an offboarding: the person may be back without anyone acting.
+PENDING_EXPLANATION: dict[str, str] = {
+    "RECOVERY_STARTED": "account recovery was started for them (they cannot sign in until they complete it)",
+    "RECOVERY_ACCEPTED": "their account recovery was accepted and waits for an administrator to confirm it",
+    "TRANSFER_STARTED": "their account is being transferred (they keep their access while it completes)",
+}
+
+
+def user_is_inactive(user: OpUser) -> bool:
+    """Inactive per op's state (SUSPENDED, TRANSFER_SUSPENDED, DELETED, unknown) or removed."""
+    return user.state_class == "inactive"
+
+
+def user_is_pending(user: OpUser) -> bool:
+    return user.state_class == "pending"
+
+
 SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
+
+
+# `details` keys that every finding has; a pending-state finding has only these and "pending".
+_BASE_DETAILS = frozenset({"user_op_id", "vault_count", "vault_ids"})
+
+
+def _recommendation(*, inactive: bool, pending_only: bool) -> str:
+    if inactive:
+        return "Revoke the access (propose a revocation)."
+    if pending_only:
+        return "Confirm the recovery or transfer with the person; act only if it was not expected."
+    return "Grant access through groups with view rights only, and revoke what is not used."
+
+
+def _severity(*, inactive: bool, pending_only: bool) -> str:
+    if inactive:
+        return Finding.Severity.HIGH
+    return Finding.Severity.LOW if pending_only else Finding.Severity.MEDIUM
 
 
 def threshold(median: float) -> float:
@@ -47,8 +87,9 @@ class _UserAccess:
     rows: list[AccessRow] = field(default_factory=list)
 
 
-def _is_peer_candidate(user: OpUser) -> bool:
-    return not user_is_inactive(user) and user.user_type.upper() != SERVICE_ACCOUNT
+def _is_peer_candidate(user: OpUser, own_id: str) -> bool:
+    """Active people only: not inactive, not a service account, not OpenClaw's own identity."""
+    return not user_is_inactive(user) and user.user_type.upper() != SERVICE_ACCOUNT and user.op_id != own_id
 
 
 def _median_without(sorted_counts: list[int], own: int | None) -> float | None:
@@ -83,6 +124,7 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
     if not access:
         return []
 
+    own_id = sync_identity_op_id(account)
     users = {u.pk: u for u in OpUser.objects.filter(account=account)}
     vault_counts = {user_id: len(entry.rows) for user_id, entry in access.items()}
     groups_of: dict[int, set[int]] = {}
@@ -93,17 +135,17 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         groups_of.setdefault(user_id, set()).add(group_id)
         members_of.setdefault(group_id, set()).add(user_id)
 
-    population = sorted(vault_counts.get(uid, 0) for uid, u in users.items() if _is_peer_candidate(u))
+    population = sorted(vault_counts.get(uid, 0) for uid, u in users.items() if _is_peer_candidate(u, own_id))
     peer_counts_cache: dict[frozenset[int], list[int]] = {}
 
     def peer_median(user: OpUser) -> float | None:
-        own = vault_counts.get(user.pk, 0) if _is_peer_candidate(user) else None
+        own = vault_counts.get(user.pk, 0) if _is_peer_candidate(user, own_id) else None
         groups = frozenset(groups_of.get(user.pk, ()))
         if groups:
             if groups not in peer_counts_cache:
                 peers = set().union(*(members_of[g] for g in groups))
                 peer_counts_cache[groups] = sorted(
-                    vault_counts.get(p, 0) for p in peers if _is_peer_candidate(users[p])
+                    vault_counts.get(p, 0) for p in peers if _is_peer_candidate(users[p], own_id)
                 )
             median = _median_without(peer_counts_cache[groups], own)
             if median is not None:
@@ -117,6 +159,8 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
     candidates = []
     for entry in access.values():
         user = entry.user
+        if own_id and user.op_id == own_id:
+            continue  # OpenClaw's own identity: shown apart, never flagged (module docstring)
         reasons: list[str] = []
         details: dict[str, Any] = {"user_op_id": user.op_id, "vault_count": len(entry.rows)}
         flagged_vaults: set[int] = set()
@@ -124,11 +168,19 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         service = user.user_type.upper() == SERVICE_ACCOUNT
 
         if inactive:
-            state = "removed from the account" if user.removed_at else user.state.lower()
+            state = "removed from the account" if user.removed_at else (user.state_label or user.state).lower()
             names = _vault_names(entry.rows)
             reasons.append(f"the user is {state} but can still reach {len(names)} vault(s): {quoted_list(names)}")
             details["inactive"] = {"state": user.state, "vaults": names}
             flagged_vaults |= {r.vault.pk for r in entry.rows}
+        elif user_is_pending(user):
+            why = PENDING_EXPLANATION.get(user.state.strip().upper(), user.state_label.lower())
+            names = _vault_names(entry.rows)
+            reasons.append(
+                f"{why}; they can reach {len(names)} vault(s): {quoted_list(names)} — confirm with them that this "
+                "is expected (no revocation is proposed for a pending state)"
+            )
+            details["pending"] = {"state": user.state, "vaults": names}
 
         elevated = [r for r in entry.rows if r.elevated_direct]
         if elevated:
@@ -167,21 +219,33 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         if not reasons:
             continue
         label = user.name or user.email or user.op_id
+        pending_only = set(details) - _BASE_DETAILS == {"pending"}
         details["vault_ids"] = sorted(flagged_vaults or {r.vault.pk for r in entry.rows})
         candidates.append(
             Candidate(
                 kind=Finding.Kind.OVER_PERMISSIONED,
-                severity=Finding.Severity.HIGH if inactive else Finding.Severity.MEDIUM,
+                severity=_severity(inactive=inactive, pending_only=pending_only),
                 key=f"user:{user.pk}",
-                title=short(f"Over-permissioned: {label}"),
-                explanation=f"{short(label, 120)} has more access than needed: " + "; ".join(reasons) + ".",
-                recommended_action=(
-                    "Revoke the access (propose a revocation)." if inactive
-                    else "Grant access through groups with view rights only, and revoke what is not used."
+                title=short(
+                    f"Access while {user.state_label.lower()}: {label}"
+                    if pending_only
+                    else f"Over-permissioned: {label}"
                 ),
+                explanation=(
+                    f"{short(label, 120)}: " if pending_only else f"{short(label, 120)} has more access than needed: "
+                )
+                + "; ".join(reasons)
+                + ".",
+                recommended_action=_recommendation(inactive=inactive, pending_only=pending_only),
                 search_text=" ".join(
-                    [Finding.Kind.OVER_PERMISSIONED, "over permissioned access user", user.name, user.email,
-                     user.state, *_vault_names(entry.rows)]
+                    [
+                        Finding.Kind.OVER_PERMISSIONED,
+                        "over permissioned access user",
+                        user.name,
+                        user.email,
+                        user.state,
+                        *_vault_names(entry.rows),
+                    ]
                 ).lower(),
                 details=details,
                 op_user_id=user.pk,

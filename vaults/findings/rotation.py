@@ -1,12 +1,19 @@
 """overdue_rotation (medium; high on production vaults) and rotation_due_soon (low).
 
-Rule (docs/findings-rules.md): only non-human secrets rotate — items of the policy's
-`rotating_categories` (API_CREDENTIAL, DATABASE, SERVER, SSH_KEY) and LOGIN items tagged with one
-of `service_account_tags` (`service-account`). Age = now - the secret field's `changed_at` (the
+Rule (docs/findings-rules.md): every secret that is not one person's own rotates —
+1. items of the policy's `rotating_categories` (API_CREDENTIAL, DATABASE, SERVER, SSH_KEY),
+2. LOGIN items tagged with one of `service_account_tags` (`service-account`), and
+3. LOGIN and PASSWORD items in a vault classified production or shared: a login kept there is
+   known to several people or machines, so it is not a person's own memorised secret.
+Vaults classified personal (Private vaults included) hold people's own logins: only 1 and 2 apply
+there. NIST SP 800-63B §5.1.1.2 advises against forcing a person to change their own memorised
+secret on a schedule; it does not cover a credential several people or machines share, which
+must change when any of them leaves and so rotates on a period. Age = now - the secret field's `changed_at` (the
 oldest of the item's concealed fields when it has several: any stale secret is due). Overdue when
 age > the vault's rotation period (`rotation_days_production` for vaults classified production,
 else `rotation_days_nonprod`). Due soon when not overdue but overdue within `due_soon_days`.
-People's own logins are never forced into rotation (NIST SP 800-63B §5.1.1.2).
+People's own logins (anything else, and everything in personal vaults) are never forced into
+rotation.
 
 1. Per policy scope: active items of rotating kinds, MIN(secret_fields.changed_at) per item
    (GROUP BY item), with the vault's overdue and due-soon cut-offs as CASE expressions.
@@ -34,6 +41,9 @@ from vaults.findings.models import Finding
 from vaults.models import Account, Vault
 
 PRODUCTION = Vault.Classification.PRODUCTION
+# Vaults whose logins are shared by definition (rule 3).
+SHARED_VAULT_CLASSES = (Vault.Classification.PRODUCTION, Vault.Classification.SHARED)
+SHARED_LOGIN_CATEGORIES = ("LOGIN", "PASSWORD")
 
 
 def _cutoff(now: datetime.datetime, *, production_days: int, other_days: int) -> Case:
@@ -48,8 +58,10 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
     candidates = []
     for scope in scopes:
         policy = scope.policy
-        rotating = Q(category__in=list(policy.rotating_categories)) | (
-            Q(category="LOGIN") & Q(JSONListHasAny("tags", policy.service_account_tags))
+        rotating = (
+            Q(category__in=list(policy.rotating_categories))
+            | (Q(category="LOGIN") & Q(JSONListHasAny("tags", policy.service_account_tags)))
+            | (Q(category__in=SHARED_LOGIN_CATEGORIES) & Q(vault__classification__in=SHARED_VAULT_CLASSES))
         )
         soon = policy.due_soon_days
         rows = (

@@ -1,7 +1,13 @@
 """weak (high): an active item with a weak concealed secret.
 
-Rule (docs/findings-rules.md): a concealed field counts when its purpose is PASSWORD, or when it
-is any CONCEALED field of an item whose category is not LOGIN. It is weak when any of: zxcvbn
+Rule (docs/findings-rules.md): the rule judges passwords and API secrets only, by field purpose
+and type. A concealed field counts when its purpose is PASSWORD, or when it is a CONCEALED field
+of an item whose category holds passwords or API secrets (`JUDGED_CATEGORIES`: PASSWORD,
+API_CREDENTIAL, DATABASE, SERVER, WIRELESS_ROUTER, EMAIL_ACCOUNT) and its id or label does not
+name a PIN, card verification code or one-time code (`CARD_AND_ONE_TIME_FIELDS`). A payment card's CVV and
+PIN are short by design and chosen by the bank, OTP seeds are generated: "replace it with a
+20-character generated secret" is impossible advice for them, so they are out of this rule, as
+are every field of cards, bank accounts and identity documents. It is weak when any of: zxcvbn
 score <= 2; op's strength label TERRIBLE or WEAK; length < `min_length` (default 12). Fields
 whose value op did not return are judged by op's label alone. One finding per item.
 
@@ -22,6 +28,11 @@ from vaults.findings.models import Finding
 from vaults.models import Account, SecretField
 
 WEAK_LABELS = ("TERRIBLE", "WEAK")
+JUDGED_CATEGORIES = ("PASSWORD", "API_CREDENTIAL", "DATABASE", "SERVER", "WIRELESS_ROUTER", "EMAIL_ACCOUNT")
+# Field ids/labels of secrets that are not passwords (cards' cvv and pin, one-time codes).
+CARD_AND_ONE_TIME_FIELDS = (
+    r"(^|[^a-z])(cvv|cvc|cvv2|pin|verification|security code|otp|totp|one[- ]time|recovery code)([^a-z]|$)"
+)
 # zxcvbn scores 0-4; 3 is "safely unguessable: moderate protection from offline attacks".
 MAX_WEAK_ZXCVBN = 2
 
@@ -45,7 +56,12 @@ def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candi
         min_length = scope.policy.min_length
         weak_label = Q(strength__iexact=WEAK_LABELS[0]) | Q(strength__iexact=WEAK_LABELS[1])
         weak_value = Q(value_available=True) & (Q(zxcvbn_score__lte=MAX_WEAK_ZXCVBN) | Q(length__lt=min_length))
-        judged = Q(purpose__iexact="PASSWORD") | (Q(field_type__iexact="CONCEALED") & ~Q(item__category__iexact="LOGIN"))
+        judged = Q(purpose__iexact="PASSWORD") | (
+            Q(field_type__iexact="CONCEALED")
+            & Q(item__category__in=JUDGED_CATEGORIES)
+            & ~Q(field_id__iregex=CARD_AND_ONE_TIME_FIELDS)
+            & ~Q(label__iregex=CARD_AND_ONE_TIME_FIELDS)
+        )
         rows = (
             SecretField.objects.filter(item__in=active_items(account))
             .filter(scope.q("item__vault_id"), judged, weak_label | weak_value)

@@ -1,7 +1,58 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db import models
 from django.db.models import Q
+
+UserStateClass = Literal["active", "pending", "inactive"]
+
+# op's user states, as `op user list` prints them. A person in a *pending* state is between two
+# settled states (account recovery, an account transfer under way) and may come back without an
+# administrator acting; an *inactive* one cannot sign in. DELETED is kept for op versions and
+# account files that print it.
+ACTIVE_USER_STATES: frozenset[str] = frozenset({"ACTIVE"})
+PENDING_USER_STATES: frozenset[str] = frozenset({"RECOVERY_STARTED", "RECOVERY_ACCEPTED", "TRANSFER_STARTED"})
+INACTIVE_USER_STATES: frozenset[str] = frozenset({"SUSPENDED", "TRANSFER_SUSPENDED", "DELETED"})
+KNOWN_USER_STATES: frozenset[str] = ACTIVE_USER_STATES | PENDING_USER_STATES | INACTIVE_USER_STATES
+
+USER_STATE_LABELS: dict[str, str] = {
+    "ACTIVE": "Active",
+    "RECOVERY_STARTED": "Account recovery started",
+    "RECOVERY_ACCEPTED": "Account recovery accepted",
+    "TRANSFER_STARTED": "Account transfer started",
+    "TRANSFER_SUSPENDED": "Suspended during account transfer",
+    "SUSPENDED": "Suspended",
+    "DELETED": "Deleted",
+}
+
+
+def classify_user_state(state: str | None) -> UserStateClass:
+    """active / pending / inactive for a state as op printed it.
+
+    No state at all (an op that did not print one) is active, as before states were read. A
+    state this code does not know (op added one) is *inactive*: a review then looks at the
+    person instead of trusting them; the sync logs it (`unknown_user_states`).
+    """
+    value = (state or "").strip().upper()
+    if not value or value in ACTIVE_USER_STATES:
+        return "active"
+    if value in PENDING_USER_STATES:
+        return "pending"
+    return "inactive"
+
+
+def unknown_user_states(states: list[str]) -> list[str]:
+    """The distinct states op printed that this code does not know, sorted (for one warning)."""
+    return sorted({s.strip().upper() for s in states if s.strip() and s.strip().upper() not in KNOWN_USER_STATES})
+
+
+def user_state_label(state: str | None) -> str:
+    """A person-readable label; an unknown state is shown verbatim and said to be unknown."""
+    value = (state or "").strip().upper()
+    if not value:
+        return ""
+    return USER_STATE_LABELS.get(value, f"{value.replace('_', ' ').capitalize()} (state unknown to OpenClaw)")
 
 
 class OpUser(models.Model):
@@ -12,7 +63,8 @@ class OpUser(models.Model):
     name = models.CharField(max_length=500, blank=True)
     email = models.CharField(max_length=500, blank=True)
     user_type = models.CharField(max_length=40, blank=True)  # MEMBER, GUEST, SERVICE_ACCOUNT
-    state = models.CharField(max_length=40, blank=True)  # ACTIVE, SUSPENDED, DELETED, ...
+    # Verbatim from op (ACTIVE, RECOVERY_STARTED, TRANSFER_SUSPENDED, ...): see classify_user_state.
+    state = models.CharField(max_length=100, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -21,6 +73,15 @@ class OpUser(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.op_id
+
+    @property
+    def state_class(self) -> UserStateClass:
+        """active / pending / inactive (see `classify_user_state`); removed users are inactive."""
+        return "inactive" if self.removed_at is not None else classify_user_state(self.state)
+
+    @property
+    def state_label(self) -> str:
+        return user_state_label(self.state)
 
 
 class OpGroup(models.Model):

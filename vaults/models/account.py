@@ -24,6 +24,11 @@ class Account(models.Model):
     # Identity of the service account as reported by `op whoami`; grants on vaults it created
     # are the only ones it can change.
     service_account_id = models.CharField(max_length=64, blank=True)
+    # The sync's own identity, from `op whoami` at sync time (`user_uuid`, `user_type`): findings,
+    # reviews and revocation plans leave this user out, or following them would revoke
+    # OpenClaw's own access.
+    service_account_user_uuid = models.CharField(max_length=64, blank=True)
+    service_account_user_type = models.CharField(max_length=40, blank=True)  # SERVICE_ACCOUNT, or "" for a person
     # Events API cursors per feed ({"itemusages": "...", ...}) so each sync reads only new events.
     events_cursors = models.JSONField(default=dict, blank=True)
     permissions_synced_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,8 @@ class ItemUsage(models.Model):
     action = models.CharField(max_length=60, blank=True)
     client_ip = models.CharField(max_length=64, blank=True)
     client_app = models.CharField(max_length=200, blank=True)
-    country = models.CharField(max_length=8, blank=True)
+    # A code ("CA") or a full name ("United Kingdom of Great Britain ..."): the API prints both.
+    country = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="itemusage_unique")]
@@ -31,8 +32,10 @@ class SignInAttempt(models.Model):
     attempt_type = models.CharField(max_length=60, blank=True)
     user_op_id = models.CharField(max_length=64, blank=True)
     user_email = models.CharField(max_length=500, blank=True)
+    user_name = models.CharField(max_length=500, blank=True)
     client_ip = models.CharField(max_length=64, blank=True)
-    country = models.CharField(max_length=8, blank=True)
+    # `location.country`, or the top-level `country` of the older shape; codes and full names.
+    country = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="signin_unique")]
@@ -43,9 +46,14 @@ class AuditEvent(models.Model):
     uuid = models.CharField(max_length=64)
     timestamp = models.DateTimeField(db_index=True)
     actor_op_id = models.CharField(max_length=64, blank=True)
+    actor_name = models.CharField(max_length=500, blank=True)  # actor_details: who, readable after they leave
+    actor_email = models.CharField(max_length=500, blank=True)
     action = models.CharField(max_length=100)
     object_type = models.CharField(max_length=60, blank=True)
     object_op_id = models.CharField(max_length=64, blank=True)
+    object_name = models.CharField(max_length=500, blank=True)  # object_details
+    object_email = models.CharField(max_length=500, blank=True)
+    session_login_time = models.DateTimeField(null=True, blank=True)  # session.login_time
     aux_info = models.TextField(blank=True)
     client_ip = models.CharField(max_length=64, blank=True)
 

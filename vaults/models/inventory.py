@@ -63,6 +63,8 @@ class Item(models.Model):
     urls = models.JSONField(default=list, blank=True)  # [{"label", "href", "primary"}]
     field_labels = models.JSONField(default=list, blank=True)  # [{"label", "type", "section"}]
     has_notes = models.BooleanField(default=False)
+    # DOCUMENT files and attachments: [{"name", "size"}] (bytes). Metadata only: content is never fetched.
+    files = models.JSONField(default=list, blank=True)
     expires_at = models.DateField(null=True, blank=True)
     favorite = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
@@ -103,6 +105,9 @@ class SecretField(models.Model):
     length = models.PositiveIntegerField(null=True, blank=True)
     strength = models.CharField(max_length=20, blank=True)  # op's own label: TERRIBLE ... FANTASTIC
     history_count = models.PositiveIntegerField(default=0)
+    # op's `password_details.generated`: made by 1Password's generator (True) or chosen by a
+    # person (False); None when op did not say.
+    generated = models.BooleanField(null=True, blank=True)
     value_available = models.BooleanField(default=True)
     # When the fingerprint last changed (first sync: the item's updated_at): the rotation age.
     changed_at = models.DateTimeField(null=True, blank=True)

@@ -41,7 +41,8 @@ All ids must be op ids (26 letters/digits) or `OpInvalidArgument` is raised befo
 Errors (`errors.py`): every failure is an `OpError` with `.retryable`, `.hint` (for the
 operator), `.exit_code`, `.stderr_excerpt` (redacted). Subclasses: `OpNotSignedIn`, `OpNotFound`,
 `OpPermissionDenied`, `OpRateLimited` (`.retry_after_seconds`), `OpConflict`, `OpTimeout`,
-`OpMalformedOutput`, `OpUnavailable`, `OpInvalidArgument`, `OpCommandFailed`.
+`OpMalformedOutput`, `OpUnavailable`, `OpInvalidArgument` (`OpHiddenCharacters`: bidi or
+invisible characters in a value), `OpCommandFailed`.
 `classify(exit_code, stderr)` maps op's stderr to one of them. The client already retries
 rate limits (if op asks to wait <= 60 s), conflicts and read timeouts; an `OpRateLimited` that
 reaches you means "record when to resume", not "sleep".
@@ -73,6 +74,7 @@ from vaults.op.errors import (
     OpCommandFailed,
     OpConflict,
     OpError,
+    OpHiddenCharacters,
     OpInvalidArgument,
     OpMalformedOutput,
     OpNotFound,
@@ -126,6 +128,7 @@ __all__ = [
     "OpCommandFailed",
     "OpConflict",
     "OpError",
+    "OpHiddenCharacters",
     "OpInvalidArgument",
     "OpMalformedOutput",
     "OpNotFound",

@@ -21,7 +21,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vaults.op.errors import OpInvalidArgument
+from vaults.op.errors import OpHiddenCharacters, OpInvalidArgument
+from vaults.op.hidden_characters import hidden_code_points
+from vaults.op.url_redaction import has_credentials
 
 FORMAT_JSON = ("--format", "json")
 
@@ -73,6 +75,13 @@ def _free_text(value: str, *, what: str, max_chars: int) -> str:
         raise OpInvalidArgument(f"{what} is longer than {max_chars} characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise OpInvalidArgument(f"{what} contains control characters")
+    # Bidi controls and invisible characters make the approved text read differently from the
+    # text op receives (issue #14); the code points are named, the value is not echoed.
+    if hidden := hidden_code_points(value):
+        raise OpHiddenCharacters(
+            f"{what} contains hidden or right-to-left control characters ({', '.join(hidden)}); refusing to run op",
+            code_points=hidden,
+        )
     return value
 
 
@@ -176,6 +185,9 @@ def item_edit_url(item_id: str, vault_id: str, url: str) -> OpCommand:
     u = _free_text(url, what="url", max_chars=MAX_TITLE_CHARS)
     if any(c.isspace() for c in u):
         raise OpInvalidArgument("url contains whitespace")
+    if has_credentials(u):
+        # The URL would be stored in 1Password, in the plan and in the audit log (issue #14).
+        raise OpInvalidArgument("url contains a user name, password or secret-looking parameter; remove it first")
     return _item_edit(item_id, vault_id, f"--url={u}", "url")
 
 

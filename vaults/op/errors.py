@@ -161,6 +161,18 @@ class OpInvalidArgument(OpError):
     default_hint = "An id or value did not come from op in the expected form; nothing was run."
 
 
+class OpHiddenCharacters(OpInvalidArgument):
+    """A value for op holds bidirectional controls or invisible characters (issue #14): what a
+    person reads on the approval page would differ from what op runs. `code_points` names them
+    (`["U+202E"]`), never the value."""
+
+    default_hint = "Remove the hidden characters (shown as U+XXXX on the page) and propose the change again."
+
+    def __init__(self, message: str, *, code_points: list[str]) -> None:
+        super().__init__(message)
+        self.code_points = code_points
+
+
 class OpCommandFailed(OpError):
     """Any other non-zero exit of op."""
 

@@ -26,6 +26,7 @@ from vaults.op.errors import OpMalformedOutput
 from vaults.op.fingerprint import secret_facts
 from vaults.op.records import (
     FieldRecord,
+    FileRecord,
     GroupMember,
     GroupRecord,
     ItemDetail,
@@ -39,6 +40,7 @@ from vaults.op.records import (
     VaultUserGrant,
     WhoAmI,
 )
+from vaults.op.url_redaction import redact_url
 
 T = TypeVar("T")
 JsonObject = Mapping[str, Any]
@@ -290,7 +292,8 @@ def _urls(r: _Reader) -> tuple[UrlRecord, ...]:
     urls = []
     for i, entry in enumerate(value):
         u = _Reader(_object(entry, r.command, f"url [{i}] of {r.where}"), r.command, f"url [{i}] of {r.where}")
-        href = u.text("href", "url")
+        # Userinfo and secret-looking parameters are credentials: they never leave vaults/op/.
+        href = redact_url(u.text("href", "url"))
         if href:
             urls.append(UrlRecord(label=u.text("label"), href=href, primary=u.boolean("primary")))
     return tuple(urls)
@@ -402,6 +405,8 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
     4. NOTES fields only set `has_notes`; OTP fields keep no value at all.
     5. A DATE or MONTH_YEAR field whose id or label mentions "expir" sets `expires_at` (the
        earliest, if several).
+    6. `password_details.generated` is kept per concealed field; `files` (DOCUMENT items and
+       attachments) keep their name and size only.
     """
     command = "item get"
     obj = _single(_load(raw, command), command)
@@ -440,6 +445,7 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
         field_id = _unique_field_id(f.text("id") or label or f"field-{i}", section_id, seen_ids)
 
         secret: SecretFacts | None = None
+        generated: bool | None = None
         if purpose == NOTES_PURPOSE:
             value = f.obj.get("value")
             has_notes = has_notes or (isinstance(value, str) and bool(value.strip()))
@@ -452,6 +458,7 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
                 key=fingerprint_key,
                 score_strength=field_type != "SSHKEY",
             )
+            generated = _generated_flag(details)
         elif field_type in ("DATE", "MONTH_YEAR") and "expir" in f"{f.text('id')} {label}".lower():
             expiry = parse_expiry(f.obj.get("value"), field_type)
             if expiry is not None and (expires_at is None or expiry < expires_at):
@@ -464,9 +471,36 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
                 purpose=purpose,
                 section_label=section_label,
                 secret=secret,
+                generated=generated,
             )
         )
-    return ItemDetail(summary=summary, fields=tuple(fields), has_notes=has_notes, expires_at=expires_at)
+    return ItemDetail(summary=summary, fields=tuple(fields), has_notes=has_notes, expires_at=expires_at,
+                      files=_files(r))
+
+
+def _generated_flag(details: _Reader | None) -> bool | None:
+    """`password_details.generated`, None when op did not print it (it is absent, not false,
+    on passwords op knows nothing about)."""
+    if details is None or details.obj.get("generated") is None:
+        return None
+    return details.boolean("generated")
+
+
+def _files(r: _Reader) -> tuple[FileRecord, ...]:
+    """`files` of `item get` (DOCUMENT items, attachments): id, name and size. `content_path`
+    is left out: it only serves a download, and content is never fetched."""
+    value = r.obj.get("files")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _malformed(r.command, f"'files' of {r.where} is {_type_name(value)}, expected a list")
+    files = []
+    for i, entry in enumerate(value):
+        where = f"file [{i}] of {r.where}"
+        f = _Reader(_object(entry, r.command, where), r.command, where)
+        size = f.integer("size")
+        files.append(FileRecord(id=f.text("id"), name=f.text("name"), size=size if size is None or size >= 0 else None))
+    return tuple(files)
 
 
 # --- users, groups, grants --------------------------------------------------------------------

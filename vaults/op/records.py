@@ -99,6 +99,19 @@ class FieldRecord:
     purpose: str
     section_label: str
     secret: SecretFacts | None
+    # op's `password_details.generated`: True when 1Password's generator made the password,
+    # False when a person typed it, None when op did not say (non-password fields, old op).
+    generated: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A file of an item (a DOCUMENT's file or an attachment): name and size only. The content
+    is never downloaded; `content_path` is not kept either, it only serves a download."""
+
+    id: str
+    name: str
+    size: int | None  # bytes, None when op did not print it
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +122,7 @@ class ItemDetail:
     fields: tuple[FieldRecord, ...]
     has_notes: bool
     expires_at: date | None
+    files: tuple[FileRecord, ...] = ()
 
     @property
     def secret_fields(self) -> tuple[FieldRecord, ...]:
@@ -121,7 +135,9 @@ class UserRecord:
     name: str
     email: str
     user_type: str  # MEMBER, GUEST, SERVICE_ACCOUNT, ...
-    state: str  # ACTIVE, SUSPENDED, ...
+    # Verbatim as op prints it, upper-cased: ACTIVE, RECOVERY_STARTED, RECOVERY_ACCEPTED,
+    # SUSPENDED, TRANSFER_STARTED, TRANSFER_SUSPENDED, ... (a new state is kept, not mapped).
+    state: str
 
 
 @dataclass(frozen=True, slots=True)

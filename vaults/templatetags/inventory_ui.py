@@ -5,9 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from vaults.access import ELEVATED_PERMISSIONS
 from vaults.charts import band_of
+from vaults.models.access import classify_user_state
+from vaults.models.access import user_state_label as _user_state_label
+from vaults.op.hidden_characters import code_point, hidden_character_indexes
 
 register = template.Library()
 
@@ -77,10 +82,17 @@ def as_text_list(value: object) -> list[str]:
 
 @register.filter
 def user_state_class(state: str | None) -> str:
-    value = (state or "").upper()
-    if value == "ACTIVE":
-        return "status-succeeded"
-    return "sev-high" if value in {"SUSPENDED", "DELETED", "REMOVED"} else ""
+    """Pill colour from the state's class: active green, pending (recovery, transfer) amber,
+    inactive (suspended, an unknown state) red."""
+    if not (state or "").strip():
+        return ""
+    return {"active": "status-succeeded", "pending": "sev-medium"}.get(classify_user_state(state), "sev-high")
+
+
+@register.filter
+def user_state_label(state: str | None) -> str:
+    """`TRANSFER_SUSPENDED` → `Suspended during account transfer`; unknown states say so."""
+    return _user_state_label(state)
 
 
 @register.filter
@@ -103,3 +115,68 @@ def delta_class(delta: int | None) -> str:
 @register.filter
 def absolute(value: int | None) -> int | None:
     return None if value is None else abs(value)
+
+
+_HIDDEN_BADGE_HINT = (
+    "This text holds characters that are invisible or reorder what is shown; they are displayed as code points."
+)
+
+
+@register.filter
+def reveal_hidden(value: object) -> str:
+    """Plain-text form of `isolated` for places that cannot hold markup (`<title>`, `title="…"`):
+    each hidden character becomes a visible `[U+202E]`. The result is escaped as usual."""
+    text = "" if value is None else str(value)
+    hidden = set(hidden_character_indexes(text))
+    if not hidden:
+        return text
+    return "".join(f"[{code_point(c)}]" if i in hidden else c for i, c in enumerate(text))
+
+
+def _isolate(value: object, max_chars: int | str | None, *, opening_tag: str) -> SafeString:
+    text = "" if value is None else str(value)
+    hidden = hidden_character_indexes(text)
+    limit = None if max_chars is None or max_chars == "" else int(max_chars)
+    shown = text if limit is None or len(text) <= limit else text[: max(limit - 1, 0)]
+    ellipsis = "" if shown is text else "…"
+    if not hidden:
+        return format_html("{}{}{}</bdi>", opening_tag, shown, ellipsis)
+    pieces: list[tuple[str, str]] = []  # (css class, text); "" class = ordinary text
+    run_start = 0
+    for index in [i for i in hidden if i < len(shown)]:
+        pieces.append(("", shown[run_start:index]))
+        pieces.append(("hidden-char", code_point(shown[index])))
+        run_start = index + 1
+    pieces.append(("", shown[run_start:]))
+    body = format_html_join(
+        "", "{}", ((format_html('<span class="{}">{}</span>', cls, part) if cls else part,) for cls, part in pieces)
+    )
+    names = list(dict.fromkeys(code_point(text[i]) for i in hidden))
+    return format_html(
+        '{}{}{}</bdi> <span class="hidden-chars-badge" role="note" title="{}">⚠ hidden characters: {}</span>',
+        opening_tag, body, ellipsis, _HIDDEN_BADGE_HINT, ", ".join(names),
+    )  # fmt: skip
+
+
+@register.filter
+def isolated(value: object, max_chars: int | str | None = None) -> SafeString:
+    """Text from 1Password (a title, a name) rendered so it cannot reorder the page around it, and
+    so what a person reads is what it holds (issue #14):
+
+    1. always inside `<bdi>` (direction from its own first letter): an Arabic or Hebrew title, or
+       a stray bidi control, is isolated from the surrounding text (`bdi { unicode-bidi: isolate }`);
+    2. every hidden character (bidi control, zero-width or other invisible character) is shown in
+       place as a visible `U+202E` token instead of acting on the text, and a "⚠ hidden
+       characters" badge after the text lists them;
+    3. `max_chars` truncates like `truncatechars`, but hidden characters are looked for in the
+       whole text, so one past the cut still raises the badge.
+    """
+    return _isolate(value, max_chars, opening_tag=mark_safe("<bdi>"))
+
+
+@register.filter
+def isolated_sentence(value: object, max_chars: int | str | None = None) -> SafeString:
+    """`isolated` for an English sentence or command that *contains* a title (a plan action's
+    target, effect, command): left-to-right whatever the title's script, so "“מפתח” is renamed to
+    “Key”" does not flip into right-to-left because its first letter is Hebrew."""
+    return _isolate(value, max_chars, opening_tag=mark_safe('<bdi dir="ltr">'))

@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseStopPolling
 from compliance import audit
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
+from vaults.findings.usage_coverage import usage_coverage
 from vaults.models import Account, SyncRun
 from vaults.tasks import enqueue_sync
 
@@ -30,6 +31,8 @@ def sync_status(request: HtmxHttpRequest) -> HttpResponse:
         response = render(request, "vaults/_sync_runs.html", context)
         # 286 tells htmx to stop polling once nothing is running any more.
         return response if context["active"] else HttpResponseStopPolling(response.content)
+    # What "nobody used it" findings may claim depends on this: shown per account (one query each).
+    context["coverage"] = [(account, usage_coverage(account)) for account in Account.objects.all()]
     return render(request, "vaults/sync.html", context)
 
 

@@ -319,7 +319,11 @@ def test_the_detail_page_runs_a_bounded_number_of_queries(org, opened, team_lead
     client = client_for(team_lead)
 
     with django_assert_max_num_queries(20):
-        client.get(reverse("reviews:detail", args=[review.pk]))
+        response = client.get(reverse("reviews:detail", args=[review.pk]))
+
+    # An error page would also run few queries: the capped page must list the 30 extra people.
+    assert response.status_code == 200
+    assert all(f"Extra {n}<" in response.content.decode() for n in (0, 29))
 
 
 def test_a_viewer_cannot_see_reviews_and_an_auditor_cannot_decide(org, opened, viewer, auditor, client_for):

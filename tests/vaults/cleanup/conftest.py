@@ -17,7 +17,7 @@ from vaults.fake_op import account as account_file
 from vaults.fake_op.calllog import read_call_log
 from vaults.fake_op.demo import generate_organisation
 from vaults.findings.engine import compute_findings
-from vaults.models import Account, SyncRun
+from vaults.models import Account, SyncRun, Vault
 from vaults.sync import run_sync, start_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -60,7 +60,7 @@ WRITE_COMMANDS = {"item edit", "item move", "item delete", "vault user revoke", 
 
 
 @pytest.fixture
-def fake_org(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> FakeOrg:
+def fake_org(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, team_lead: User) -> FakeOrg:
     # "now" is the real clock: findings are computed against it (orphaned = unused for 180 days).
     data = generate_organisation(
         seed=3, vaults=8, items=40, users=12, groups=6, now=datetime.now(UTC).replace(microsecond=0)
@@ -81,6 +81,9 @@ def fake_org(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings
     org.sync()
     account.refresh_from_db()
     compute_findings(account=account)
+    # Team leads propose only on vaults they own (vaults/cleanup/scope.py): the `team_lead` persona
+    # owns this whole organisation; tests/vaults/cleanup/test_vault_scope.py hands vaults to others.
+    Vault.objects.filter(account=account).update(owner=team_lead)
     return org
 
 

@@ -172,6 +172,7 @@ def test_proposal_submission_approval_and_execution_request_are_audited(
         first_seen=shared_item.first_seen,
         last_seen=shared_item.first_seen,
     )
+    Vault.objects.filter(pk=shared_item.vault_id).update(owner=team_lead)  # leads propose on their own vaults
     lead = client_for(team_lead)
     lead.post(reverse("cleanup:propose"), {"finding": [finding.pk]})
     plan = CleanupPlan.objects.get()
@@ -193,21 +194,58 @@ def test_proposal_submission_approval_and_execution_request_are_audited(
     ]
 
 
-def test_only_the_proposer_edits_a_draft_and_nobody_edits_after_submission(
-    shared_item, team_lead, make_user, client_for
+def _plan_state(plan: CleanupPlan) -> tuple[dict, list[dict]]:
+    """Every stored field of the plan and of each of its actions, to compare before and after."""
+    plan_row = CleanupPlan.objects.filter(pk=plan.pk).values().get()
+    action_rows = list(ProposedAction.objects.filter(plan=plan).order_by("pk").values())
+    return plan_row, action_rows
+
+
+def test_only_the_proposer_edits_a_draft_and_a_refused_edit_leaves_it_exactly_as_it_was(
+    shared_item, team_lead, admin_user, make_user, client_for
 ):
     from openclaw_web.roles import Role
 
+    Vault.objects.filter(pk=shared_item.vault_id).update(owner=team_lead)  # the lead's own vault
     plan = draft_plan(account=shared_item.vault.account, proposer=team_lead, specs=[_rename(shared_item)])
     action = plan.actions.get()
-    other = make_user("lena_lead", Role.TEAM_LEAD)
+    other_lead = make_user("lena_lead", Role.TEAM_LEAD)
+    edit_url = reverse("cleanup:action_edit", args=[action.pk])
+    before = _plan_state(plan)
 
-    client_for(other).post(reverse("cleanup:action_edit", args=[action.pk]), {"title": "Sneaky Shared Login"})
-    client_for(team_lead).post(reverse("cleanup:action_edit", args=[action.pk]), {"title": "Jira Production Login"})
+    # An admin may propose on any vault, so only the proposer rule refuses them.
+    by_admin = client_for(admin_user).post(edit_url, {"title": "Sneaky Shared Login"}, follow=True)
+    by_other_lead = client_for(other_lead).post(edit_url, {"title": "Sneaky Shared Login"}, follow=True)
+
+    assert by_admin.status_code == 200
+    assert "Only the person who proposed the plan can change it." in by_admin.content.decode()
+    assert by_other_lead.status_code in (200, 403)
+    assert "Sneaky Shared Login" not in by_other_lead.content.decode()
+    assert _plan_state(plan) == before
+    assert not AuditLogEntry.objects.filter(action="cleanup.action.edited").exists()
+
+    # The decoy: the same edit by the proposer goes through and shows on the plan page.
+    accepted = client_for(team_lead).post(edit_url, {"title": "Jira Production Login"}, follow=True)
+
+    assert accepted.status_code == 200
+    assert "Jira Production Login" in accepted.content.decode()
     action.refresh_from_db()
     assert action.params["title"] == "Jira Production Login"
+    assert AuditLogEntry.objects.filter(action="cleanup.action.edited", actor=team_lead).count() == 1
 
+
+def test_nobody_edits_a_plan_once_it_is_submitted_not_even_its_proposer(shared_item, team_lead, client_for):
+    Vault.objects.filter(pk=shared_item.vault_id).update(owner=team_lead)
+    plan = draft_plan(account=shared_item.vault.account, proposer=team_lead, specs=[_rename(shared_item)])
+    action = plan.actions.get()
     plans.submit_plan(plan=plan, user=team_lead)
-    client_for(team_lead).post(reverse("cleanup:action_edit", args=[action.pk]), {"title": "Changed After Approval"})
-    action.refresh_from_db()
-    assert action.params["title"] == "Jira Production Login"
+    before = _plan_state(plan)
+
+    response = client_for(team_lead).post(
+        reverse("cleanup:action_edit", args=[action.pk]), {"title": "Changed After Submission"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Only a draft plan can be changed" in response.content.decode()
+    assert _plan_state(plan) == before
+    assert not AuditLogEntry.objects.filter(action="cleanup.action.edited").exists()

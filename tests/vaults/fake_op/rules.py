@@ -14,6 +14,8 @@ from typing import Any
 
 import zxcvbn
 
+from vaults.findings.copies import copy_components
+
 GENERIC = {
     "password",
     "api key",
@@ -33,6 +35,22 @@ CONVENTION = re.compile(r"^\S.* (Production|Staging|Development|Test|QA|Shared|C
 ROTATING = {"API_CREDENTIAL", "DATABASE", "SERVER", "SSH_KEY"}
 EXCESS = {"manage_vault", "export_items", "allow_managing"}
 SECRET_TYPES = {"CONCEALED", "SSHKEY", "OTP"}
+
+
+PENDING_STATES = ("RECOVERY_STARTED", "RECOVERY_ACCEPTED", "TRANSFER_STARTED")
+
+
+def pending_access(data: dict[str, Any]) -> set[str]:
+    """People in a pending state who can reach a vault: the engine's low over_permissioned findings."""
+    return {u["id"] for u in data["users"] if u["state"] in PENDING_STATES and _reaches_a_vault(data, u["id"])}
+
+
+def _reaches_a_vault(data: dict[str, Any], user_id: str) -> bool:
+    groups = {g["id"] for g in data["groups"] if any(m["user_id"] == user_id for m in g.get("members", []))}
+    return any(
+        any(g["user_id"] == user_id for g in v["user_grants"]) or any(g["group_id"] in groups for g in v["group_grants"])
+        for v in data["vaults"]
+    )
 
 
 def ts(text: str) -> datetime:
@@ -82,12 +100,22 @@ def findings(data: dict[str, Any], now: datetime) -> dict[str, Any]:
             if field["type"] in SECRET_TYPES and field.get("value"):
                 by_value[field["value"]].add(item["id"])
     item_vault = {i["id"]: i["vault_id"] for i in active}
-    duplicate = {frozenset(ids) for ids in by_value.values() if len(ids) > 1}
+    same_secret = {frozenset(ids) for ids in by_value.values() if len(ids) > 1}
     across = {
-        group for group in duplicate if {vault_class[item_vault[i]] == "production" for i in group} == {True, False}
+        group for group in same_secret if {vault_class[item_vault[i]] == "production" for i in group} == {True, False}
     }
+    # Copies of one credential (same service) are duplicates; one secret behind several services
+    # is a reused secret (docs/findings-rules.md, "Duplicate or reused").
+    by_id = {i["id"]: i for i in active}
+    duplicate: set[frozenset[str]] = set()
+    reused: set[frozenset[str]] = set()
+    for group in same_secret:
+        services = copy_components([by_id[i] for i in sorted(group)])
+        duplicate |= {frozenset(i["id"] for i in s) for s in services if len(s) > 1}
+        if len(services) > 1:
+            reused.add(group)
 
-    result: dict[str, Any] = {"duplicate": duplicate, "shared_across_environments": across}
+    result: dict[str, Any] = {"duplicate": duplicate, "reused_secret": reused, "shared_across_environments": across}
     result["weak"] = {i["id"] for i in active if _is_weak(i)}
     result["unclear_name"] = {
         i["id"]
@@ -111,8 +139,12 @@ def findings(data: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
     overdue, due_soon = set(), set()
     for item in active:
-        rotates = item["category"] in ROTATING or (
-            item["category"] == "LOGIN" and "service-account" in item.get("tags", [])
+        rotates = (
+            item["category"] in ROTATING
+            or (item["category"] == "LOGIN" and "service-account" in item.get("tags", []))
+            # Shared logins: LOGIN/PASSWORD in production or shared vaults (NIST 800-63B is about
+            # one person's own memorised secret, not a credential several people hold).
+            or (item["category"] in ("LOGIN", "PASSWORD") and vault_class[item["vault_id"]] in ("production", "shared"))
         )
         if not rotates:
             continue
@@ -160,8 +192,10 @@ def _over_permissioned(data: dict[str, Any], now: datetime) -> set[str]:
     flagged = set()
     for user in data["users"]:
         uid = user["id"]
-        if user["state"] in ("SUSPENDED", "DELETED") and access[uid]:
+        if user["state"] in ("SUSPENDED", "TRANSFER_SUSPENDED", "DELETED") and access[uid]:
             flagged.add(uid)
+        if user["state"] in PENDING_STATES and access[uid]:
+            flagged.add(uid)  # a low finding of its own ("Access while ..."): see pending_access()
         if any(EXCESS & set(perms) for _, perms in direct[uid]):
             flagged.add(uid)
         if user["type"] == "SERVICE_ACCOUNT":

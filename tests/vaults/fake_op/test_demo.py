@@ -22,7 +22,7 @@ CANARY = re.compile(r"CANARY-[0-9a-f]{16}-[A-Za-z0-9]{10}")
 def _as_sets(planted: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind, ids in planted.items():
-        if kind in ("duplicate", "shared_across_environments"):
+        if kind in ("duplicate", "reused_secret", "shared_across_environments"):
             out[kind] = {frozenset(group) for group in ids}
         else:
             out[kind] = set(ids)
@@ -31,6 +31,7 @@ def _as_sets(planted: dict[str, Any]) -> dict[str, Any]:
 
 CHECKED = [
     "duplicate",
+    "reused_secret",
     "shared_across_environments",
     "weak",
     "unclear_name",
@@ -59,8 +60,10 @@ def demo_findings(demo_data: dict[str, Any]) -> dict[str, Any]:
 def test_default_demo_has_the_known_finding_counts(demo_findings: dict[str, Any]) -> None:
     found = demo_findings
     assert len(found["duplicate"]) == 12
+    assert len(found["reused_secret"]) == 4
     assert len(found["unclear_name"]) == 34
-    assert len(found["over_permissioned"]) == 6
+    # 6 planted over-permissioned people + 2 in a pending state (recovery/transfer) with a low finding.
+    assert len(found["over_permissioned"]) == 6 + 2
     assert len(found["orphaned"]) == 8
     assert len(found["weak"]) == 3
     assert len(found["missing_metadata"]) == 47
@@ -71,6 +74,8 @@ def test_default_demo_has_the_known_finding_counts(demo_findings: dict[str, Any]
 def test_the_rules_find_exactly_the_planted_manifest(demo_data: dict[str, Any], demo_findings: dict[str, Any]) -> None:
     found = demo_findings
     planted = _as_sets(demo_data["planted"])
+    # People in a pending state with access get a low finding of their own, not planted as over-permissioned.
+    planted["over_permissioned"] = planted["over_permissioned"] | rules.pending_access(demo_data)
     for kind in CHECKED:
         assert found[kind] == planted[kind], kind
 
@@ -84,7 +89,8 @@ def test_duplicates_recount_by_grouping_values(demo_data: dict[str, Any]) -> Non
             if field["type"] == "CONCEALED" and field.get("value"):
                 values.setdefault(field["value"], set()).add(item["id"])
     groups = sorted(sorted(ids) for ids in values.values() if len(ids) > 1)
-    assert groups == sorted(sorted(g) for g in demo_data["planted"]["duplicate"])
+    planted = demo_data["planted"]["duplicate"] + demo_data["planted"]["reused_secret"]
+    assert groups == sorted(sorted(g) for g in planted)
 
 
 def test_every_canary_is_unique_except_within_a_duplicate_group(demo_data: dict[str, Any]) -> None:
@@ -94,7 +100,7 @@ def test_every_canary_is_unique_except_within_a_duplicate_group(demo_data: dict[
         for canary in set(CANARY.findall(text)):
             seen[canary] += 1
     shared = {c for c, n in seen.items() if n > 1}
-    assert len(shared) == len(demo_data["planted"]["duplicate"])
+    assert len(shared) == len(demo_data["planted"]["duplicate"]) + len(demo_data["planted"]["reused_secret"])
     assert set(demo_data["canaries"]) == set(seen)
     assert not set(demo_data["weak_values"]) & set(demo_data["canaries"])
 
@@ -149,6 +155,7 @@ def test_other_sizes_scale_the_planted_counts_and_stay_exact() -> None:
     assert len(data["planted"]["over_permissioned"]) == round(6 * 120 / 52)
     found = rules.findings(data, NOW)
     planted = _as_sets(data["planted"])
+    planted["over_permissioned"] |= rules.pending_access(data)
     for kind in CHECKED:
         assert found[kind] == planted[kind], kind
 
@@ -160,6 +167,7 @@ def test_hostile_titles_are_added_and_the_manifest_stays_exact() -> None:
     assert any(len(t) >= 10_000 for t in titles.values())
     found = rules.findings(data, NOW)
     planted = _as_sets(data["planted"])
+    planted["over_permissioned"] |= rules.pending_access(data)
     for kind in CHECKED:
         assert found[kind] == planted[kind], kind
 
@@ -190,3 +198,13 @@ def test_generation_does_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_planted_duplicates_are_copies_and_reused_secrets_are_different_services(demo_data: dict[str, Any]) -> None:
+    from vaults.findings.copies import copy_components
+
+    by_id = {i["id"]: i for i in demo_data["items"]}
+    for group in demo_data["planted"]["duplicate"]:
+        assert len(copy_components([by_id[i] for i in group])) == 1, [by_id[i]["title"] for i in group]
+    for group in demo_data["planted"]["reused_secret"]:
+        assert len(copy_components([by_id[i] for i in group])) == len(group), [by_id[i]["title"] for i in group]

@@ -22,14 +22,15 @@ def events(account_file: Path) -> Iterator[str]:
 
 
 def _call(url: str, path: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(
+    # The URL is the test's own fake Events API on 127.0.0.1, never a caller-chosen scheme.
+    request = urllib.request.Request(  # noqa: S310
         url + path,
         data=None if body is None else json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         method="GET" if body is None else "POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

@@ -20,7 +20,7 @@ def test_compute_findings_prints_a_summary_per_kind(account, prod_vault) -> None
 
 
 def test_compute_findings_refuses_an_unknown_account(db) -> None:
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="No account named 'nope'"):
         call_command("compute_findings", "--account", "nope")
 
 

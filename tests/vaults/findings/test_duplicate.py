@@ -68,3 +68,76 @@ def test_a_group_that_grows_lists_the_new_item(account, prod_vault) -> None:
     finding.refresh_from_db()
     assert finding.details["item_count"] == 3
     assert third in finding.related_items.all()
+
+
+# --- copies of one credential versus one secret reused by different services -------------------
+
+BUILD = [{"label": "website", "href": "https://ci.algolia.example/login", "primary": True}]
+BASTION = [{"label": "website", "href": "https://bastion.aws.example", "primary": True}]
+
+
+def test_the_same_secret_on_the_same_host_is_a_duplicate_not_a_reuse(account, prod_vault, dev_vault) -> None:
+    first = make_item(vault=prod_vault, title="Algolia Production Build Server", urls=BUILD)
+    copy = make_item(vault=dev_vault, title="algolia build (copy)", urls=BUILD)
+    for item in (first, copy):
+        make_secret(item=item, fingerprint=FP)
+
+    [finding] = open_findings(account, Finding.Kind.DUPLICATE)
+
+    assert set(finding.related_items.all()) == {first, copy}
+    assert "copies of one credential" in finding.explanation
+    assert open_findings(account, Finding.Kind.REUSED_SECRET) == []
+
+
+def test_the_same_secret_behind_two_services_is_a_reused_secret_never_a_duplicate(account, prod_vault) -> None:
+    algolia = make_item(vault=prod_vault, title="Algolia Production Build Server", urls=BUILD)
+    aws = make_item(vault=prod_vault, title="AWS Production Bastion Server", urls=BASTION)
+    for item in (algolia, aws):
+        make_secret(item=item, fingerprint=FP)
+
+    assert open_findings(account, Finding.Kind.DUPLICATE) == []
+    [reused] = open_findings(account, Finding.Kind.REUSED_SECRET)
+    assert set(reused.related_items.all()) == {algolia, aws}
+    assert reused.severity == Finding.Severity.HIGH
+    assert "ci.algolia.example" in reused.explanation and "bastion.aws.example" in reused.explanation
+    assert "Do not archive" in reused.recommended_action
+    assert FP not in reused.explanation and FP not in reused.search_text
+
+
+def test_without_urls_the_title_stem_decides_which_items_are_copies(account, prod_vault, dev_vault) -> None:
+    stripe = make_item(vault=prod_vault, title="Stripe Production API Key", urls=[])
+    stripe_copy = make_item(vault=dev_vault, title="stripe key old", urls=[])
+    twilio = make_item(vault=prod_vault, title="Twilio Production API Key", urls=[])
+    for item in (stripe, stripe_copy, twilio):
+        make_secret(item=item, fingerprint=FP)
+
+    [duplicate] = open_findings(account, Finding.Kind.DUPLICATE)
+    [reused] = open_findings(account, Finding.Kind.REUSED_SECRET)
+
+    assert set(duplicate.related_items.all()) == {stripe, stripe_copy}
+    assert set(reused.related_items.all()) == {stripe, stripe_copy, twilio}
+    assert "other service" in duplicate.explanation
+
+
+def test_same_title_stem_but_different_hosts_are_different_services(account, prod_vault) -> None:
+    eu = make_item(vault=prod_vault, title="Stripe Production Key", urls=[{"href": "https://eu.stripe.example"}])
+    us = make_item(vault=prod_vault, title="Stripe Production Key", urls=[{"href": "https://us.stripe.example"}])
+    for item in (eu, us):
+        make_secret(item=item, fingerprint=FP)
+
+    assert open_findings(account, Finding.Kind.DUPLICATE) == []
+    assert len(open_findings(account, Finding.Kind.REUSED_SECRET)) == 1
+
+
+def test_title_stems_and_hosts_as_the_rule_reads_them() -> None:
+    from vaults.findings.copies import same_service, title_stem, url_host
+
+    assert title_stem("Stripe Production API Key") == "stripe"
+    assert title_stem("stripe key (copy) 2") == "stripe"
+    assert title_stem("AWS Production Bastion Server") == "aws bastion"
+    assert title_stem("Password") == ""
+    assert url_host([{"href": "https://WWW.Example.com/login", "primary": True}]) == "example.com"
+    assert url_host([{"href": "ftp.example.org"}]) == "ftp.example.org"
+    assert url_host("not a list") == ""
+    # Two generic titles with no URL are not the same service: nothing says they are.
+    assert not same_service({"title": "Password", "urls": []}, {"title": "Password", "urls": []})

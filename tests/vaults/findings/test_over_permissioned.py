@@ -129,3 +129,104 @@ def test_every_reason_is_listed_in_one_finding_per_user(account, prod_vault) -> 
     [finding] = open_findings(account, Finding.Kind.OVER_PERMISSIONED)
 
     assert "deleted" in finding.explanation and "manage_vault" in finding.explanation
+
+
+# --- OpenClaw's own service account, and every op user state -----------------------------------
+
+
+def _sync_identity(account, vaults):
+    """The service account the sync runs as, holding manage rights everywhere and using nothing."""
+    own = make_op_user(account=account, name="OpenClaw sync", user_type="SERVICE_ACCOUNT")
+    account.service_account_user_uuid = own.op_id
+    account.save()
+    for vault in vaults:
+        grant(vault=vault, user=own, permissions=["view_items", "manage_vault", "export_items"])
+    return own
+
+
+def test_the_syncs_own_service_account_is_never_flagged(account, prod_vault, dev_vault, now) -> None:
+    own = _sync_identity(account, [prod_vault, dev_vault])
+    person = make_op_user(account=account, name="Pat Person")
+    grant(vault=prod_vault, user=person, permissions=["view_items", "manage_vault"])
+    # Usage exists, so the unused-grant test runs: the service account used nothing.
+    make_usage(account=account, user=person, item=make_item(vault=prod_vault), when=days_ago(1, now=now))
+
+    findings = open_findings(account, Finding.Kind.OVER_PERMISSIONED, now=now)
+
+    assert [f.op_user for f in findings] == [person]  # the decoy with the same rights is flagged
+    assert own not in {f.op_user for f in findings}
+
+
+def test_a_service_account_that_is_not_the_syncs_own_is_still_judged(account, prod_vault) -> None:
+    _sync_identity(account, [prod_vault])
+    other = make_op_user(account=account, name="CI deploy bot", user_type="SERVICE_ACCOUNT")
+    grant(vault=prod_vault, user=other, permissions=["view_items", "manage_vault"])
+
+    assert [f.op_user for f in open_findings(account, Finding.Kind.OVER_PERMISSIONED)] == [other]
+
+
+def test_the_older_service_account_id_field_also_identifies_the_sync(account, prod_vault) -> None:
+    own = make_op_user(account=account, name="OpenClaw sync", user_type="SERVICE_ACCOUNT")
+    account.service_account_id = own.op_id
+    account.save()
+    grant(vault=prod_vault, user=own, permissions=["manage_vault"])
+
+    assert open_findings(account, Finding.Kind.OVER_PERMISSIONED) == []
+
+
+def test_a_transfer_suspended_member_with_access_is_flagged_like_suspended(account, prod_vault) -> None:
+    member = make_op_user(account=account, name="Tara Transfer", state="TRANSFER_SUSPENDED")
+    grant(vault=prod_vault, user=member)
+
+    [finding] = open_findings(account, Finding.Kind.OVER_PERMISSIONED)
+
+    assert finding.op_user == member and finding.severity == Finding.Severity.HIGH
+    assert "suspended during account transfer" in finding.explanation
+    assert "Revoke" in finding.recommended_action
+
+
+def test_pending_states_get_their_own_milder_explanation(account, prod_vault) -> None:
+    users = {
+        state: make_op_user(account=account, name=state.title(), state=state)
+        for state in ("RECOVERY_STARTED", "RECOVERY_ACCEPTED", "TRANSFER_STARTED")
+    }
+    for user in users.values():
+        grant(vault=prod_vault, user=user)
+
+    findings = {f.op_user.state: f for f in open_findings(account, Finding.Kind.OVER_PERMISSIONED)}
+
+    assert set(findings) == set(users)
+    for finding in findings.values():
+        assert finding.severity == Finding.Severity.LOW and finding.title.startswith("Access while")
+        assert "no revocation is proposed" in finding.explanation
+        assert "Confirm" in finding.recommended_action
+    assert "recovery was started" in findings["RECOVERY_STARTED"].explanation
+    assert "accepted" in findings["RECOVERY_ACCEPTED"].explanation
+    assert "transferred" in findings["TRANSFER_STARTED"].explanation
+
+
+def test_an_active_member_with_normal_access_is_not_flagged(account, prod_vault) -> None:
+    grant(vault=prod_vault, user=make_op_user(account=account, state="ACTIVE"))
+
+    assert open_findings(account, Finding.Kind.OVER_PERMISSIONED) == []
+
+
+def test_no_revocation_is_proposed_for_the_sync_identity_or_a_pending_user(account, prod_vault) -> None:
+    from vaults.cleanup import plans
+
+    own = _sync_identity(account, [prod_vault])
+    pending = make_op_user(account=account, name="Rita Recovery", state="RECOVERY_STARTED")
+    grant(vault=prod_vault, user=pending)
+    gone = make_op_user(account=account, name="Sam Suspended", state="TRANSFER_SUSPENDED")
+    grant(vault=prod_vault, user=gone, permissions=["view_items", "edit_items"])
+    findings = open_findings(account, Finding.Kind.OVER_PERMISSIONED)
+    # Even a finding forged for the sync identity yields no revocation.
+    forged = Finding.objects.create(
+        account=account, kind=Finding.Kind.OVER_PERMISSIONED, severity="high", severity_rank=3, op_user=own,
+        key=f"user:{own.pk}", title="forged", explanation="x", details={"vault_ids": [prod_vault.pk], "elevated": {prod_vault.name: ["manage_vault"]}},
+        first_seen=timezone.now(), last_seen=timezone.now(),
+    )  # fmt: skip
+
+    proposal = plans.proposal_for([*findings, forged])
+
+    assert [(s.op_user, s.params["permissions"]) for s in proposal.specs] == [(gone, ["edit_items", "view_items"])]

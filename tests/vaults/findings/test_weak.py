@@ -67,3 +67,41 @@ def test_one_finding_per_item_lists_every_weak_field(account, prod_vault) -> Non
     [finding] = open_findings(account, Finding.Kind.WEAK)
 
     assert "root password" in finding.explanation and "admin password" in finding.explanation
+
+
+# --- only passwords and API secrets are judged, by field purpose and type ----------------------
+
+
+def test_a_payment_cards_verification_number_and_pin_are_not_weak_secrets(account, prod_vault) -> None:
+    card = make_item(vault=prod_vault, title="Amex Corporate Card", category="CREDIT_CARD")
+    make_secret(item=card, field_id="cvv", label="verification number", zxcvbn_score=0, length=4, strength="TERRIBLE")
+    make_secret(item=card, field_id="pin", label="PIN", zxcvbn_score=0, length=4, strength="TERRIBLE")
+
+    assert open_findings(account, Finding.Kind.WEAK) == []
+
+
+def test_a_one_time_code_or_pin_field_on_a_password_item_is_not_judged(account, prod_vault) -> None:
+    item = make_item(vault=prod_vault, title="Router Production Password", category="PASSWORD")
+    make_secret(item=item, field_id="otp_seed", label="one-time password", zxcvbn_score=0, length=6)
+    make_secret(item=item, field_id="f-pin", label="door pin", zxcvbn_score=0, length=4)
+
+    assert open_findings(account, Finding.Kind.WEAK) == []
+
+
+def test_a_weak_login_password_next_to_a_card_is_still_found(account, prod_vault) -> None:
+    login = make_item(vault=prod_vault, title="Redis Production Password", category="LOGIN")
+    make_secret(item=login, field_id="password", purpose="PASSWORD", label="password", zxcvbn_score=1, length=8)
+    card = make_item(vault=prod_vault, title="Visa Corporate Card", category="CREDIT_CARD")
+    make_secret(item=card, field_id="cvv", label="verification number", zxcvbn_score=0, length=3)
+
+    [finding] = open_findings(account, Finding.Kind.WEAK)
+
+    assert finding.item == login
+    assert "20 random characters" in finding.recommended_action
+
+
+def test_a_weak_api_secret_in_a_concealed_field_is_found(account, prod_vault) -> None:
+    item = make_item(vault=prod_vault, title="Spinnaker Production API Key", category="API_CREDENTIAL")
+    make_secret(item=item, field_id="credential", label="credential", zxcvbn_score=1, length=9)
+
+    assert [f.item for f in open_findings(account, Finding.Kind.WEAK)] == [item]

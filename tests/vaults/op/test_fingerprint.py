@@ -19,7 +19,7 @@ def test_it_fingerprints_with_hmac_sha256_of_the_key() -> None:
 
 
 def test_it_refuses_an_empty_key() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fingerprint key is required"):
         fingerprint("x", key=b"")
 
 
