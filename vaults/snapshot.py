@@ -96,7 +96,8 @@ def apply_item_listing(*, vault: Vault, records: Sequence[ItemSummary], now: dat
     return [item for item in (*to_create, *to_update) if item.detail_version != item.version and not item.archived]
 
 
-DETAIL_FIELDS = [*SUMMARY_FIELDS, "field_labels", "has_notes", "expires_at", "files", "detail_version"]
+DETAIL_FIELDS = [*SUMMARY_FIELDS, "field_labels", "has_notes", "expires_at", "files", "username_fingerprint",
+                 "detail_version"]
 SECRET_FIELDS = ["label", "field_type", "purpose", "fingerprint", "zxcvbn_score", "length", "strength",
                  "history_count", "generated", "value_available", "changed_at"]
 
@@ -119,6 +120,7 @@ def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datet
         item.has_notes = detail.has_notes
         item.expires_at = detail.expires_at
         item.files = [{"name": f.name, "size": f.size} for f in detail.files]
+        item.username_fingerprint = detail.username_fingerprint
         item.detail_version = detail.summary.version
         for field in detail.secret_fields:
             assert field.secret is not None  # secret_fields only yields fields with facts

@@ -581,14 +581,19 @@ def _secret(item: Row) -> Row:
 
 
 def _make_copies(members: list[Row]) -> None:
-    """Make planted duplicates true copies of one credential: one title (so one title stem) and,
-    on the members that have a URL, one URL host. Members without a URL keep none, so no login
+    """Make planted duplicates true copies of one credential: one title (so one title stem), one
+    sign-in name and, on the members that have a URL, one URL host. Members without a URL keep none, so no login
     loses its URL and no other finding appears."""
     source: list[Row] = next((m["urls"] for m in members if m.get("urls")), [])
+    sign_in = next((f for m in members for f in m["fields"] if f.get("purpose") == "USERNAME"), None)
     for member in members[1:]:
         member["title"] = members[0]["title"]
         if member.get("urls") and source:
             member["urls"] = [dict(u) for u in source]
+    if sign_in is not None:  # one account: every copy signs in with the same name
+        for member in members:
+            member["fields"] = [f for f in member["fields"] if f.get("purpose") != "USERNAME"]
+            member["fields"].insert(0, dict(sign_in))
 
 
 def _scaled(kind: str, factor: float) -> int:

@@ -1,14 +1,17 @@
 """Which items holding one secret are copies of one credential, and which are different services.
 
 Rule (docs/findings-rules.md, "Duplicate or reused"): two active items with the same secret
-fingerprint are **copies** of one credential when they stand for the same service:
+fingerprint are **copies** of one credential when they stand for the same account of the same service:
+0. two different sign-in names are two accounts, never copies (one password behind `alice` and
+   `bob` at github.com is a reused password);
 1. both have a URL and their hosts are equal (`www.` and case ignored), or
-2. their normalised title stems are equal and not empty, and their URL hosts do not disagree
-   (equal, or at least one item has no URL).
+2. their normalised title stems are equal and not empty, their URL hosts do not disagree
+   (equal, or at least one item has no URL), and their sign-in names are the same (or neither
+   item has one).
 The stem drops environment words, kind-of-secret words, copy markers and numbers, so "Stripe
 Production API Key" and "stripe key (copy)" are both `stripe`. Copies are grouped transitively
-(connected components). The username is not part of the test because it is not stored: the
-inventory keeps metadata only, and a username is a field value.
+(connected components). Sign-in names are compared by their keyed fingerprints
+(`Item.username_fingerprint`): the inventory never keeps the name itself.
 
 Components of two or more items are duplicates (archive all but one). A fingerprint spread over
 two or more components is a reused secret (rotate all but one at the source, never archive).
@@ -67,12 +70,16 @@ def url_host(urls: Any) -> str:
 
 
 def same_service(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two items (dicts with `title` and `urls`) stand for the same service (module rule)."""
+    """Whether two items (dicts with `title`, `urls` and the `username` fingerprint) stand for the
+    same account of the same service (module rule)."""
+    user_a, user_b = str(a.get("username") or ""), str(b.get("username") or "")
+    if user_a and user_b and user_a != user_b:  # two accounts, whatever else they share
+        return False
     host_a, host_b = url_host(a.get("urls")), url_host(b.get("urls"))
     if host_a and host_b:  # two hosts decide alone: different hosts are different services
         return host_a == host_b
     stem_a, stem_b = title_stem(str(a.get("title") or "")), title_stem(str(b.get("title") or ""))
-    return bool(stem_a) and stem_a == stem_b
+    return bool(stem_a) and stem_a == stem_b and user_a == user_b
 
 
 def copy_components(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -107,7 +114,7 @@ def service_label(component: Iterable[dict[str, Any]]) -> str:
 
 
 def item_facts(item: Item) -> dict[str, Any]:
-    return {"title": item.title, "urls": item.urls}
+    return {"title": item.title, "urls": item.urls, "username": item.username_fingerprint}
 
 
 def not_copies_of(keep: Item, others: Sequence[Item]) -> list[Item]:

@@ -83,6 +83,7 @@ def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], Qu
         .values(
             "fingerprint", "item_id", "item__op_id", "item__title", "item__category", "labels_text",
             "item__vault_id", "item__vault__name", "item__vault__classification", "label", "item__urls",
+            "item__username_fingerprint",
         )
         .order_by("fingerprint", "item__vault__name", "item__title", "item_id")
     )  # fmt: skip
@@ -100,7 +101,7 @@ def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], Qu
                 "category": row["item__category"], "labels_text": row["labels_text"],
                 "vault_id": row["item__vault_id"], "vault__name": row["item__vault__name"],
                 "vault__classification": row["item__vault__classification"], "field_label": row["label"],
-                "urls": row["item__urls"],
+                "urls": row["item__urls"], "username": row["item__username_fingerprint"],
             }
         )  # fmt: skip
     return list(groups.values())

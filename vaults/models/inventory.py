@@ -63,6 +63,9 @@ class Item(models.Model):
     urls = models.JSONField(default=list, blank=True)  # [{"label", "href", "primary"}]
     field_labels = models.JSONField(default=list, blank=True)  # [{"label", "type", "section"}]
     has_notes = models.BooleanField(default=False)
+    # Keyed HMAC of the sign-in name (vaults/op/parse.py): same secret + same service + another
+    # account is a reused password, not a copy. Never the name itself.
+    username_fingerprint = models.CharField(max_length=64, blank=True, default="")
     # DOCUMENT files and attachments: [{"name", "size"}] (bytes). Metadata only: content is never fetched.
     files = models.JSONField(default=list, blank=True)
     expires_at = models.DateField(null=True, blank=True)

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from vaults.op.errors import OpMalformedOutput
-from vaults.op.fingerprint import secret_facts
+from vaults.op.fingerprint import fingerprint, secret_facts
 from vaults.op.records import (
     FieldRecord,
     FileRecord,
@@ -48,6 +48,7 @@ JsonObject = Mapping[str, Any]
 # Field types whose value is a secret we fingerprint. OTP seeds are never kept at all.
 FINGERPRINTED_FIELD_TYPES = frozenset({"CONCEALED", "SSHKEY"})
 NOTES_PURPOSE = "NOTES"
+USERNAME_PURPOSE = "USERNAME"
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -431,6 +432,7 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
 
     fields: list[FieldRecord] = []
     seen_ids: set[str] = set()
+    username_fingerprint = ""
     has_notes = False
     expires_at: date | None = None
     for i, entry in enumerate(raw_fields):
@@ -449,6 +451,8 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
         if purpose == NOTES_PURPOSE:
             value = f.obj.get("value")
             has_notes = has_notes or (isinstance(value, str) and bool(value.strip()))
+        elif purpose == USERNAME_PURPOSE and not username_fingerprint:
+            username_fingerprint = _username_fingerprint(f.obj.get("value"), fingerprint_key)
         elif field_type in FINGERPRINTED_FIELD_TYPES:
             details = f.child("password_details")
             secret = secret_facts(
@@ -475,7 +479,15 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
             )
         )
     return ItemDetail(summary=summary, fields=tuple(fields), has_notes=has_notes, expires_at=expires_at,
-                      files=_files(r))
+                      files=_files(r), username_fingerprint=username_fingerprint)
+
+
+def _username_fingerprint(value: object, key: bytes) -> str:
+    """Keyed HMAC of a sign-in name, case-folded (`Alice` and `alice` are one account), under
+    its own prefix so it never equals a secret's fingerprint. "" for an empty or odd value."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    return fingerprint("username\x00" + value.strip().casefold(), key=key)
 
 
 def _generated_flag(details: _Reader | None) -> bool | None:

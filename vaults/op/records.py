@@ -123,6 +123,9 @@ class ItemDetail:
     has_notes: bool
     expires_at: date | None
     files: tuple[FileRecord, ...] = ()
+    # Keyed HMAC of the sign-in name (the USERNAME-purpose field, case-folded): tells two accounts
+    # of one service apart without keeping the name. "" when the item has none.
+    username_fingerprint: str = ""
 
     @property
     def secret_fields(self) -> tuple[FieldRecord, ...]:

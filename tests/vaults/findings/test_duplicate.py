@@ -141,3 +141,52 @@ def test_title_stems_and_hosts_as_the_rule_reads_them() -> None:
     assert url_host("not a list") == ""
     # Two generic titles with no URL are not the same service: nothing says they are.
     assert not same_service({"title": "Password", "urls": []}, {"title": "Password", "urls": []})
+
+
+ALICE, BOB = "a1" * 32, "b0" * 32  # keyed fingerprints of two sign-in names, as the sync stores them
+
+
+def test_one_password_behind_two_accounts_of_one_service_is_reused_not_a_copy(account, prod_vault, dev_vault) -> None:
+    github = [{"href": "https://github.example/login", "primary": True}]
+    alice = make_item(vault=prod_vault, title="GitHub Production Login", category="LOGIN", urls=github,
+                      username_fingerprint=ALICE)  # fmt: skip
+    bob = make_item(vault=dev_vault, title="GitHub Production Login", category="LOGIN", urls=github,
+                    username_fingerprint=BOB)  # fmt: skip
+    for item in (alice, bob):
+        make_secret(item=item, fingerprint=FP)
+
+    # Same host, same title, same secret: everything says "copy" but the sign-in names. Archiving
+    # one would lock bob out of his own account.
+    assert open_findings(account, Finding.Kind.DUPLICATE) == []
+    [reused] = open_findings(account, Finding.Kind.REUSED_SECRET)
+    assert set(reused.related_items.all()) == {alice, bob}
+
+
+def test_the_same_sign_in_name_and_title_stem_without_urls_is_a_copy(account, prod_vault, dev_vault) -> None:
+    first = make_item(vault=prod_vault, title="Redis Production Password", category="LOGIN", urls=[],
+                      username_fingerprint=ALICE)  # fmt: skip
+    copy = make_item(vault=dev_vault, title="redis password (copy)", category="LOGIN", urls=[],
+                     username_fingerprint=ALICE)  # fmt: skip
+    other_account = make_item(vault=dev_vault, title="Redis Production Password", category="LOGIN", urls=[],
+                              username_fingerprint=BOB)  # fmt: skip
+    for item in (first, copy, other_account):
+        make_secret(item=item, fingerprint=FP)
+
+    [duplicate] = open_findings(account, Finding.Kind.DUPLICATE)
+    assert set(duplicate.related_items.all()) == {first, copy}
+    [reused] = open_findings(account, Finding.Kind.REUSED_SECRET)
+    assert other_account in set(reused.related_items.all())
+
+
+def test_sign_in_names_as_the_rule_reads_them() -> None:
+    from vaults.findings.copies import same_service
+
+    host = [{"href": "https://app.example"}]
+    # Two names never make copies, even on one host.
+    assert not same_service({"title": "App", "urls": host, "username": ALICE}, {"title": "App", "urls": host, "username": BOB})
+    # One host decides when only one item names its account (a password item beside the login).
+    assert same_service({"title": "App", "urls": host, "username": ALICE}, {"title": "App", "urls": host, "username": ""})
+    # Without hosts, the title stem needs the same name on both (or none on either).
+    assert same_service({"title": "Jira admin", "urls": [], "username": ALICE}, {"title": "jira admin old", "urls": [], "username": ALICE})
+    assert same_service({"title": "Jira admin", "urls": [], "username": ""}, {"title": "jira admin old", "urls": [], "username": ""})
+    assert not same_service({"title": "Jira admin", "urls": [], "username": ALICE}, {"title": "jira admin old", "urls": [], "username": ""})

@@ -151,3 +151,37 @@ def test_a_file_without_a_size_keeps_its_name() -> None:
 def test_files_of_the_wrong_shape_are_malformed_output_naming_the_key(files: Any) -> None:
     with pytest.raises(OpMalformedOutput, match="file"):
         parse.parse_item_get(dumps(document(files)), fingerprint_key=FINGERPRINT_KEY)
+
+
+def _login(username: object, password: str = "correct horse battery staple") -> bytes:  # noqa: S107 - a test value
+    fields: list[dict[str, Any]] = [
+        {"id": "password", "type": "CONCEALED", "purpose": "PASSWORD", "label": "password", "value": password},
+    ]
+    if username is not None:
+        fields.insert(0, {"id": "username", "type": "STRING", "purpose": "USERNAME", "label": "username",
+                          "value": username})  # fmt: skip
+    return json.dumps({"id": "a" * 26, "title": "GitHub", "version": 1, "vault": {"id": "v" * 26},
+                       "category": "LOGIN", "fields": fields}).encode()  # fmt: skip
+
+
+def test_a_sign_in_name_is_kept_only_as_a_keyed_case_folded_fingerprint() -> None:
+    alice = parse.parse_item_get(_login("Alice@Example.com"), fingerprint_key=FINGERPRINT_KEY)
+    same = parse.parse_item_get(_login("  alice@example.com "), fingerprint_key=FINGERPRINT_KEY)
+    bob = parse.parse_item_get(_login("bob@example.com"), fingerprint_key=FINGERPRINT_KEY)
+    other_key = parse.parse_item_get(_login("alice@example.com"), fingerprint_key=b"another key")
+
+    assert len(alice.username_fingerprint) == 64
+    assert alice.username_fingerprint == same.username_fingerprint != bob.username_fingerprint
+    assert other_key.username_fingerprint != alice.username_fingerprint
+    assert "alice" not in repr(alice).lower()
+
+
+def test_a_sign_in_name_never_shares_a_fingerprint_with_the_same_text_as_a_password() -> None:
+    detail = parse.parse_item_get(_login("hunter2-hunter2", password="hunter2-hunter2"), fingerprint_key=FINGERPRINT_KEY)
+
+    assert detail.username_fingerprint != detail.secret_fields[0].secret.fingerprint
+
+
+@pytest.mark.parametrize("username", [None, "", "   ", 42])
+def test_an_item_without_a_usable_sign_in_name_has_no_fingerprint(username: object) -> None:
+    assert parse.parse_item_get(_login(username), fingerprint_key=FINGERPRINT_KEY).username_fingerprint == ""
