@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from compliance import audit
 from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
 from compliance.reports.evidence import Evidence, by_vault_kind
-from compliance.reports.sections import KIND_LABELS, lazy_table
+from compliance.reports.sections import KIND_LABELS, lazy_table, usage_coverage_section
 from compliance.reviews.periods import Period
 from vaults import charts
 from vaults.findings.health import band
@@ -120,5 +120,5 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
     return ReportDocument(
         kind="hygiene", title="Vault hygiene report", period=period, generated_at=now, generator=generator,
         chain_head=audit.chain_head(), accounts=[a.name for a in accounts], figures=figures,
-        sections=[_health_section(ev), _findings_section(ev), _cleanup_section(ev)],
+        sections=[_health_section(ev), _findings_section(ev), usage_coverage_section(ev), _cleanup_section(ev)],
     )

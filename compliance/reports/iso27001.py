@@ -21,6 +21,7 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
         generator=generator, chain_head=audit.chain_head(), accounts=[a.name for a in accounts], figures=figures,
         sections=[
             sections.summary_section(ev, figures),
+            sections.usage_coverage_section(ev),
             sections.control_section(
                 "controls", "Annex A controls: statements and evidence",
                 "For each control: what it asks is met how (statement), and what was measured in the period.",

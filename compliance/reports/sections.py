@@ -113,22 +113,25 @@ def summary_section(ev: Evidence, figures: dict[str, object]) -> Section:
         key="summary", title="Executive summary",
         intro=(f"State of the 1Password organisation for {ev.period.title}, measured {as_of}. Findings and the health "
                "score are the same stored results the OpenClaw dashboard shows."),
-        kpis=kpis, tables=[table("key_figures", "Key figures", [Column("Metric", width=44), Column("Value", "int", 14)], rows),
-                           usage_coverage_table(ev)],
+        kpis=kpis, tables=[table("key_figures", "Key figures", [Column("Metric", width=44), Column("Value", "int", 14)], rows)],
     )
 
 
-def usage_coverage_table(ev: Evidence) -> Table:
-    """Which part of the period item-usage figures (and "unused" claims) stand on."""
+def usage_coverage_section(ev: Evidence) -> Section:
+    """Which part of the period item-usage figures (and "not used" claims) stand on."""
     rows: list[tuple[Cell, ...]] = [
         (account.name, coverage.feed if coverage.events_configured else "None configured",
          coverage.since, ev.usage_covered(coverage))
         for account, coverage in ev.usage_coverage
     ]
-    return table("usage_coverage", "Usage data coverage",
-                 [Column("Account", width=24), Column("Feed", width=40), Column("Measured since", "datetime", 20),
-                  Column("This period", width=24)], rows,
-                 note="Usage counts, anomalies and 'not used' statements cover only the time usage was measured.")
+    return Section(
+        key="usage_coverage", title="Usage data coverage",
+        intro=("Item usage comes from the 1Password Events API. Usage counts, access anomalies and statements "
+               "that an item was not used cover only the time it was measured; before that there is no evidence."),
+        tables=[table("usage_coverage", "Usage data coverage",
+                      [Column("Account", width=24), Column("Feed", width=40), Column("Measured since", "datetime", 20),
+                       Column("This period", width=24)], rows)],
+    )
 
 
 ACCESS_COLUMNS = [Column("User", width=28), Column("E-mail", width=30, in_pdf=False), Column("State", width=10), Column("Vault", width=30),

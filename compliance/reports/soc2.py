@@ -21,6 +21,7 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
         chain_head=audit.chain_head(), accounts=[a.name for a in accounts], figures=figures,
         sections=[
             sections.summary_section(ev, figures),
+            sections.usage_coverage_section(ev),
             sections.access_section(ev),
             sections.rotation_section(ev),
             sections.violations_section(ev),

@@ -19,7 +19,7 @@ AFTER = PERIOD.end + datetime.timedelta(days=30)
 
 def _coverage_rows(account_names: list[str]) -> dict[str, tuple[object, ...]]:
     document = build_report(kind="soc2", period=PERIOD, generator="tester", now=AFTER)
-    table = next(t for s in document.sections for t in s.tables if t.key == "usage_coverage")
+    table = next(t for s in document.sections if s.key == "usage_coverage" for t in s.tables)
     rows = {row[0]: row for row in table.top}
     assert set(account_names) <= set(rows)
     return rows
