@@ -32,6 +32,8 @@ class PersonCreateForm(UserCreationForm):  # type: ignore[type-arg]
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["email"].required = True
+        # Django's form autofocuses the username: on this page that scrolls past the people list.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
 
 
 class RolesForm(forms.Form):

@@ -12,7 +12,7 @@ export OP_BIN="$PWD/bin/fake-op"
 export FAKE_OP_ACCOUNT="$OPENCLAW_VAR_DIR/fake-account.json"
 export FAKE_OP_CALL_LOG="$OPENCLAW_VAR_DIR/op-calls.jsonl"
 export EVENTS_API_URL="http://127.0.0.1:$events_port"
-mkdir -p "$OPENCLAW_VAR_DIR"
+(umask 077 && mkdir -p "$OPENCLAW_VAR_DIR")  # keys and the database live here: owner only
 
 if [ ! -f "$FAKE_OP_ACCOUNT" ]; then
   # DEMO_ITEMS makes a smaller organisation (CI's smoke of this script uses one).
