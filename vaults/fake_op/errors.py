@@ -1,4 +1,4 @@
-"""The error texts and exit codes of real `op`, from /work/shared/op-samples/op-errors.md.
+"""The error texts and exit codes of real `op`, from ../shared/op-samples/op-errors.md.
 
 Where op-errors.md has no verbatim text or exit code (429 exit code, 409, 500, the 403 for grants
 on a vault the service account did not create), the text follows op's `(code) Reason: message`

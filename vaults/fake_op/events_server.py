@@ -5,7 +5,7 @@
 POST /api/v2/itemusages | /api/v2/signinattempts | /api/v2/auditevents with
 `{"limit": n, "start_time": "...", "end_time": "..."}` (a reset cursor) or `{"cursor": "..."}`
 answers `{"cursor": "...", "has_more": bool, "items": [...]}`; items are shaped like
-/work/shared/op-samples/events-api_*_v2_docs-example.json. GET /api/v2/auth/introspect describes
+../shared/op-samples/events-api_*_v2_docs-example.json. GET /api/v2/auth/introspect describes
 the token. Every request needs `Authorization: Bearer <events_token of the file>`.
 Cursors are opaque to clients (base64 of the feed, offset and filters); a cursor at the end of a
 feed keeps working and returns events added later. The file is re-read when it changes.

@@ -1,6 +1,6 @@
 """Turn account-file rows into the JSON `op` 2.x prints, key for key and in op's key order.
 
-Shapes follow /work/shared/op-samples (see the file named in each function's docstring).
+Shapes follow ../shared/op-samples (see the file named in each function's docstring).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ the fake op and tests; production code never has a value to give it.
 What a fake `op` must do to be compatible: accept the argv built in `commands.py` (always
 starting `--format json`), read the token from `OP_SERVICE_ACCOUNT_TOKEN`, read its own settings
 from `FAKE_OP_*` variables (the only others passed through besides PATH, HOME, LANG), print JSON
-shaped like the samples in /work/shared/op-samples/, print the moved item as JSON for
+shaped like the samples in ../shared/op-samples/, print the moved item as JSON for
 `item move` and the edited item for `item edit`, and report errors on stderr as
 `[ERROR] YYYY/MM/DD HH:MM:SS <message>` with the texts of op-errors.md and a non-zero exit.
 """

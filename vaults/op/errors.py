@@ -2,7 +2,7 @@
 
 Every way an `op` call can fail becomes one exception class that says two things the caller needs:
 whether trying again can help (`retryable`) and what an operator should do (`hint`). `classify`
-maps op's stderr to a class using the verbatim texts captured in /work/shared/op-samples/op-errors.md.
+maps op's stderr to a class using the verbatim texts captured in ../shared/op-samples/op-errors.md.
 
 No exception here ever carries a token or raw stdout: `stderr_excerpt` is redacted and truncated,
 and parse failures describe what was wrong without quoting the input (it may hold secret values).
