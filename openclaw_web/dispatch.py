@@ -1,0 +1,42 @@
+"""The one place domain code hands work to Celery: tasks are sent by name, after commit.
+
+Domain modules (sync, findings, cleanup, reviews, reports) must not import the task modules
+that wrap them (tasks import the domain, never the other way: docs/architecture.md). They call
+`after_commit("vaults.tasks.sync_account_task", run.pk)` instead. The task module is imported
+here at send time so its `@shared_task` is registered in a web process too; `apply_async` on
+the registered task (not `Celery.send_task`) keeps `CELERY_TASK_ALWAYS_EAGER` working for the
+embedded default, where tasks run in-process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from celery import current_app
+from django.db import transaction
+
+
+class UnknownTask(LookupError):
+    """A task name that no task module registers: a typo here must fail loudly, not queue nothing."""
+
+
+def task_named(name: str) -> Any:
+    module, _, _ = name.rpartition(".")
+    try:
+        importlib.import_module(module)
+        return current_app.tasks[name]
+    except (ImportError, KeyError, ValueError) as error:
+        raise UnknownTask(f"No Celery task is registered as {name!r}.") from error
+
+
+def send(name: str, *args: Any, **options: Any) -> Any:
+    """Send now (inside a task, or where no transaction holds the rows the task reads)."""
+    return task_named(name).apply_async(args=args, **options)
+
+
+def after_commit(name: str, *args: Any, **options: Any) -> None:
+    """Send once the current transaction commits, so the worker reads committed rows; the name
+    is checked now, so a typo fails in the request that made it."""
+    task_named(name)
+    transaction.on_commit(lambda: send(name, *args, **options))
