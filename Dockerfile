@@ -7,6 +7,8 @@ WORKDIR /app
 COPY requirements/ requirements/
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/base.lock
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=openclaw_web.settings SECRET_KEY=build FINGERPRINT_KEY=build python manage.py collectstatic --noinput
-RUN useradd --create-home openclaw && mkdir -p /data/artifacts && chown openclaw /data/artifacts
+RUN DJANGO_SETTINGS_MODULE=openclaw_web.settings SECRET_KEY=build FINGERPRINT_KEY=build AUDIT_KEY=build python manage.py collectstatic --noinput
+# /data/anchors: the audit chain anchor file (AUDIT_ANCHOR_FILE), on a volume of its own in docker-compose.yml.
+RUN useradd --create-home openclaw && mkdir -p /data/artifacts /data/anchors && chown openclaw /data/artifacts /data/anchors \
+    && chmod 700 /data/anchors
 USER openclaw

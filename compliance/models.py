@@ -10,8 +10,14 @@ class AppendOnlyQuerySet(models.QuerySet["AuditLogEntry"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("The audit log is append-only.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError("The audit log is append-only.")
+
+
+class HashScheme(models.TextChoices):
+    # Rows written before the audit key existed keep their plain hash: history is never rewritten.
+    SHA256 = "sha256", "SHA-256 (before the audit key)"
+    HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256 under AUDIT_KEY"
 
 
 class AuditLogEntry(models.Model):
@@ -31,6 +37,7 @@ class AuditLogEntry(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    hash_scheme = models.CharField(max_length=16, choices=HashScheme.choices, default=HashScheme.HMAC_SHA256)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -48,3 +55,43 @@ class AuditLogEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("The audit log is append-only.")
+
+
+class AuditAnchorQuerySet(models.QuerySet["AuditAnchor"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Audit anchors are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("Audit anchors are append-only.")
+
+
+class AuditAnchor(models.Model):
+    """The audit chain's newest (seq, hash) as seen at one moment (compliance/audit_anchors.py).
+
+    An entry that existed when an anchor was taken must still be there with the same hash, so
+    removing the newest entries (which leaves a chain that is intact in itself) is found."""
+
+    class Source(models.TextChoices):
+        DAILY = "daily", "Daily anchor (beat)"
+        VERIFY = "verify", "verify_audit_log --write-anchor"
+
+    seq = models.PositiveBigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+
+    objects = AuditAnchorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"anchor #{self.pk} at entry #{self.seq} ({self.source})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit anchors are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Audit anchors are append-only.")

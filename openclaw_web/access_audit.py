@@ -31,6 +31,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import FrameType
 from typing import Any
 
 from django.apps import apps
@@ -137,14 +138,14 @@ def _running_command() -> str | None:
 
     Management commands have no signal of their own; walking the frames finds one however it
     was started (manage.py, call_command, a shell session is the `shell` command)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     for _ in range(_COMMAND_FRAME_DEPTH):
         if frame is None:
             return None
         candidate = frame.f_locals.get("self")
         if isinstance(candidate, BaseCommand):
             return type(candidate).__module__.rsplit(".", 1)[-1]
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return None
 
 
@@ -198,7 +199,7 @@ def _user_pre_save(sender: type[User], instance: User, update_fields: frozenset[
     saves that touch no watched field, such as the last_login update at every sign-in)."""
     if instance.pk is None or not _watched_change(update_fields, _USER_WATCHED):
         return
-    instance._access_audit_before = (  # type: ignore[attr-defined]
+    instance._access_audit_before = (  # type: ignore[attr-defined]  # pre_save -> post_save memo
         sender.objects.filter(pk=instance.pk).values(*USER_FIELDS, "password").first())
 
 
@@ -259,7 +260,7 @@ def _membership_receiver(*, kind: str, related: type[Model], related_label: Call
     Django sends `pk_set` with the ids actually added, but for remove it sends the ids asked for
     (members or not) and for clear none at all, so the pairs that really exist are read in the
     pre_ step and written in the post_ step."""
-    through = User._meta.get_field("groups" if kind == "role" else "user_permissions").remote_field.through  # type: ignore[union-attr]
+    through = User._meta.get_field("groups" if kind == "role" else "user_permissions").remote_field.through  # type: ignore[union-attr]  # a many-to-many: has remote_field
     related_column = "group_id" if kind == "role" else "permission_id"
 
     def pairs(instance: Model, reverse: bool, pk_set: set[int] | None) -> list[tuple[int, int]]:
@@ -270,7 +271,7 @@ def _membership_receiver(*, kind: str, related: type[Model], related_label: Call
 
     def receiver(sender: Any, instance: Model, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any) -> None:
         if action in ("pre_remove", "pre_clear"):
-            instance._access_audit_removing = pairs(instance, reverse, pk_set)  # type: ignore[attr-defined]
+            instance._access_audit_removing = pairs(instance, reverse, pk_set)  # type: ignore[attr-defined]  # pre_ -> post_ memo
             return
         if action == "post_add":
             changed = [(p, instance.pk) if reverse else (instance.pk, p) for p in (pk_set or ())]
@@ -294,7 +295,7 @@ def _membership_receiver(*, kind: str, related: type[Model], related_label: Call
 
 def _group_pre_save(sender: type[Group], instance: Group, **kwargs: Any) -> None:
     if instance.pk is not None:
-        instance._access_audit_before = sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()  # type: ignore[attr-defined]
+        instance._access_audit_before = sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()  # type: ignore[attr-defined]  # pre_save -> post_save memo
 
 
 def _group_post_save(sender: type[Group], instance: Group, created: bool, **kwargs: Any) -> None:
@@ -406,11 +407,11 @@ def connect() -> None:
     pre_save.connect(_user_pre_save, sender=User, dispatch_uid=f"{uid}_user_pre")
     post_save.connect(_user_post_save, sender=User, dispatch_uid=f"{uid}_user_post")
     post_delete.connect(_user_post_delete, sender=User, dispatch_uid=f"{uid}_user_delete")
-    m2m_changed.connect(_membership_receiver(kind="role", related=Group, related_label=lambda g: g.name),  # type: ignore[attr-defined]
+    m2m_changed.connect(_membership_receiver(kind="role", related=Group, related_label=lambda g: g.name),  # type: ignore[attr-defined]  # g is a Group
                         sender=User.groups.through, dispatch_uid=f"{uid}_groups", weak=False)
     m2m_changed.connect(
         _membership_receiver(kind="permission", related=Permission,
-                             related_label=lambda p: f"{p.content_type.app_label}.{p.codename}"),  # type: ignore[attr-defined]
+                             related_label=lambda p: f"{p.content_type.app_label}.{p.codename}"),  # type: ignore[attr-defined]  # p is a Permission
         sender=User.user_permissions.through, dispatch_uid=f"{uid}_permissions", weak=False)
     pre_save.connect(_group_pre_save, sender=Group, dispatch_uid=f"{uid}_group_pre")
     post_save.connect(_group_post_save, sender=Group, dispatch_uid=f"{uid}_group_post")

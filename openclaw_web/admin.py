@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 TOTP_DEVICE_FIELDS = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
 
 
-class ReadOnlyTOTPDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyTOTPDeviceAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
     list_filter = ("confirmed",)
     search_fields = ("user__username", "user__email")

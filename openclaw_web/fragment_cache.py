@@ -53,8 +53,8 @@ def _state_of(request: HttpRequest) -> str | None:
     state = getattr(request, "_fragment_state", _NOT_READ)
     if state is _NOT_READ:
         state = database_state()
-        request._fragment_state = state  # type: ignore[attr-defined]
-    return state  # type: ignore[return-value]
+        request._fragment_state = state  # type: ignore[attr-defined]  # per-request memo
+    return state  # type: ignore[return-value]  # str | None once read (the sentinel is object)
 
 
 def fragment_key(request: HttpRequest, name: str, state: str) -> str:

@@ -73,6 +73,22 @@ def _publish_once(path: Path, content: str) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def replace_private_file(path: Path, content: str) -> None:
+    """Write `content` to `path`, replacing it atomically: readers see the old file or the new one,
+    never a half-written one, and never a looser mode than 0600 (`mkstemp`, then `os.replace`).
+    The folder is created 0700 if missing."""
+    ensure_private_dir(path.parent)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def local_key(directory: Path, name: str) -> str:
     """A random key kept in `directory`/`name` (created 0600 on first use), tightened if looser."""
     ensure_private_dir(directory)

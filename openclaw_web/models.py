@@ -51,4 +51,4 @@ class RecoveryCode(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique_per_user")]
 
     def __str__(self) -> str:
-        return f"recovery code #{self.pk} of user #{self.user_id}"  # type: ignore[attr-defined]
+        return f"recovery code #{self.pk} of user #{self.user_id}"

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from openclaw_web import people_management
+from openclaw_web.http import signed_in_user
 from openclaw_web.people_forms import ActivationForm, PersonCreateForm, RolesForm
 from openclaw_web.people_management import PeopleChangeRefused
 from openclaw_web.roles import Capability, requires
@@ -23,8 +24,8 @@ from openclaw_web.roles import Capability, requires
 def _page(request: HttpRequest, *, create_form: PersonCreateForm | None = None, status: int = 200) -> HttpResponse:
     people = list(people_management.people_overview())
     rows: list[dict[str, Any]] = [
-        {"person": p, "roles": [g.name for g in p.role_groups],  # type: ignore[attr-defined]
-         "roles_form": RolesForm(initial={"roles": [g.name for g in p.role_groups]}, auto_id=f"id_p{p.pk}_%s")}  # type: ignore[attr-defined]
+        {"person": p, "roles": [g.name for g in p.role_groups],  # type: ignore[attr-defined]  # Prefetch(to_attr=)
+         "roles_form": RolesForm(initial={"roles": [g.name for g in p.role_groups]}, auto_id=f"id_p{p.pk}_%s")}  # type: ignore[attr-defined]  # Prefetch(to_attr=)
         for p in people
     ]
     context = {"nav": "people_admin", "rows": rows, "create_form": create_form or PersonCreateForm()}
@@ -47,7 +48,7 @@ def people_admin_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, create_form=form, status=400)
     person = people_management.create_person(user=form.save(commit=False), roles=form.cleaned_data["roles"],
-                                             by=request.user)  # type: ignore[arg-type]
+                                             by=signed_in_user(request))
     messages.success(request, f"Created {person.get_username()}.")
     return redirect("people_admin")
 
@@ -62,7 +63,7 @@ def people_admin_roles(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, status=400)
     try:
         added, removed = people_management.set_roles(person=person, roles=form.cleaned_data["roles"],
-                                                     by=request.user)  # type: ignore[arg-type]
+                                                     by=signed_in_user(request))
     except PeopleChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect("people_admin")
@@ -81,7 +82,7 @@ def people_admin_active(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, status=400)
     try:
         changed = people_management.set_active(person=person, active=form.cleaned_data["active"],
-                                               by=request.user)  # type: ignore[arg-type]
+                                               by=signed_in_user(request))
     except PeopleChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect("people_admin")

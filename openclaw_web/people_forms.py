@@ -17,7 +17,7 @@ def _roles_field() -> forms.TypedMultipleChoiceField:
     )
 
 
-class PersonCreateForm(UserCreationForm):  # type: ignore[type-arg]
+class PersonCreateForm(UserCreationForm):
     """Django's own creation form (password typed twice and checked by the password validators)
     plus e-mail, name and roles. The administrator hands the first password over in person; the
     person changes it on their profile."""
@@ -30,7 +30,7 @@ class PersonCreateForm(UserCreationForm):  # type: ignore[type-arg]
         field_classes = {"username": UsernameField}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         # Django's form autofocuses the username: on this page that scrolls past the people list.
         self.fields["username"].widget.attrs.pop("autofocus", None)

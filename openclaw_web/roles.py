@@ -85,9 +85,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
         return _EVERYONE
     cached = getattr(user, "_openclaw_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]  # auth.User has groups
         cached = frozenset(role for role in Role if role.value in names)
-        user._openclaw_roles = cached  # type: ignore[union-attr,attr-defined]
+        user._openclaw_roles = cached  # type: ignore[attr-defined]  # per-request memo on the user
     return cached
 
 
@@ -110,8 +110,8 @@ def requires(capability: Capability) -> Callable[[V], V]:
                 raise PermissionDenied(f"Your role does not allow: {capability.value}.")
             return view(request, *args, **kwargs)
 
-        checked.required_capability = capability  # type: ignore[attr-defined]
-        return checked  # type: ignore[return-value]
+        checked.required_capability = capability  # type: ignore[attr-defined]  # read by the authorization test
+        return checked  # type: ignore[return-value]  # wraps() keeps the view's signature
 
     return decorate
 

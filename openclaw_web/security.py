@@ -68,5 +68,5 @@ class TwoFactorMiddleware:
             return JsonResponse(
                 {"detail": "Two-factor verification required: verify in the browser first."}, status=403
             )
-        target = "two_factor_verify" if confirmed_device(user) is not None else "two_factor_setup"  # type: ignore[arg-type]
+        target = "two_factor_verify" if confirmed_device(user) is not None else "two_factor_setup"
         return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -32,6 +33,9 @@ SECRET_KEY = env_str("SECRET_KEY") or _local_key("secret_key")
 # Keys the HMAC that fingerprints secret values. It is never stored in the database: a database
 # dump alone cannot be used to test guesses against fingerprints.
 FINGERPRINT_KEY = env_str("FINGERPRINT_KEY") or _local_key("fingerprint_key")
+# Keys the HMAC of every audit-log entry (compliance/audit.py). A key of its own, never in the
+# database: whoever can write to the database still cannot recompute a chain that verifies.
+AUDIT_KEY = env_str("AUDIT_KEY") or _local_key("audit_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -239,6 +243,8 @@ OP_TIMEOUT_SECONDS = env_float("OP_TIMEOUT_SECONDS", 60.0)
 OP_CONCURRENCY = env_int("OP_CONCURRENCY", 4, minimum=1)
 OP_MAX_RETRIES = env_int("OP_MAX_RETRIES", 4, minimum=0)
 EVENTS_API_URL = env_str("EVENTS_API_URL")
+# Report controls declared out of scope: "REF=reason; REF=reason" (compliance/controls.py `not_applicable`).
+CONTROLS_NOT_APPLICABLE = env_str("CONTROLS_NOT_APPLICABLE", "")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
@@ -272,7 +278,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.reports.tasks.run_report_schedules_task",
         "schedule": crontab(hour=5, minute=17),
     },
+    "anchor-audit-chain-daily": {
+        "task": "compliance.tasks.write_audit_anchor_task",
+        "schedule": crontab(hour=env_int("AUDIT_ANCHOR_HOUR", 0, minimum=0), minute=43),
+    },
 }
+
+# --- audit chain anchors (compliance/audit_anchors.py) --------------------------------------
+# The newest (seq, hash) of the audit chain, written daily outside the database: an entry cut from
+# the chain's tail leaves the rest intact, and only a copy kept elsewhere shows it was there.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.json")))
+# Every anchor written is also logged here; AUDIT_ANCHOR_SYSLOG (a socket path such as /dev/log,
+# or host:port) sends this logger to syslog too, a copy out of the app's reach.
+AUDIT_ANCHOR_LOGGER = "openclaw.audit_anchor"
+AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
 
 # --- e-mail ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend")
@@ -280,7 +299,7 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "openclaw@localhost")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -288,3 +307,10 @@ LOGGING = {
     "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
+if AUDIT_ANCHOR_SYSLOG:
+    _host, _, _port = AUDIT_ANCHOR_SYSLOG.rpartition(":")
+    LOGGING["handlers"]["audit_anchor_syslog"] = {
+        "class": "logging.handlers.SysLogHandler", "formatter": "plain",
+        "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_ANCHOR_SYSLOG,
+    }
+    LOGGING["loggers"][AUDIT_ANCHOR_LOGGER] = {"handlers": ["audit_anchor_syslog"], "level": "INFO"}

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from openclaw_web import security, tokens, two_factor
 from openclaw_web.forms import ApiTokenForm, TwoFactorCodeForm
+from openclaw_web.http import signed_in_user
 from openclaw_web.models import ApiToken
 from openclaw_web.roles import Capability, requires
 from openclaw_web.two_factor_forms import TwoFactorAdminResetForm, TwoFactorStartForm, TwoFactorVerifyForm
@@ -25,14 +26,14 @@ TOKENS_SHOWN = 50
 
 
 def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    user = request.user
+    user = signed_in_user(request)
     return {
         "nav": "",
-        "tokens": ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at", "-pk")[:TOKENS_SHOWN],  # type: ignore[misc]
+        "tokens": ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at", "-pk")[:TOKENS_SHOWN],
         "token_form": ApiTokenForm(),
-        "has_2fa": security.confirmed_device(user) is not None,  # type: ignore[arg-type]
+        "has_2fa": security.confirmed_device(user) is not None,
         "two_factor_verified": security.is_verified(user),
-        "recovery_codes_left": two_factor.recovery_codes_left(user),  # type: ignore[arg-type]
+        "recovery_codes_left": two_factor.recovery_codes_left(user),
         "two_factor_required": security.two_factor_required(user),
         "code_form": TwoFactorCodeForm(),
         **extra,
@@ -60,7 +61,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "openclaw_web/profile.html", _profile_context(request, token_form=form), status=400)
     try:
-        token, clear = tokens.create_token(user=request.user, name=form.cleaned_data["name"], request=request)  # type: ignore[arg-type]
+        token, clear = tokens.create_token(user=signed_in_user(request), name=form.cleaned_data["name"], request=request)
     except tokens.TooManyTokens as exc:
         messages.error(request, str(exc))
         return redirect("profile")
@@ -73,7 +74,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # someone else's token is a 404
-    if tokens.revoke_token(token=token, by=request.user, request=request):  # type: ignore[arg-type]
+    if tokens.revoke_token(token=token, by=signed_in_user(request), request=request):
         messages.success(request, f"Revoked the token “{token.name}”.")
     return redirect("profile")
 
@@ -90,7 +91,7 @@ def _render_setup(request: HttpRequest, *, status: int = 200, **extra: Any) -> H
     context: dict[str, Any] = {
         "nav": "",
         "required": security.two_factor_required(request.user),
-        "replacing": security.confirmed_device(request.user) is not None,  # type: ignore[arg-type]
+        "replacing": security.confirmed_device(signed_in_user(request)) is not None,
         "verified": security.is_verified(request.user),
         "needs_password": two_factor.needs_reauthentication(request),
         "start_form": TwoFactorStartForm(initial={"next": request.GET.get("next", "")}),
@@ -155,7 +156,7 @@ def two_factor_confirm(request: HttpRequest) -> HttpResponse:
 @never_cache
 @requires(Capability.OWN_PROFILE)
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    if security.confirmed_device(request.user) is None:  # type: ignore[arg-type]
+    if security.confirmed_device(signed_in_user(request)) is None:
         return redirect("two_factor_setup")
     form = TwoFactorVerifyForm(request.POST or None, initial={"next": request.GET.get("next", "")})
     if request.method == "POST":

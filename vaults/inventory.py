@@ -71,7 +71,7 @@ def with_rotation_days(vaults: Iterable[Vault]) -> list[Vault]:
     base = Policy.for_vault(None) if len(overrides) < len(vault_list) else None
     for vault in vault_list:
         policy = overrides.get(vault.pk) or base
-        vault.rotation_days = rotation_days(vault, policy) if policy else None  # type: ignore[attr-defined]
+        vault.rotation_days = rotation_days(vault, policy) if policy else None  # type: ignore[attr-defined]  # attached for the page
     return vault_list
 
 
@@ -115,16 +115,16 @@ def penalties(snapshot: HealthSnapshot | None) -> list[Penalty]:
     return sorted(rows, key=lambda p: (-p.points, p.label))
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:  # JSON or aggregate values: whatever the row held
     try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
+        return int(value)
     except (TypeError, ValueError):
         return 0
 
 
-def _float(value: object) -> float:
+def _float(value: Any) -> float:
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except (TypeError, ValueError):
         return 0.0
 

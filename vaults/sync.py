@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from vaults import snapshot
+from vaults import history, snapshot
 from vaults.events import EventsApiError, sync_events
 from vaults.models import Account, Item, SyncRun, Vault
 from vaults.op import OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
@@ -120,6 +120,8 @@ def run_sync(*, sync_run_id: int) -> SyncRun:
         client = client_for(run.account)
         sync = _Sync(run=run, client=client, progress=progress)
         sync.run()
+        # Only a successful sync's state becomes history: a failed one may hold half a listing.
+        history.record_history(run.account, at=timezone.now())
     except WaitForBudget as wait_signal:
         _finish(run, client, progress, status=SyncRun.Status.WAITING, waiting_until=wait_signal.until, error=str(wait_signal))
     except OpRateLimited as exc:

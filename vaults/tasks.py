@@ -1,19 +1,20 @@
-"""Celery entry points for syncing. Tasks take IDs, re-read rows and call `vaults.sync`."""
+"""Celery entry points for syncing. Tasks take IDs, re-read rows and call `vaults.sync`
+(queueing a sync is the domain's `vaults.sync_queue.enqueue_sync`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery import Task, shared_task
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from vaults import sync
 from vaults.models import Account, SyncRun
+from vaults.sync_queue import enqueue_sync
 
 
-class SyncRunTask(Task):  # type: ignore[misc]
+class SyncRunTask(Task):
     """Marks the SyncRun failed when the task itself dies (the row is the truth about the job)."""
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
@@ -44,14 +45,6 @@ def compute_findings_task(account_id: int, sync_run_id: int | None = None) -> di
     run = SyncRun.objects.filter(pk=sync_run_id).first() if sync_run_id else None
     summary = compute_findings(account=account, sync_run=run)
     return dict(getattr(summary, "open_by_kind", {}) or {})
-
-
-def enqueue_sync(*, account: Account, scope: str = SyncRun.Scope.FULL, triggered_by: Any = None) -> tuple[SyncRun, bool]:
-    """Queue a sync and hand it to a worker once the row is committed."""
-    run, created = sync.start_sync(account=account, scope=scope, triggered_by=triggered_by)
-    if created:
-        transaction.on_commit(lambda: sync_account_task.delay(run.pk))
-    return run, created
 
 
 @shared_task(name="vaults.tasks.sync_all_accounts_task")

@@ -2,9 +2,11 @@
 
 Every number comes from the same rows the dashboard and the finding engine use: open findings
 are `Finding.status == open` (as the dashboard counts them), health is the latest stored
-`HealthSnapshot`, access is `vaults.access.effective_access`, usage is the Events API's
-`ItemUsage`. For a past period, "as of" is the period's end: findings present then are those
-first seen before it and not resolved by it.
+`HealthSnapshot`, usage is the Events API's `ItemUsage`. For a past period, "as of" is the period's
+end: findings present then are those first seen before it and not resolved by it. Access, vaults
+and the items counted are read from the history every sync records (`vaults.history`), at "as of"
+for every period, the current one included (its latest spans are the state after the last sync):
+the same merge as `vaults.access.effective_access`, and no data at all before history began.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
@@ -28,12 +30,14 @@ from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period, last_quarters
 from openclaw_web.access_audit import ACTION_PREFIX as ACCESS_ACTION_PREFIX
 from openclaw_web.access_audit import TOKEN_ACTIONS
-from vaults.access import ELEVATED_PERMISSIONS, AccessRow, effective_access, user_is_inactive
-from vaults.findings.candidate import active_items, policy_scopes
-from vaults.findings.jsonsql import JSONListHasAny
+from vaults import history
+from vaults.access import ELEVATED_PERMISSIONS, AccessRow, user_is_inactive
 from vaults.findings.models import Finding, HealthSnapshot
 from vaults.findings.usage_coverage import UsageCoverage, usage_coverage
-from vaults.models import Account, Item, ItemUsage, SignInAttempt, Vault
+from vaults.history import AccessChange
+from vaults.models import Account, Item, ItemSpan, ItemUsage, OpUser, SignInAttempt, Vault, VaultSpan
+from vaults.models.history import GrantSpan, GroupSpan, MembershipSpan, UserSpan
+from vaults.permission_labels import permissions_text
 
 UTC = datetime.UTC
 OPEN, ACCEPTED, RESOLVED = Finding.Status.OPEN, Finding.Status.ACCEPTED, Finding.Status.RESOLVED
@@ -48,6 +52,16 @@ BURST_EVENTS = 20
 # being spread, which the per-person groupings cannot see (each person used it once).
 ITEM_SPREAD_ADDRESSES = 3
 ITEM_SPREAD_WINDOW = datetime.timedelta(minutes=1)
+# Sign-in types of the Events API that prove more than a password: a second factor passed, or a
+# sign-in through the organisation's identity provider (SSO). `credentials_ok` is password and
+# Secret Key only.
+STRONG_SIGNIN_TYPES = ("mfa_ok", "federated")
+CREDENTIALS_ONLY_TYPE = "credentials_ok"
+# Privileged in 1Password: managing a vault (who else gets access, with which rights) and the
+# built-in groups that administer the whole account. Matched by exact name, because `op group
+# list` prints no type (only `op group get` does, one call per group): "Owners-archive" is not one.
+PRIVILEGED_PERMISSION = "manage_vault"
+ADMIN_GROUPS = ("Owners", "Administrators")
 EMERGENCY_NAME = re.compile(r"break[\s_-]?glass|emergency", re.IGNORECASE)
 EMERGENCY_Q = ("break glass", "break-glass", "breakglass", "break_glass", "emergency")
 
@@ -61,6 +75,27 @@ def _name_matches(field_name: str) -> Q:
 
 def _night() -> Q:
     return Q(hour__gte=NIGHT_FROM_HOUR) | Q(hour__lt=NIGHT_UNTIL_HOUR)
+
+
+PersonKey = tuple[int, str]  # (account pk, user op id): history's users are unsaved rows
+
+
+@dataclass(frozen=True)
+class PrivilegedHolder:
+    """One person with privileged rights: the vaults they manage (with the path) and admin groups."""
+
+    user: OpUser
+    manages: tuple[tuple[str, str], ...]  # (vault name, "direct, group Ops": the paths that give manage rights)
+    admin_groups: tuple[str, ...]
+
+    @property
+    def inactive(self) -> bool:
+        return user_is_inactive(self.user)
+
+
+# The keys of `Evidence.access_figures` (all None when history does not cover the period).
+ACCESS_FIGURES = ("users_with_access", "access_pairs", "vaults", "unclassified_vaults", "production_vaults",
+                  "production_users", "production_pairs", "inactive_with_access", "elevated_direct", "export_holders")
 
 
 @dataclass
@@ -106,7 +141,12 @@ class Evidence:
         """Open findings as the dashboard counts them (now), or present at a past period's end."""
         if self.is_current:
             return Q(status=OPEN)
-        return self.present_at(self.as_of) & ~Q(status=ACCEPTED)
+        return self.present_at(self.as_of) & ~self.accepted_by_end()
+
+    def accepted_by_end(self) -> Q:
+        """Accepted as a risk by the period's end: a finding accepted later was still open then,
+        so accepting it next year does not move a closed period's figures."""
+        return Q(status=ACCEPTED) & Q(accepted_at__lte=self.as_of)
 
     @cached_property
     def open_by_kind(self) -> dict[str, int]:
@@ -118,7 +158,7 @@ class Evidence:
         """Per kind: open, accepted, new in period, resolved in period (one aggregate query)."""
         p = self.period
         rows = self.findings().values("kind").annotate(
-            accepted=Count("pk", filter=Q(status=ACCEPTED)),
+            accepted=Count("pk", filter=Q(status=ACCEPTED) if self.is_current else self.present_at(self.as_of) & self.accepted_by_end()),
             new=Count("pk", filter=Q(first_seen__gte=p.start, first_seen__lt=p.end)),
             resolved=Count("pk", filter=Q(resolved_at__gte=p.start, resolved_at__lt=p.end)),
         )
@@ -163,42 +203,66 @@ class Evidence:
         weight = sum(max(s.items, 1) for s in snaps)
         return round(sum(s.score * max(s.items, 1) for s in snaps) / weight)
 
-    # --- items ----------------------------------------------------------------------------
-
-    def active_items(self) -> QuerySet[Item]:
-        return Item.objects.filter(vault__account__in=self.accounts, vault__removed_at__isnull=True,
-                                   removed_at__isnull=True, archived=False).order_by()
+    # --- history: what was true at the period's end (vaults/history.py) -------------------------
 
     @cached_property
-    def item_compliance(self) -> tuple[int, int]:
-        """(active items, active items without an open finding) — a finding names its item or,
-        for duplicate/shared groups, its related items."""
+    def history_since(self) -> dict[int, datetime.datetime | None]:
+        """Per account (by pk), when its recorded history starts; None: never recorded."""
+        return {account.pk: history.history_since(account) for account in self.accounts}
+
+    def history_covers(self, account: Account) -> bool:
+        """True when the account's state at the period's end is known."""
+        since = self.history_since.get(account.pk)
+        return since is not None and since <= self.as_of
+
+    @property
+    def has_access_history(self) -> bool:
+        """Access, vault and item figures exist only when every account's history covers the
+        period's end; before the first sync after the upgrade there is no evidence (never 0)."""
+        return bool(self.accounts) and all(self.history_covers(account) for account in self.accounts)
+
+    def history_covered(self) -> str:
+        """How much of the period access changes cover, in words for the report."""
+        known = [since for since in self.history_since.values() if since is not None and since < self.period.end]
+        if not known or len(known) < len(self.accounts):
+            return "No history"
+        since = max(known)
+        return "Whole period" if since <= self.period.start else f"From {since:%Y-%m-%d %H:%M} UTC only"
+
+    # --- items ----------------------------------------------------------------------------
+
+    def active_items(self) -> QuerySet[ItemSpan]:
+        """The items that counted at the period's end (their history spans)."""
+        return history.active_items_at(self.accounts, self.as_of)
+
+    @cached_property
+    def item_compliance(self) -> tuple[int | None, int | None]:
+        """(active items, active items without an open finding) at the period's end — a finding
+        names its item or, for duplicate/shared groups, its related items. None: no history."""
+        if not self.has_access_history:
+            return None, None
         items = self.active_items()
         total = items.count()
         open_q = self.findings().filter(self.open_filter())
-        flagged = items.filter(Q(pk__in=open_q.filter(item__isnull=False).values("item_id"))
-                               | Q(pk__in=open_q.values("related_items"))).count()
+        named = Item.objects.filter(Q(pk__in=open_q.filter(item__isnull=False).values("item_id"))
+                                    | Q(pk__in=open_q.values("related_items")))
+        flagged = items.filter(Exists(named.filter(vault__account=OuterRef("account"), vault__op_id=OuterRef("vault_op_id"),
+                                                   op_id=OuterRef("op_id")))).count()
         return total, total - flagged
 
     @cached_property
-    def rotation(self) -> dict[str, int]:
-        """Credentials subject to rotation (the rotation rule's own predicate per policy scope),
-        overdue and due soon (present findings, accepted included: accepted is still not rotated)."""
-        subject = 0
-        for account in self.accounts:
-            for scope in policy_scopes(account):
-                policy = scope.policy
-                rotating = Q(category__in=list(policy.rotating_categories)) | (
-                    Q(category="LOGIN") & Q(JSONListHasAny("tags", policy.service_account_tags)))
-                subject += (active_items(account).filter(scope.q(), rotating, secret_fields__changed_at__isnull=False)
-                            .values("pk").distinct().count())
+    def rotation(self) -> dict[str, int | None]:
+        """Credentials subject to rotation at the period's end (the rotation figure's predicate per
+        policy scope, recorded with each item's history: `vaults.history.rotating_items`), overdue
+        and due soon (present findings, accepted included: accepted is still not rotated)."""
+        subject = self.active_items().filter(rotating=True).count() if self.has_access_history else None
         present = self.findings().filter(Q(status__in=[OPEN, ACCEPTED]) if self.is_current else self.present_at(self.as_of))
         counts = dict(present.filter(kind__in=[Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON])
                       .values_list("kind").annotate(n=Count("pk")))
         overdue = counts.get(Finding.Kind.OVERDUE_ROTATION, 0)
         due_soon = counts.get(Finding.Kind.ROTATION_DUE_SOON, 0)
         return {"subject": subject, "overdue": overdue, "due_soon": due_soon,
-                "compliant": max(subject - overdue, 0)}
+                "compliant": None if subject is None else max(subject - overdue, 0)}
 
     def rotation_rows(self) -> QuerySet[Finding]:
         present = self.findings().filter(Q(status__in=[OPEN, ACCEPTED]) if self.is_current else self.present_at(self.as_of))
@@ -209,22 +273,36 @@ class Evidence:
 
     @cached_property
     def access(self) -> list[AccessRow]:
+        """Every user-vault access at the period's end (empty without history: see access_figures)."""
+        if not self.has_access_history:
+            return []
         rows: list[AccessRow] = []
         for account in self.accounts:
-            rows.extend(effective_access(account))
+            rows.extend(history.access_at(account, self.as_of))
         return rows
 
     @cached_property
-    def access_figures(self) -> dict[str, int]:
+    def vaults(self) -> list[Vault]:
+        """The vaults present at the period's end, as they were then."""
+        if not self.has_access_history:
+            return []
+        return [vault for account in self.accounts for vault in history.vaults_at(account, self.as_of)]
+
+    @cached_property
+    def access_figures(self) -> dict[str, int | None]:
+        """Access and vault counts at the period's end; every value None when history does not
+        cover it ("no data", never 0)."""
+        if not self.has_access_history:
+            return dict.fromkeys(ACCESS_FIGURES)
         rows = self.access
         production = [r for r in rows if r.vault.classification == Vault.Classification.PRODUCTION]
-        vaults = Vault.objects.filter(account__in=self.accounts, removed_at__isnull=True)
+        classes = Counter(vault.classification for vault in self.vaults)
         return {
             "users_with_access": len({r.user.pk for r in rows}),
             "access_pairs": len(rows),
-            "vaults": vaults.count(),
-            "unclassified_vaults": vaults.filter(classification=Vault.Classification.UNCLASSIFIED).count(),
-            "production_vaults": vaults.filter(classification=Vault.Classification.PRODUCTION).count(),
+            "vaults": len(self.vaults),
+            "unclassified_vaults": classes[Vault.Classification.UNCLASSIFIED],
+            "production_vaults": classes[Vault.Classification.PRODUCTION],
             "production_users": len({r.user.pk for r in production}),
             "production_pairs": len(production),
             "inactive_with_access": len({r.user.pk for r in rows if user_is_inactive(r.user)}),
@@ -235,7 +313,7 @@ class Evidence:
     def production_access_rows(self) -> list[tuple[Cell, ...]]:
         rows = [r for r in self.access if r.vault.classification == Vault.Classification.PRODUCTION]
         return [(r.user.name or r.user.email or r.user.op_id, r.user.email, "inactive" if user_is_inactive(r.user) else "active",
-                 r.vault.name, ", ".join(sorted(r.permissions)), "yes" if r.via_direct else "no",
+                 r.vault.name, permissions_text(r.permissions), "yes" if r.via_direct else "no",
                  ", ".join(r.via_groups)) for r in rows]
 
     # --- usage ----------------------------------------------------------------------------
@@ -246,8 +324,37 @@ class Evidence:
 
     @cached_property
     def production_vault_ids(self) -> list[str]:
-        return list(Vault.objects.filter(account__in=self.accounts, classification=Vault.Classification.PRODUCTION)
-                    .values_list("op_id", flat=True))
+        """Vaults classified production at any time in the period (from history), so a later
+        reclassification does not change a closed period's usage figures; without history, today's."""
+        production = Vault.Classification.PRODUCTION
+        if not any(self.history_covers(account) for account in self.accounts):
+            return list(Vault.objects.filter(account__in=self.accounts, classification=production)
+                        .values_list("op_id", flat=True))
+        spans = VaultSpan.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=self.period.start),
+                                         account__in=self.accounts, classification=production,
+                                         valid_from__lt=self.period.end)
+        return sorted(set(spans.values_list("op_id", flat=True)))
+
+    # --- access changes in the period (SOC 2 CC6.2/CC6.3, ISO A.5.18) ---------------------------------
+
+    @cached_property
+    def _access_changes(self) -> list[AccessChange] | None:
+        if self.history_covered() == "No history":
+            return None
+        return history.access_changes(self.accounts, self.period.start, self.period.end)
+
+    def access_changes(self) -> list[AccessChange] | None:
+        """User-vault accesses granted, modified or removed in 1Password during the period, oldest
+        first; None when no history covers any of it (changes before history began are unknown)."""
+        return self._access_changes
+
+    @cached_property
+    def access_change_counts(self) -> dict[str, int] | None:
+        changes = self.access_changes()
+        if changes is None:
+            return None
+        counts: Counter[str] = Counter(change.change for change in changes)
+        return {kind: counts[kind] for kind in ("granted", "modified", "removed")}
 
     def production_usage(self) -> QuerySet[ItemUsage]:
         return self.usage().filter(vault_op_id__in=self.production_vault_ids)
@@ -432,6 +539,127 @@ class Evidence:
              a.get_status_display())
             for a in actions
         ])
+
+    # --- what the period has data for (control verdicts: "No evidence" is never a pass) --------
+
+    @cached_property
+    def findings_computed(self) -> bool:
+        """Findings existed by the period's end: some account has a health snapshot taken by then
+        (the finding engine writes one on every run)."""
+        return any(snapshot is not None for _, snapshot in self.health)
+
+    @cached_property
+    def usage_covers_period(self) -> bool:
+        """Every account's item usage was measured over the whole period (see usage_covered)."""
+        return bool(self.accounts) and all(c.since is not None and c.since <= self.period.start
+                                           for _, c in self.usage_coverage)
+
+    @cached_property
+    def signin_since(self) -> list[tuple[Account, datetime.datetime | None]]:
+        """Per account, the earliest stored sign-in attempt (None: no Events API or nothing delivered)."""
+        first = dict(SignInAttempt.objects.filter(account__in=self.accounts).values_list("account")
+                     .annotate(first=Min("timestamp")).order_by())
+        return [(a, first.get(a.pk) if a.events_url else None) for a in self.accounts]
+
+    @property
+    def signins_cover_period(self) -> bool:
+        return bool(self.accounts) and all(since is not None and since <= self.period.start
+                                           for _, since in self.signin_since)
+
+    @cached_property
+    def audit_log_covers_period(self) -> bool:
+        """OpenClaw was recording during the period: its audit log has an entry from before the period's end."""
+        return AuditLogEntry.objects.filter(created_at__lt=self.period.end).exists()
+
+    # --- sign-ins (ISO A.8.5, SOC 2 CC6.6) -------------------------------------------------------
+
+    @cached_property
+    def signin_methods(self) -> dict[str, int]:
+        """Sign-in attempts in the period by how they ended (one aggregate query). 1Password's
+        Events API: category `success` with type `mfa_ok` (second factor passed), `federated`
+        (signed in through the identity provider, SSO) or `credentials_ok` (account password and
+        Secret Key only); `firewall_failed` (blocked by the account's firewall rules) and
+        `firewall_reported_success` (a rule in report-only mode would have blocked it)."""
+        p = self.period
+        success = Q(category="success")
+        return SignInAttempt.objects.filter(account__in=self.accounts, timestamp__gte=p.start, timestamp__lt=p.end).aggregate(
+            total=Count("pk"), success=Count("pk", filter=success),
+            strong=Count("pk", filter=success & Q(attempt_type__in=STRONG_SIGNIN_TYPES)),
+            credentials_only=Count("pk", filter=success & Q(attempt_type=CREDENTIALS_ONLY_TYPE)),
+            firewall_blocked=Count("pk", filter=Q(category="firewall_failed")),
+            firewall_reported=Count("pk", filter=Q(category="firewall_reported_success")))
+
+    def single_factor_signins(self) -> QuerySet[SignInAttempt]:
+        """Successful sign-ins without a second factor or SSO, and those a report-only firewall rule let through."""
+        p = self.period
+        return (SignInAttempt.objects.filter(account__in=self.accounts, timestamp__gte=p.start, timestamp__lt=p.end)
+                .filter(Q(category="success", attempt_type=CREDENTIALS_ONLY_TYPE) | Q(category="firewall_reported_success"))
+                .order_by("timestamp", "pk"))
+
+    # --- privileged access (ISO A.8.2, SOC 2 CC6.3) ----------------------------------------------
+
+    @cached_property
+    def privileged_access(self) -> list[PrivilegedHolder]:
+        """Everyone holding a privileged right at the period's end, by person: manage rights on a
+        vault through ANY path (a direct grant or a group's grant) and membership of the built-in
+        Owners and Administrators groups (account-wide administration). Empty without history."""
+        if not self.has_access_history:
+            return []
+        manages: dict[PersonKey, list[tuple[str, str]]] = defaultdict(list)
+        people: dict[PersonKey, OpUser] = {}
+        managing_groups = self._managing_groups()
+        for row in self.access:
+            if PRIVILEGED_PERMISSION not in row.permissions:
+                continue
+            groups = [g for g in row.via_groups if g in managing_groups.get((row.vault.account_id, row.vault.op_id), ())]
+            paths = (["direct"] if PRIVILEGED_PERMISSION in row.direct_permissions else []) + [f"group {g}" for g in groups]
+            path = ", ".join(paths)
+            key = (row.user.account_id, row.user.op_id)
+            manages[key].append((row.vault.name, path))
+            people[key] = row.user
+        admin_groups: dict[PersonKey, list[str]] = defaultdict(list)
+        for user, group in self._admin_group_members():
+            key = (user.account_id, user.op_id)
+            admin_groups[key].append(group)
+            people.setdefault(key, user)
+        holders = [PrivilegedHolder(user=user, admin_groups=tuple(sorted(admin_groups.get(key, ()))),
+                                    manages=tuple(sorted(manages.get(key, ()))))
+                   for key, user in people.items()]
+        return sorted(holders, key=lambda h: (str(h.user).casefold(), h.user.op_id))
+
+    def _managing_groups(self) -> dict[tuple[int, str], set[str]]:
+        """(account pk, vault op id) -> names of the groups whose grant on it includes manage rights
+        at the period's end: an access row names every group a person reaches a vault through, and
+        only these make them a manager (two queries per account; permissions are stored granular)."""
+        at = history.open_at(self.as_of)
+        result: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for account in self.accounts:
+            names = dict(GroupSpan.objects.filter(at, account=account, removed=False).values_list("op_id", "name"))
+            grants = GrantSpan.objects.filter(at, account=account).exclude(group_op_id="").values_list(
+                "vault_op_id", "group_op_id", "permissions")
+            for vault_op_id, group_op_id, permissions in grants:
+                if PRIVILEGED_PERMISSION in (permissions or []) and group_op_id in names:
+                    result[(account.pk, vault_op_id)].add(names[group_op_id])
+        return result
+
+    def _admin_group_members(self) -> list[tuple[OpUser, str]]:
+        """(person, group name) per member of a built-in admin group at the period's end, from the
+        history spans (three queries per account)."""
+        at = history.open_at(self.as_of)
+        result: list[tuple[OpUser, str]] = []
+        for account in self.accounts:
+            groups = dict(GroupSpan.objects.filter(at, account=account, removed=False, name__in=ADMIN_GROUPS)
+                          .values_list("op_id", "name"))
+            members = list(MembershipSpan.objects.filter(at, account=account, group_op_id__in=list(groups))
+                           .values_list("user_op_id", "group_op_id"))
+            users = {u.op_id: u for u in UserSpan.objects.filter(at, account=account, op_id__in={m for m, _ in members})}
+            for user_op_id, group_op_id in members:
+                span = users.get(user_op_id)
+                if span is not None:
+                    result.append((OpUser(account=account, op_id=span.op_id, name=span.name, email=span.email,
+                                          user_type=span.user_type, state=span.state,
+                                          removed_at=span.valid_from if span.removed else None), groups[group_op_id]))
+        return result
 
     # --- quarter over quarter -------------------------------------------------------------
 

@@ -2,13 +2,16 @@
 schedules and `manage.py generate_report`.
 
 1. `request_report` stores a QUEUED ReportArtifact (kind, period, format, generator, parameters),
-   audit-logs the request and hands the id to the task for its format once committed (PDF on the
-   "pdf" queue).
+   audit-logs the request and, once committed, enqueues the task for its format by name
+   (openclaw_web/dispatch.py: this module never imports the task wrappers that call it). PDFs and
+   evidence bundles (which hold a PDF) go to the "pdf" queue.
 2. `render_artifact` claims the row (QUEUED -> RUNNING by a conditional update, so a redelivered
-   task is a no-op), builds the report data once, renders it, writes the file under MEDIA_ROOT
-   (temporary name, then an atomic rename), stores size and SHA-256, marks it DONE and
-   audit-logs it; any error marks it FAILED with a readable reason.
-3. `generate_now` does 1 and 2 in-process (the management command).
+   task is a no-op), builds the report data once, renders every file of its format from that one
+   build (compliance/reports/bundle.py), writes the file under MEDIA_ROOT (temporary name, then an
+   atomic rename), stores size and SHA-256, marks it DONE and audit-logs it; any error marks it
+   FAILED with a readable reason. Delivery of a scheduled artifact is the caller's next step
+   (tasks.py runs `schedules.deliver_scheduled`), so this module does not depend on schedules.
+3. `generate_now` does 1 and 2 in-process (the management command; its artifacts have no schedule).
 """
 
 from __future__ import annotations
@@ -22,17 +25,24 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils import timezone
 
 from compliance import audit
 from compliance.reports.builders import build_report
 from compliance.reports.models import ReportArtifact, ReportFormat, ReportKind, ReportSchedule
 from compliance.reviews.periods import Period, parse_period
+from openclaw_web.dispatch import after_commit
+from openclaw_web.person_labels import name_with_role
 from vaults.models import Account
 
 logger = logging.getLogger(__name__)
 SCHEDULER = "scheduler"
+# A bundle renders a PDF, so it needs the pdf queue's worker (memory-recycled, time-limited).
+TASK_FOR_FORMAT = {
+    ReportFormat.PDF: "compliance.reports.tasks.render_pdf_task",
+    ReportFormat.ZIP: "compliance.reports.tasks.render_pdf_task",
+    ReportFormat.XLSX: "compliance.reports.tasks.render_xlsx_task",
+}
 
 
 class ReportError(Exception):
@@ -59,10 +69,11 @@ def create_artifact(*, kind: str, period: Period, fmt: str, generator: User | No
     if kind not in ReportKind.values:
         raise ReportError(f"Unknown report kind {kind!r}; choose one of {', '.join(ReportKind.values)}.")
     if fmt not in ReportFormat.values:
-        raise ReportError(f"Unknown format {fmt!r}; choose pdf or xlsx.")
+        raise ReportError(f"Unknown format {fmt!r}; choose one of {', '.join(ReportFormat.values)}.")
     params = {"period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **(parameters or {})}
     _accounts(params)  # fail early on an unknown account
-    label = generator_label or (generator.get_username() if generator is not None else SCHEDULER)
+    # The name and role at the time of the request, as the cover prints it ("Dana Ruiz (Compliance officer)").
+    label = generator_label or (name_with_role(generator) if generator is not None else SCHEDULER)
     artifact = ReportArtifact.objects.create(kind=kind, period=period.label, format=fmt, generator=generator,
                                              generator_label=label[:300], parameters=params, schedule=schedule)
     audit.record("report.requested", actor=generator, actor_label="" if generator else label, target=artifact,
@@ -72,12 +83,9 @@ def create_artifact(*, kind: str, period: Period, fmt: str, generator: User | No
 
 def request_report(*, kind: str, period: Period, fmt: str, generator: User | None,
                    parameters: dict[str, Any] | None = None, schedule: ReportSchedule | None = None) -> ReportArtifact:
-    from compliance.reports.tasks import render_pdf_task, render_xlsx_task
-
     artifact = create_artifact(kind=kind, period=period, fmt=fmt, generator=generator, parameters=parameters,
                                schedule=schedule)
-    task = render_pdf_task if fmt == ReportFormat.PDF else render_xlsx_task
-    transaction.on_commit(lambda: task.delay(artifact.pk))
+    after_commit(TASK_FOR_FORMAT[ReportFormat(fmt)], artifact.pk)
     return artifact
 
 
@@ -99,8 +107,8 @@ def _write(artifact: ReportArtifact, render: Any) -> tuple[str, str, int]:
 
 def render_artifact(*, artifact_id: int) -> ReportArtifact:
     """Step 2 of the module docstring."""
-    from compliance.reports.pdf import render_pdf
-    from compliance.reports.xlsx import render_xlsx
+    # Deferred: WeasyPrint and openpyxl load only in the process that renders, not in every page view.
+    from compliance.reports.bundle import write_artifact
 
     now = timezone.now()
     if not ReportArtifact.objects.filter(pk=artifact_id, status=ReportArtifact.Status.QUEUED).update(
@@ -110,23 +118,20 @@ def render_artifact(*, artifact_id: int) -> ReportArtifact:
     try:
         document = build_report(kind=artifact.kind, period=parse_period(artifact.period),
                                 accounts=_accounts(artifact.parameters), generator=artifact.generator_label, now=now)
-        if artifact.format == ReportFormat.PDF:
-            path, sha256, size = _write(artifact, lambda handle: handle.write(render_pdf(document)))
-        else:
-            path, sha256, size = _write(artifact, lambda handle: render_xlsx(document, handle))
+        basename = Path(artifact.filename).stem
+        path, sha256, size = _write(artifact, lambda handle: write_artifact(
+            artifact.format, document, handle, parameters=artifact.parameters, basename=basename))
     except BaseException as error:
         mark_failed(artifact_id, error)
         raise
     artifact.status, artifact.file_path, artifact.sha256, artifact.size = ReportArtifact.Status.DONE, path, sha256, size
-    artifact.chain_head, artifact.finished_at = document.chain_head, timezone.now()
-    artifact.save(update_fields=["status", "file_path", "sha256", "size", "chain_head", "finished_at"])
+    artifact.chain_head, artifact.chain_seq = document.chain_head, document.chain_seq
+    artifact.finished_at = timezone.now()
+    artifact.save(update_fields=["status", "file_path", "sha256", "size", "chain_head", "chain_seq", "finished_at"])
     audit.record("report.generated", actor=artifact.generator, actor_label="" if artifact.generator else artifact.generator_label,
                  target=artifact, details={"kind": artifact.kind, "period": artifact.period, "format": artifact.format,
-                                           "sha256": sha256, "size": size, "chain_head": document.chain_head})
-    if artifact.schedule is not None:
-        from compliance.reports.schedules import deliver
-
-        deliver(artifact=artifact, schedule=artifact.schedule)
+                                           "sha256": sha256, "size": size, "chain_head": document.chain_head,
+                                           "chain_seq": document.chain_seq})
     return artifact
 
 

@@ -9,14 +9,14 @@ from django.db.models import OuterRef, Subquery
 from django.utils.safestring import SafeString
 
 from compliance import audit
-from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
+from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, plural, table
 from compliance.reports.evidence import Evidence, by_vault_kind
 from compliance.reports.sections import KIND_LABELS, lazy_table, usage_coverage_section
 from compliance.reviews.periods import Period
 from vaults import charts
 from vaults.findings.health import band
 from vaults.findings.models import Finding, HealthSnapshot
-from vaults.models import Account, Vault
+from vaults.models import Account
 
 # Vaults listed by score in the PDF: the worst ones matter; the workbook has them all.
 WORST_VAULTS = 25
@@ -36,8 +36,8 @@ def _health_section(ev: Evidence) -> Section:
         assert s.vault is not None
         vault_rows.append((s.vault.name, s.vault.get_classification_display(), s.score, band(s.score), s.items))
     score = ev.health_score
-    bars = [charts.Bar(str(r[0]), float(r[2]), color=charts.BAND_STROKES[charts.band_of(float(r[2]))])  # type: ignore[arg-type]
-            for r in vault_rows[:12]]
+    bars = [charts.Bar(s.vault.name, float(s.score), color=charts.BAND_STROKES[charts.band_of(float(s.score))])
+            for s in snaps[:12] if s.vault is not None]
     chart: SafeString | None = charts.horizontal_bars(bars, title="Vaults with the lowest health score", max_value=100,
                                                   width=640, label_chars=34) if bars else None
     return Section(
@@ -78,7 +78,7 @@ def _findings_section(ev: Evidence) -> Section:
 
     return Section(
         key="findings", title="Findings by kind and vault",
-        intro=(f"{total} open finding(s). Findings spanning several vaults (shared credentials, people) are counted "
+        intro=(f"{plural(total, 'open finding', 'open findings')}. Findings spanning several vaults (shared credentials, people) are counted "
                "once per kind; the per-vault table counts findings attached to one vault."),
         kpis=[Kpi("Open findings", str(total), "as on the dashboard", "good" if not total else "warn")],
         chart=chart,
@@ -116,9 +116,9 @@ def _cleanup_section(ev: Evidence) -> Section:
 def build(*, period: Period, accounts: list[Account], generator: str, now: datetime.datetime) -> ReportDocument:
     ev = Evidence(period=period, accounts=accounts, now=now)
     figures = {"health_score": ev.health_score, "open_by_kind": dict(ev.open_by_kind), "open_findings": ev.open_total,
-               "vaults": Vault.objects.filter(account__in=accounts, removed_at__isnull=True).count()}
+               "vaults": len(ev.vaults) if ev.has_access_history else None}
     return ReportDocument(
         kind="hygiene", title="Vault hygiene report", period=period, generated_at=now, generator=generator,
-        chain_head=audit.chain_head(), accounts=[a.name for a in accounts], figures=figures,
+        chain_seq=(anchor := audit.chain_anchor()).seq, chain_head=anchor.head, accounts=[a.name for a in accounts], figures=figures,
         sections=[_health_section(ev), _findings_section(ev), usage_coverage_section(ev), _cleanup_section(ev)],
     )

@@ -15,6 +15,7 @@ class ReportKind(models.TextChoices):
 class ReportFormat(models.TextChoices):
     PDF = "pdf", "PDF"
     XLSX = "xlsx", "Excel workbook"
+    ZIP = "zip", "Evidence bundle (.zip)"  # PDF + workbook + one CSV per table + manifest.json, from one data build
 
 
 class ReportArtifact(models.Model):
@@ -35,10 +36,15 @@ class ReportArtifact(models.Model):
     generator_label = models.CharField(max_length=300)  # username at the time, or "scheduler"
     parameters = models.JSONField(default=dict, blank=True)
     chain_head = models.CharField(max_length=64, blank=True)  # audit chain head printed on the cover
+    # The audit entry number of chain_head (0: the chain was empty); verify_audit_log checks that
+    # entry is still there with that hash. Null on artifacts made before it was recorded.
+    chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
     schedule = models.ForeignKey("ReportSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="artifacts")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when a scheduled artifact's e-mail is claimed, so a redelivered task does not mail it twice.
+    delivered_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

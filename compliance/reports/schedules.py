@@ -2,8 +2,11 @@
 
 `run_due_schedules` (beat, daily) requests, for every active schedule whose previous complete
 period (month or quarter) has not been generated yet, one artifact; when that artifact is done,
-`deliver` e-mails it to the schedule's recipients: attached, or as a link. The mail carries the
-report's name, period, size and SHA-256 only — never a secret (reports hold none either).
+`deliver_scheduled` (the render task's step after rendering) e-mails it once to the schedule's
+recipients: attached, or as a link. The mail carries the report's name, period, size and SHA-256
+only — never a secret (reports hold none either).
+
+Imports run one way: this module calls `generate`; `generate` knows nothing of schedules.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance import audit
-from compliance.reports.models import ReportArtifact, ReportSchedule
+from compliance.reports.generate import artifact_path, request_report
+from compliance.reports.models import ReportArtifact, ReportFormat, ReportSchedule
 from compliance.reviews.periods import Period, period_containing
 
 # Attachments above this go as a link: most mail servers refuse messages over 20-25 MB.
 MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024
+CONTENT_TYPES: dict[str, str] = {
+    ReportFormat.PDF: "application/pdf",
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.ZIP: "application/zip",
+}
 
 
 def due_period(schedule: ReportSchedule, now: datetime.datetime) -> Period:
@@ -29,8 +38,6 @@ def due_period(schedule: ReportSchedule, now: datetime.datetime) -> Period:
 
 
 def run_due_schedules(*, now: datetime.datetime | None = None) -> list[ReportArtifact]:
-    from compliance.reports.generate import request_report
-
     now = now or timezone.now()
     requested = []
     for schedule in ReportSchedule.objects.filter(active=True):
@@ -48,9 +55,21 @@ def download_url(artifact: ReportArtifact) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("reports:download", args=[artifact.pk])
 
 
-def deliver(*, artifact: ReportArtifact, schedule: ReportSchedule) -> int:
-    from compliance.reports.generate import artifact_path
+def deliver_scheduled(artifact: ReportArtifact) -> int:
+    """E-mail a finished scheduled artifact once. The conditional update claims the delivery, so a
+    redelivered render task (acks_late) sends nothing; a failed send gives the claim back."""
+    if artifact.schedule is None or artifact.status != ReportArtifact.Status.DONE:
+        return 0
+    if not ReportArtifact.objects.filter(pk=artifact.pk, delivered_at__isnull=True).update(delivered_at=timezone.now()):
+        return 0
+    try:
+        return deliver(artifact=artifact, schedule=artifact.schedule)
+    except BaseException:
+        ReportArtifact.objects.filter(pk=artifact.pk).update(delivered_at=None)
+        raise
 
+
+def deliver(*, artifact: ReportArtifact, schedule: ReportSchedule) -> int:
     recipients = [r for r in schedule.recipients if r]
     if not recipients or artifact.status != ReportArtifact.Status.DONE:
         return 0
@@ -69,8 +88,7 @@ def deliver(*, artifact: ReportArtifact, schedule: ReportSchedule) -> int:
     message = EmailMessage(subject=f"[OpenClaw] {artifact.get_kind_display()} {artifact.period}", body=body,
                            from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)
     if attach:
-        content_type = "application/pdf" if artifact.format == "pdf" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = CONTENT_TYPES.get(artifact.format, "application/octet-stream")
         message.attach(artifact.filename, artifact_path(artifact).read_bytes(), content_type)
     sent = message.send(fail_silently=False)
     audit.record("report.delivered", actor_label="scheduler", target=artifact,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import QuerySet
 
-from compliance.controls import Control
 from compliance.models import AuditLogEntry
-from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, table
+from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, plural, table
 from compliance.reports.evidence import BURST_EVENTS, ITEM_SPREAD_ADDRESSES, Evidence
-from compliance.reports.models import ReportArtifact
 from compliance.reviews.models import AccessReviewEntry
 from openclaw_web.access_audit import ACTION_LABELS, ROLE_CHANGE_ACTIONS, change_summary
+from openclaw_web.person_labels import person_name
 from vaults.findings.models import Finding
+from vaults.permission_labels import permissions_text
 
 KIND_LABELS = dict(Finding.Kind.choices)
 
@@ -41,13 +41,47 @@ def _date(value: object) -> datetime.date | None:
         return None
 
 
+def _count_of(count: int | None, one: str, many: str) -> str:
+    """'3 production vaults'; without data for the period just 'production vaults', never '0'."""
+    return many if count is None else plural(count, one, many)
+
+
 def _tone(pct: float | None, good: float = 95, warn: float = 80) -> str:
     if pct is None:
         return ""
     return "good" if pct >= good else "warn" if pct >= warn else "bad"
 
 
-def headline_figures(ev: Evidence) -> dict[str, object]:
+# Shown for a figure the period has no evidence for (before history began): never 0.
+NO_DATA = "no data"
+
+
+def known(value: int | None) -> Cell:
+    return NO_DATA if value is None else value
+
+
+class HeadlineFigures(TypedDict):
+    """The key figures every builder computes once: the cover, tests and e-mails read them."""
+
+    health_score: int | None
+    active_items: int | None
+    compliant_items: int | None
+    compliance_pct: float | None
+    rotation: dict[str, int | None]
+    rotation_pct: float | None
+    reviews: dict[str, int]
+    reviews_pct: float | None
+    violations_open: int
+    open_by_kind: dict[str, int]
+    open_findings: int
+    usage: dict[str, int]
+    access: dict[str, int | None]
+    anomalies: dict[str, int]
+    chain_ok: bool
+    chain_entries: int
+
+
+def headline_figures(ev: Evidence) -> HeadlineFigures:
     items, clean = ev.item_compliance
     rot = ev.rotation
     reviews = ev.review_figures
@@ -71,38 +105,38 @@ def headline_figures(ev: Evidence) -> dict[str, object]:
     }
 
 
-def summary_section(ev: Evidence, figures: dict[str, object]) -> Section:
+def summary_section(ev: Evidence, figures: HeadlineFigures) -> Section:
     rot = ev.rotation
     reviews = ev.review_figures
     as_of = "now" if ev.is_current else f"at the end of {ev.period.label}"
     health = figures["health_score"]
     kpis = [
-        Kpi("Policy compliance", fmt_percent(figures["compliance_pct"]),  # type: ignore[arg-type]
-            f"{figures['compliant_items']} of {figures['active_items']} active items have no open finding",
-            _tone(figures["compliance_pct"])),  # type: ignore[arg-type]
-        Kpi("Rotation compliance", fmt_percent(figures["rotation_pct"]),  # type: ignore[arg-type]
-            f"{rot['compliant']} of {rot['subject']} rotating credentials within policy", _tone(figures["rotation_pct"])),  # type: ignore[arg-type]
-        Kpi("Access reviews completed", fmt_percent(figures["reviews_pct"]),  # type: ignore[arg-type]
+        Kpi("Policy compliance", fmt_percent(figures["compliance_pct"]),
+            f"{known(figures['compliant_items'])} of {known(figures['active_items'])} active items have no open finding",
+            _tone(figures["compliance_pct"])),
+        Kpi("Rotation compliance", fmt_percent(figures["rotation_pct"]),
+            f"{known(rot['compliant'])} of {known(rot['subject'])} rotating credentials within policy", _tone(figures["rotation_pct"])),
+        Kpi("Access reviews completed", fmt_percent(figures["reviews_pct"]),
             f"{reviews['decided']} of {reviews['total']} entries decided; {reviews['signed_off']} of "
-            f"{reviews['reviews']} review(s) signed off", _tone(figures["reviews_pct"], 100, 90)),  # type: ignore[arg-type]
+            f"{plural(reviews['reviews'], 'review', 'reviews')} signed off", _tone(figures["reviews_pct"], 100, 90)),
         Kpi("Policy violations", str(figures["violations_open"]),
             "open: shared credentials, weak secrets, overdue rotation", "good" if not figures["violations_open"] else "bad"),
         Kpi("Health score", "n/a" if health is None else f"{health}/100", "latest snapshot, as on the dashboard",
-            "" if health is None else _tone(float(health), 90, 60)),  # type: ignore[arg-type]
+            "" if health is None else _tone(float(health), 90, 60)),
     ]
     usage = ev.usage_figures
     access = ev.access_figures
     rows: list[tuple[Cell, ...]] = [
         ("Open findings (all kinds)", ev.open_total),
         ("Policy violations open", ev.violations_open),
-        ("Active items", figures["active_items"]),  # type: ignore[list-item]
-        ("Items without open finding", figures["compliant_items"]),  # type: ignore[list-item]
-        ("Credentials subject to rotation", rot["subject"]),
+        ("Active items", known(figures["active_items"])),
+        ("Items without open finding", known(figures["compliant_items"])),
+        ("Credentials subject to rotation", known(rot["subject"])),
         ("Rotation overdue", rot["overdue"]),
         ("Rotation due within 30 days", rot["due_soon"]),
-        ("Vaults", access["vaults"]),
-        ("People with vault access", access["users_with_access"]),
-        ("User x vault accesses", access["access_pairs"]),
+        ("Vaults", known(access["vaults"])),
+        ("People with vault access", known(access["users_with_access"])),
+        ("User x vault accesses", known(access["access_pairs"])),
         ("Item-usage events in period", usage["events"]),
         ("Access anomalies in period", len(ev.anomalies)),
         ("Access review entries", reviews["total"]),
@@ -148,13 +182,13 @@ def access_section(ev: Evidence) -> Section:
     counts = ev.anomaly_counts
     return Section(
         key="access", title="Production access audit",
-        intro=(f"Who can reach the {access['production_vaults']} production vault(s), and how they used them in the "
+        intro=(f"Who can reach the {_count_of(access['production_vaults'], 'production vault', 'production vaults')}, and how they used them in the "
                f"period. Anomalies: item use between 22:00 and 06:00 UTC, one person from several IP addresses within "
                f"one hour, bursts of {BURST_EVENTS}+ item uses within one hour, and one item used from "
                f"{ITEM_SPREAD_ADDRESSES}+ IP addresses within one minute, whoever used it."),
-        kpis=[Kpi("Authorised users", str(access["production_users"]), f"{access['production_pairs']} user-vault accesses"),
-              Kpi("Item uses", str(usage["production_events"]), f"by {usage['production_users']} people on "
-                  f"{usage['production_items']} items"),
+        kpis=[Kpi("Authorised users", str(known(access["production_users"])), f"{known(access['production_pairs'])} user-vault accesses"),
+              Kpi("Item uses", str(usage["production_events"]), f"by {plural(usage['production_users'], 'person', 'people')} on "
+                  f"{plural(usage['production_items'], 'item', 'items')}"),
               Kpi("Anomalies", str(len(anomalies)), ", ".join(f"{k.split(' (')[0].lower()}: {v}" for k, v in counts.items()) or "none",
                   "warn" if anomalies else "good")],
         tables=[
@@ -169,6 +203,44 @@ def access_section(ev: Evidence) -> Section:
                        Column("When (UTC)", "datetime", 18), Column("Uses", "int", 8), Column("IPs", "int", 6),
                        Column("Detail", width=44)], anomalies, total=len(anomalies)),
         ],
+    )
+
+
+ACCESS_CHANGE_KINDS = {"granted": "Granted", "modified": "Permissions changed", "removed": "Removed"}
+VAULT_ACCESS_CHANGE_COLUMNS = [
+    Column("When (UTC)", "datetime", 18), Column("Change", width=18), Column("User", width=26),
+    Column("E-mail", width=30, in_pdf=False), Column("Vault", width=28), Column("Before", width=36),
+    Column("After", width=36), Column("Path", width=24)]
+HISTORY_NOTE = ("Access history is recorded by every successful sync from the first sync after OpenClaw began "
+                "recording it; nothing earlier is reconstructed.")
+
+
+def access_changes_section(ev: Evidence) -> Section:
+    """Vault access granted, modified or removed in 1Password during the period (SOC 2 CC6.2/CC6.3,
+    ISO A.5.18), from the history every sync records (vaults/history.py)."""
+    changes = ev.access_changes()
+    counts = ev.access_change_counts
+    if changes is None or counts is None:
+        return Section(key="access_changes", title="Vault access changes",
+                       intro=f"No access history for this period: it ended before history began. {HISTORY_NOTE}",
+                       kpis=[Kpi("Granted", NO_DATA), Kpi("Permissions changed", NO_DATA), Kpi("Removed", NO_DATA)])
+    covered = ev.history_covered()
+    rows: list[tuple[Cell, ...]] = [
+        (c.at, ACCESS_CHANGE_KINDS[c.change], c.user.name or c.user.email or c.user.op_id, c.user.email, c.vault.name,
+         permissions_text(c.before), permissions_text(c.after), c.path)
+        for c in changes
+    ]
+    coverage = "" if covered == "Whole period" else f" History covers this period {covered[0].lower()}{covered[1:]}."
+    return Section(
+        key="access_changes", title="Vault access changes",
+        intro=("Who was given access to a vault, whose permissions changed and whose access ended during the period, "
+               "directly or through a group, as each sync recorded it (a change undone between two syncs is not seen)."
+               f"{coverage} {HISTORY_NOTE}"),
+        kpis=[Kpi("Granted", str(counts["granted"]), "user-vault accesses"),
+              Kpi("Permissions changed", str(counts["modified"]), "user-vault accesses"),
+              Kpi("Removed", str(counts["removed"]), "user-vault accesses")],
+        tables=[lazy_table("vault_access_changes", "Vault access granted, changed and removed",
+                           VAULT_ACCESS_CHANGE_COLUMNS, rows, total=len(rows))],
     )
 
 
@@ -187,7 +259,7 @@ def rotation_section(ev: Evidence) -> Section:
         key="rotation", title="Credential rotation compliance",
         intro=("Non-human secrets (API credentials, databases, servers, SSH keys and logins tagged service-account) "
                "must be rotated within the vault's policy period; people's own logins are not forced to rotate."),
-        kpis=[Kpi("Compliant", str(rot["compliant"]), f"of {rot['subject']} rotating credentials", "good"),
+        kpis=[Kpi("Compliant", str(known(rot["compliant"])), f"of {known(rot['subject'])} rotating credentials", "good"),
               Kpi("Overdue", str(rot["overdue"]), "past the policy period", "bad" if rot["overdue"] else "good"),
               Kpi("Due in 30 days", str(rot["due_soon"]), "plan the rotation", "warn" if rot["due_soon"] else "")],
         tables=[lazy_table("rotation", "Overdue and soon-due credentials",
@@ -250,21 +322,21 @@ def reviews_section(ev: Evidence) -> Section:
         entries = r.entries.all()
         n = entries.count()
         decided = entries.exclude(decision="").count()
-        review_rows.append((r.title, r.period, r.scope_label, r.opened_by.get_username(), r.opened_at,
-                            r.signed_off_by.get_username() if r.signed_off_by else "",
-                            r.second_approver.get_username() if r.second_approver else ("required" if r.require_second_approver else "not required"),
+        review_rows.append((r.title, r.period, r.scope_label, person_name(r.opened_by), r.opened_at,
+                            person_name(r.signed_off_by) if r.signed_off_by else "",
+                            person_name(r.second_approver) if r.second_approver else ("required" if r.require_second_approver else "not required"),
                             n, decided, r.get_status_display()))
     changes = ev.review_changes()
     total = changes.count()
 
     def convert(e: AccessReviewEntry) -> tuple[Cell, ...]:
-        approver = e.review.signed_off_by.get_username() if e.review.signed_off_by else ""
+        approver = person_name(e.review.signed_off_by) if e.review.signed_off_by else ""
         if e.review.second_approver:
-            approver += f" + {e.review.second_approver.get_username()}"
+            approver += f" + {person_name(e.review.second_approver)}"
         outcome = (f"cleanup action #{e.cleanup_action_id}: {e.cleanup_action.get_status_display()}"
                    if e.cleanup_action else (e.remediation or "pending sign-off"))
-        return (e.user_label, e.vault_name, e.get_decision_display(), ", ".join(e.revoked_permissions), e.justification,
-                e.decided_by.get_username() if e.decided_by else "", e.decided_at, approver, outcome)
+        return (e.user_label, e.vault_name, e.get_decision_display(), permissions_text(e.revoked_permissions), e.justification,
+                person_name(e.decided_by) if e.decided_by else "", e.decided_at, approver, outcome)
 
     return Section(
         key="reviews", title="Access review documentation",
@@ -274,7 +346,7 @@ def reviews_section(ev: Evidence) -> Section:
               Kpi("Entries decided", fmt_percent(percent(figures["decided"], figures["total"])),
                   f"{figures['decided']} of {figures['total']}"),
               Kpi("Changes", str(figures["revoke"] + figures["change"]),
-                  f"{figures['revoke']} revoke, {figures['change']} change; {figures['actions']} cleanup action(s)")],
+                  f"{figures['revoke']} revoke, {figures['change']} change; {plural(figures['actions'], 'cleanup action', 'cleanup actions')}")],
         tables=[
             table("reviews", "Reviews", [Column("Review", width=36), Column("Period", width=9), Column("Scope", width=24),
                   Column("Opened by", width=16), Column("Opened", "datetime", 18), Column("Signed off by", width=16),
@@ -345,116 +417,64 @@ def quarter_section(ev: Evidence) -> Section:
     )
 
 
-def recommendations(ev: Evidence, figures: dict[str, object]) -> list[str]:
+def recommendations(ev: Evidence, figures: HeadlineFigures) -> list[str]:
     rot = ev.rotation
     reviews = ev.review_figures
     access = ev.access_figures
     kinds = ev.open_by_kind
     out = []
     if rot["overdue"]:
-        out.append(f"Rotate the {rot['overdue']} overdue credential(s), production vaults first.")
+        out.append(f"Rotate the {plural(rot['overdue'], 'overdue credential', 'overdue credentials')}, production vaults first.")
     if kinds.get(Finding.Kind.WEAK):
-        out.append(f"Replace the {kinds[Finding.Kind.WEAK]} weak secret(s) with generated ones.")
+        out.append(f"Replace the {plural(kinds[Finding.Kind.WEAK], 'weak secret', 'weak secrets')} with generated ones.")
     if kinds.get(Finding.Kind.DUPLICATE):
-        out.append(f"Consolidate the {kinds[Finding.Kind.DUPLICATE]} group(s) of copied credentials: one secret, one item.")
+        out.append(f"Consolidate the {plural(kinds[Finding.Kind.DUPLICATE], 'group', 'groups')} of copied credentials: one secret, one item.")
     if kinds.get(Finding.Kind.REUSED_SECRET):
-        out.append(f"Give each service its own secret where {kinds[Finding.Kind.REUSED_SECRET]} secret(s) are reused "
+        out.append(f"Give each service its own secret where {plural(kinds[Finding.Kind.REUSED_SECRET], 'secret is', 'secrets are')} reused "
                    "across services: rotate at the source, never archive.")
     if access["inactive_with_access"]:
-        out.append(f"Remove vault access of the {access['inactive_with_access']} suspended or deleted user(s).")
+        out.append(f"Remove vault access of the {plural(access['inactive_with_access'], 'suspended or deleted user', 'suspended or deleted users')}.")
     if kinds.get(Finding.Kind.OVER_PERMISSIONED):
-        out.append(f"Right-size the access of {kinds[Finding.Kind.OVER_PERMISSIONED]} over-permissioned user(s).")
+        out.append(f"Right-size the access of {plural(kinds[Finding.Kind.OVER_PERMISSIONED], 'over-permissioned user', 'over-permissioned users')}.")
     if not reviews["reviews"]:
         out.append(f"Open and complete the access review for {ev.period.label}.")
     elif reviews["decided"] < reviews["total"] or reviews["signed_off"] < reviews["reviews"]:
-        out.append("Finish the open access review(s) and sign them off.")
+        out.append("Finish the open access reviews and sign them off." if reviews["reviews"] - reviews["signed_off"] > 1
+                   else "Finish the open access review and sign it off.")
     if ev.anomalies:
         out.append(f"Investigate the {len(ev.anomalies)} access anomalies and link each to a legitimate reason.")
     if access["unclassified_vaults"]:
-        out.append(f"Classify the {access['unclassified_vaults']} unclassified vault(s) so the right policy applies.")
+        out.append(f"Classify the {plural(access['unclassified_vaults'], 'unclassified vault', 'unclassified vaults')} so the right policy applies.")
     if rot["due_soon"]:
-        out.append(f"Schedule the {rot['due_soon']} rotation(s) due within 30 days.")
+        out.append(f"Schedule the {plural(rot['due_soon'], 'rotation', 'rotations')} due within 30 days.")
+    out.extend(_evidence_recommendations(ev))
     return out or ["No action needed: every measured control is within policy for this period."]
 
 
-def recommendations_section(ev: Evidence, figures: dict[str, object]) -> Section:
+def _evidence_recommendations(ev: Evidence) -> list[str]:
+    """Sign-in and privileged-access actions, and the data a control needs before it can be judged
+    (a control without data reads "No evidence", so "no action needed" must not follow from it)."""
+    out = []
+    single = ev.signin_methods["credentials_only"] if ev.signins_cover_period else 0
+    if single:
+        out.append(f"Require two-factor authentication or SSO: {plural(single, 'sign-in', 'sign-ins')} used the password "
+                   "and Secret Key only.")
+    inactive_admins = sum(1 for h in ev.privileged_access if h.inactive)
+    if inactive_admins:
+        out.append(f"Remove the privileged rights of the {plural(inactive_admins, 'suspended or deleted person', 'suspended or deleted people')}.")
+    missing = [what for what, ok in (("item usage over the whole period (configure the Events API)", ev.usage_covers_period),
+                                     ("sign-in attempts over the whole period (Events API)", ev.signins_cover_period),
+                                     ("findings computed by the period's end", ev.findings_computed),
+                                     ("access history at the period's end (it starts at the first sync)", ev.has_access_history))
+               if not ok]
+    if missing:
+        out.append("Controls marked No evidence lack data for this period: " + "; ".join(missing) + ".")
+    return out
+
+
+def recommendations_section(ev: Evidence, figures: HeadlineFigures) -> Section:
     bullets = recommendations(ev, figures)
     return Section(key="recommendations", title="Recommendations", intro="In order of risk.", bullets=bullets,
                    tables=[table("recommendations", "Recommendations", [Column("#", "int", 4), Column("Recommendation", width=100)],
                                  [(n, text) for n, text in enumerate(bullets, start=1)])])
 
-
-def evidence_lines(ev: Evidence) -> dict[str, tuple[str, int]]:
-    """Evidence key -> (sentence with the figures, number of exceptions)."""
-    access = ev.access_figures
-    usage = ev.usage_figures
-    reviews = ev.review_figures
-    rot = ev.rotation
-    kinds = ev.open_by_kind
-    chain = ev.audit_chain
-    artifacts = ReportArtifact.objects.filter(status=ReportArtifact.Status.DONE).exclude(sha256="").count()
-    anomalies = len(ev.anomalies)
-    emergency = ev.emergency_usage().count()
-    return {
-        "access_inventory": (f"{access['users_with_access']} people hold {access['access_pairs']} user-vault accesses "
-                             f"over {access['vaults']} vaults (direct and via groups).", 0),
-        "classification": (f"{access['vaults'] - access['unclassified_vaults']} of {access['vaults']} vaults classified.",
-                           access["unclassified_vaults"]),
-        "over_permissioned": (f"{kinds.get(Finding.Kind.OVER_PERMISSIONED, 0)} open over-permissioned finding(s).",
-                              kinds.get(Finding.Kind.OVER_PERMISSIONED, 0)),
-        "access_reviews": (f"{reviews['reviews']} review(s) for the period, {reviews['signed_off']} signed off; "
-                           f"{reviews['decided']} of {reviews['total']} entries decided.",
-                           (reviews["total"] - reviews["decided"]) + (reviews["reviews"] - reviews["signed_off"])
-                           + (0 if reviews["reviews"] else 1)),
-        "inactive_users": (f"{access['inactive_with_access']} suspended/deleted user(s) still hold access.",
-                           access["inactive_with_access"]),
-        "review_changes": (f"{reviews['revoke']} revocation(s) and {reviews['change']} permission change(s) decided; "
-                           f"{reviews['actions']} became approved-gate cleanup action(s).", 0),
-        "cleanup": (f"{sum(1 for _ in (ev.cleanup_done() or []))} cleanup action(s) completed in the period, each approved by "
-                    "a second person.", 0),
-        "weak": (f"{kinds.get(Finding.Kind.WEAK, 0)} weak secret(s) open.", kinds.get(Finding.Kind.WEAK, 0)),
-        "duplicates": (f"{kinds.get(Finding.Kind.DUPLICATE, 0)} shared-credential group(s) open.",
-                       kinds.get(Finding.Kind.DUPLICATE, 0)),
-        "rotation": (f"{rot['compliant']} of {rot['subject']} rotating credentials within policy; {rot['overdue']} overdue.",
-                     rot["overdue"]),
-        "anomalies": (f"{anomalies} access anomal{'y' if anomalies == 1 else 'ies'} in production vaults.", anomalies),
-        "export_rights": (f"{access['export_holders']} people hold export rights on at least one vault.", 0),
-        "artifacts": (f"{artifacts} report artifact(s) stored with SHA-256.", 0),
-        "usage_monitoring": (f"{usage['events']} item-usage events from the Events API analysed.", 0),
-        "break_glass": (f"{emergency} emergency/night-time access event(s) listed for review.", 0),
-        "audit_log": (f"Audit log: {chain.entries} entries, hash chain {'verified intact' if chain.ok else 'BROKEN'}; "
-                      f"head {chain.head[:16]}….", 0 if chain.ok else 1),
-        "elevated_rights": (f"{access['elevated_direct']} direct grant(s) with manage or export rights.",
-                            access["elevated_direct"]),
-        "signins": (f"{usage['signins']} sign-in attempts, {usage['signin_failures']} failed.", 0),
-        "openclaw_access_changes": (_own_access_line(ev), 0),
-    }
-
-
-def _own_access_line(ev: Evidence) -> str:
-    counts = ev.own_access_change_counts
-    total = sum(counts.values())
-    if not total:
-        return "OpenClaw's own accounts: no access changes in the period."
-    roles = sum(counts.get(a, 0) for a in ROLE_CHANGE_ACTIONS)
-    return (f"OpenClaw's own accounts: {total} access change(s) in the audit log, {roles} of them role changes "
-            "(listed in “OpenClaw's own access changes”).")
-
-
-def control_rows(controls: Sequence[Control], lines: dict[str, tuple[str, int]]) -> list[tuple[Cell, ...]]:
-    rows: list[tuple[Cell, ...]] = []
-    for control in controls:
-        found = [lines[key] for key in control.evidence if key in lines]
-        exceptions = sum(n for _, n in found)
-        status = "Effective" if not exceptions else f"Exceptions noted ({exceptions})"
-        rows.append((control.ref, control.title, control.statement, " ".join(text for text, _ in found), status))
-    return rows
-
-
-CONTROL_COLUMNS = [Column("Control", width=11), Column("Title", width=26), Column("Statement", width=60, max_chars=600),
-                   Column("Evidence this period", width=70, max_chars=900), Column("Status", width=20)]
-
-
-def control_section(key: str, title: str, intro: str, controls: Sequence[Control], ev: Evidence) -> Section:
-    rows = control_rows(controls, evidence_lines(ev))
-    return Section(key=key, title=title, intro=intro, tables=[table(key, title, CONTROL_COLUMNS, rows)])

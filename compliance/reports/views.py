@@ -16,7 +16,8 @@ from compliance.reports.document import TOP_ROWS
 from compliance.reports.forms import GenerateForm, PreviewForm, ScheduleForm
 from compliance.reports.models import ReportArtifact, ReportSchedule
 from compliance.reviews.periods import period_containing
-from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.http import HtmxHttpRequest, signed_in_user
+from openclaw_web.person_labels import name_with_role
 from openclaw_web.roles import Capability, has_capability, requires
 
 
@@ -49,7 +50,7 @@ def generate_view(request: HtmxHttpRequest) -> HttpResponse:
     data = form.cleaned_data
     parameters = {"account": data["account"].name} if data["account"] else {}
     artifact = generate.request_report(kind=data["kind"], period=data["period"], fmt=data["format"],
-                                       generator=request.user, parameters=parameters)  # type: ignore[arg-type]
+                                       generator=signed_in_user(request), parameters=parameters)
     messages.success(request, f"{artifact} queued. It appears below when it is ready.")
     return redirect("reports:list")
 
@@ -83,7 +84,7 @@ def preview(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Choose a report kind and a period such as 2026Q1.")
     data = form.cleaned_data
     doc = build_report(kind=data["kind"], period=data["period"], accounts=[data["account"]] if data["account"] else None,
-                       generator=request.user.get_username(), now=timezone.now())
+                       generator=name_with_role(request.user), now=timezone.now())
     return render(request, "reports/preview.html", {"nav": "reports", "form": form, "doc": doc, "top_rows": TOP_ROWS})
 
 
@@ -95,7 +96,7 @@ def schedule_create(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "reports/index.html", _index_context(request, schedule_form=form), status=400)
     schedule = form.save(commit=False)
     schedule.recipients = form.cleaned_data["recipients_text"]
-    schedule.created_by = request.user  # type: ignore[assignment]
+    schedule.created_by = signed_in_user(request)
     schedule.save()
     audit.record("report.schedule_created", request=request, target=schedule,
                  details={"kind": schedule.kind, "format": schedule.format, "cadence": schedule.cadence,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -10,7 +10,7 @@ from vaults.models import Account, Vault
 
 
 class PeriodField(forms.CharField):
-    def clean(self, value: Any) -> Period:  # type: ignore[override]
+    def clean(self, value: Any) -> Period:
         text = super().clean(value)
         try:
             return parse_period(text)
@@ -58,7 +58,7 @@ class DecideForm(forms.Form):
 
     def __init__(self, *args: Any, entry: AccessReviewEntry, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["keep_permissions"].choices = [(p, p) for p in entry.permissions]  # type: ignore[attr-defined]
+        cast(forms.MultipleChoiceField, self.fields["keep_permissions"]).choices = [(p, p) for p in entry.permissions]
 
 
 class SignOffForm(forms.Form):

@@ -237,7 +237,7 @@ def _locked_review(review_id: int) -> AccessReview:
 def decide(
     *,
     entry: AccessReviewEntry,
-    user: AbstractBaseUser,
+    user: UserModel,
     decision: str,
     justification: str,
     keep_permissions: Iterable[str] = (),
@@ -265,7 +265,7 @@ def decide(
     fresh = AccessReviewEntry.objects.select_for_update().get(pk=entry.pk)
     previous = fresh.decision
     fresh.decision, fresh.justification, fresh.keep_permissions = decision, justification[:4000], kept
-    fresh.decided_by, fresh.decided_at = user, timezone.now()  # type: ignore[assignment]
+    fresh.decided_by, fresh.decided_at = user, timezone.now()
     fresh.save(update_fields=["decision", "justification", "keep_permissions", "decided_by", "decided_at"])
     audit.record(
         "review.decided", actor=user, target=fresh,
@@ -379,7 +379,7 @@ def sign_off(*, review: AccessReview, user: UserModel, note: str = "") -> Access
     if undecided:
         raise ReviewError(f"{undecided} entr{'ies are' if undecided != 1 else 'y is'} still undecided.")
     now = timezone.now()
-    locked.signed_off_by, locked.signed_off_at, locked.locked_at = user, now, now  # type: ignore[assignment]
+    locked.signed_off_by, locked.signed_off_at, locked.locked_at = user, now, now
     locked.sign_off_note = note.strip()[:4000]
     locked.status = AccessReview.Status.AWAITING_SECOND if locked.require_second_approver else AccessReview.Status.SIGNED_OFF
     locked.save()
@@ -404,7 +404,7 @@ def approve_second(*, review: AccessReview, user: UserModel) -> AccessReview:
         raise ReviewError("The second approver must be a different person from the one who signed off.")
     if not can_second_approve(user, locked):
         raise ReviewError("Only a compliance officer or an approver can give the second approval.")
-    locked.second_approver, locked.second_approved_at = user, timezone.now()  # type: ignore[assignment]
+    locked.second_approver, locked.second_approved_at = user, timezone.now()
     locked.status = AccessReview.Status.SIGNED_OFF
     locked.save(update_fields=["second_approver", "second_approved_at", "status"])
     audit.record("review.second_approved", actor=user, target=locked)
@@ -460,7 +460,7 @@ def propose_revocations(*, review: AccessReview, proposer: UserModel) -> int:
         return 0
     by_pair = {(a.op_user_id, a.vault_id): a for a in plan.actions.all()}
     for entry in spec_entries:
-        action = by_pair.get((entry.op_user_id, entry.vault_id))  # type: ignore[arg-type]
+        action = by_pair.get((entry.op_user_id, entry.vault_id))  # type: ignore[arg-type]  # nullable ids: a None pair finds nothing
         if action is not None:
             AccessReviewEntry.objects.filter(pk=entry.pk).update(cleanup_action=action)
     AccessReview.objects.filter(pk=review.pk).update(cleanup_plan=plan)

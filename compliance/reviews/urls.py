@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/sign-off/", views.sign_off, name="sign_off"),
     path("<int:pk>/second-approval/", views.approve_second, name="second_approval"),
     path("entries/<int:pk>/decide/", views.decide, name="decide"),
+    path("<int:pk>/evidence.pdf", views.evidence_download, {"fmt": "pdf"}, name="evidence_pdf"),
+    path("<int:pk>/evidence.xlsx", views.evidence_download, {"fmt": "xlsx"}, name="evidence_xlsx"),
 ]

@@ -5,14 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from compliance import audit
+from compliance.reports import review_evidence
 from compliance.reviews import review as flow
 from compliance.reviews.forms import DecideForm, EntryFilterForm, OpenReviewForm, SignOffForm
 from compliance.reviews.models import AccessReview, AccessReviewEntry
-from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.http import HtmxHttpRequest, signed_in_user
+from openclaw_web.person_labels import name_with_role
 from openclaw_web.roles import Capability, requires
 
 PAGE_SIZE = 50
@@ -45,7 +49,7 @@ def open_review(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "reviews/index.html", context, status=400)
     data = form.cleaned_data
     review = flow.open_review(
-        account=data["account"], period=data["period"], opened_by=request.user, vaults=list(data["vaults"]),  # type: ignore[arg-type]
+        account=data["account"], period=data["period"], opened_by=signed_in_user(request), vaults=list(data["vaults"]),
         classifications=data["classifications"], require_second_approver=data["require_second_approver"],
         title=data["title"],
     )  # fmt: skip
@@ -109,7 +113,7 @@ def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     error, status = "", 200
     if form.is_valid():
         try:
-            entry = flow.decide(entry=entry, user=request.user, decision=form.cleaned_data["decision"],  # type: ignore[arg-type]
+            entry = flow.decide(entry=entry, user=signed_in_user(request), decision=form.cleaned_data["decision"],
                                 justification=form.cleaned_data["justification"],
                                 keep_permissions=form.cleaned_data["keep_permissions"])
         except flow.ReviewError as exc:
@@ -134,7 +138,7 @@ def remind(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if review.is_locked:
         messages.error(request, "This review is signed off: there is nobody left to remind.")
     else:
-        sent = flow.send_reminders(review=review, actor=request.user)  # type: ignore[arg-type]
+        sent = flow.send_reminders(review=review, actor=signed_in_user(request))
         messages.success(request, f"{sent} reminder e-mail{'s' if sent != 1 else ''} sent.")
     return redirect("reviews:detail", pk=review.pk)
 
@@ -147,7 +151,7 @@ def sign_off(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid note.")
     try:
-        review = flow.sign_off(review=review, user=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+        review = flow.sign_off(review=review, user=signed_in_user(request), note=form.cleaned_data["note"])
     except flow.ReviewError as exc:
         messages.error(request, str(exc))
     else:
@@ -160,9 +164,24 @@ def sign_off(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def approve_second(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     review = _get_review(pk)
     try:
-        flow.approve_second(review=review, user=request.user)  # type: ignore[arg-type]
+        flow.approve_second(review=review, user=signed_in_user(request))
     except flow.ReviewError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:detail", pk=review.pk) if not request.htmx else HttpResponse(str(exc), status=403)
     messages.success(request, "Second approval recorded; the review is signed off.")
     return redirect("reviews:detail", pk=review.pk)
+
+
+@requires(Capability.VIEW_REPORTS)
+def evidence_download(request: HtmxHttpRequest, pk: int, fmt: str) -> FileResponse:
+    """A signed-off review's evidence as PDF or Excel, rendered for this download (one review is
+    small enough to render in the request) and audit-logged with its SHA-256."""
+    review = get_object_or_404(AccessReview.objects.select_related("account", "opened_by", "signed_off_by",
+                                                                   "second_approver", "cleanup_plan"),
+                               pk=pk, status=AccessReview.Status.SIGNED_OFF)
+    export = review_evidence.export(review=review, fmt=fmt, generator=name_with_role(request.user), now=timezone.now())
+    audit.record("review.evidence_downloaded", request=request, target=review,
+                 details={"format": fmt, "sha256": export.sha256, "size": export.size, "period": review.period})
+    response = FileResponse(export.file, as_attachment=True, filename=export.filename, content_type=export.content_type)
+    response["X-Content-SHA256"] = export.sha256
+    return response

@@ -40,12 +40,12 @@ class ApiAuth(HttpBearer):
             if token is None:
                 return None
             user: Any = token.user
-            request.api_token = token  # type: ignore[attr-defined]
+            request.api_token = token  # type: ignore[attr-defined]  # read by api.py's audit hook
         elif request.user.is_authenticated:
             user = request.user
         else:
             return None
-        request.api_user = user  # type: ignore[attr-defined]
+        request.api_user = user  # type: ignore[attr-defined]  # read by api.py's audit hook
         for capability in (Capability.USE_API, self.route_capability):
             if not has_capability(user, capability):
                 raise HttpError(403, f"Your role does not allow: {capability.value}.")

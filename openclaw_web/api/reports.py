@@ -23,6 +23,7 @@ router = Router(auth=ApiAuth(Capability.VIEW_REPORTS), tags=["reports"])
 CONTENT_TYPES: dict[str, str] = {
     ReportFormat.PDF.value: "application/pdf",
     ReportFormat.XLSX.value: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.ZIP.value: "application/zip",
 }
 
 
@@ -73,10 +74,10 @@ def download_report(request: HttpRequest, report_id: Id) -> FileResponse:
     artifact = get_object_or_404(ReportArtifact, pk=report_id)
     path = artifact_file(artifact)
     # Recorded by the API's audit decorator as this call's one entry.
-    request.audit_action = "report.downloaded"  # type: ignore[attr-defined]
-    request.audit_target = artifact  # type: ignore[attr-defined]
+    request.audit_action = "report.downloaded"  # type: ignore[attr-defined]  # read by api.py's audit hook
+    request.audit_target = artifact  # type: ignore[attr-defined]  # read by api.py's audit hook
     details = {"sha256": artifact.sha256, "format": artifact.format, "kind": artifact.kind, "period": artifact.period}
-    request.audit_details = details  # type: ignore[attr-defined]
+    request.audit_details = details  # type: ignore[attr-defined]  # read by api.py's audit hook
     response = FileResponse(path.open("rb"), as_attachment=True, filename=artifact.filename,
                             content_type=CONTENT_TYPES.get(artifact.format, "application/octet-stream"))  # fmt: skip
     response["X-Content-SHA256"] = artifact.sha256

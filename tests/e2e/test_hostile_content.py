@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import Dialog
 
 from tests.e2e.conftest import screenshot, sign_in
 from tests.security.hostile_org import build, pks_for, sync_account
@@ -57,7 +58,12 @@ def test_no_hostile_text_ever_runs_script_in_chromium(page, live_server, admin_u
 
     dialogs: list[str] = []
     csp_reports: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(f"{page.url}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     page.on("console", lambda msg: csp_reports.append(f"{page.url}: {msg.text}")
             if msg.type == "error" and "Content Security Policy" in msg.text else None)  # fmt: skip
     sign_in(page, live_server.url, admin_user.username, PASSWORD)

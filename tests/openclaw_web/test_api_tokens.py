@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 
@@ -140,7 +141,7 @@ def test_active_tokens_per_person_are_capped(client_for, viewer):
 
 def test_last_used_is_written_at_most_once_a_minute(viewer):
     token, clear = tokens.create_token(user=viewer, name="x")
-    earlier = timezone.now() - timezone.timedelta(seconds=10)
+    earlier = timezone.now() - datetime.timedelta(seconds=10)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=earlier)
 
     tokens.token_for(clear)

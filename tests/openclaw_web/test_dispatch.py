@@ -12,7 +12,7 @@ from vaults.models import Account, SyncRun
 
 
 def test_unknown_task_name_fails_at_the_call() -> None:
-    with pytest.raises(dispatch.UnknownTask, match="vaults.tasks.no_such_task"):
+    with pytest.raises(dispatch.UnknownTask, match=r"vaults\.tasks\.no_such_task"):
         dispatch.after_commit("vaults.tasks.no_such_task", 1)
     with pytest.raises(dispatch.UnknownTask):
         dispatch.send("no_module_at_all.task", 1)

@@ -47,3 +47,20 @@ def test_the_image_never_receives_local_keys_databases_or_venv():
     ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
 
     assert {"var/", ".venv/", ".env"} <= ignored
+
+
+def test_only_the_one_shot_migrate_service_connects_as_the_tables_owner():
+    services = _compose()["services"]
+    migrate = services["migrate"]
+
+    # The owner runs migrations and then grants the app's role; everything else is that role,
+    # which may only SELECT and INSERT the audit log (docs/security.md, 4).
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://openclaw:")
+    assert "migrate --noinput && python manage.py grant_app_role openclaw_app" in migrate["command"][-1]
+    assert migrate["restart"] == "no"
+    for name in ("web", "worker", "pdf-worker", "beat"):
+        service = services[name]
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://openclaw_app:"), name
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+        assert service["environment"]["AUDIT_ANCHOR_FILE"].startswith("/data/anchors/"), name
+        assert "anchors:/data/anchors" in service["volumes"], name

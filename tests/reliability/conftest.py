@@ -137,10 +137,11 @@ def _reset_producer_pool() -> None:
     from openclaw_web.celery import app
 
     # Dropped, not closed: kombu's global pool registries may hand a closed pool out again.
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None  # the result backend, too, keeps its first URL
-    app._local.__dict__.pop("backend", None)
+    # Celery's private caches (not in celery-types): nothing public rebinds them to a new broker.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+    app._backend_cache = None  # type: ignore[attr-defined]  # the result backend, too, keeps its first URL
+    app._local.__dict__.pop("backend", None)  # type: ignore[attr-defined]
 
 
 def point_app_at(redis_url: str) -> None:

@@ -16,7 +16,8 @@ from vaults import sync
 from vaults.fake_op import account as fake_account
 from vaults.findings.models import HealthSnapshot
 from vaults.models import Item, SyncRun
-from vaults.tasks import enqueue_sync, resume_waiting_syncs_task
+from vaults.sync_queue import enqueue_sync
+from vaults.tasks import resume_waiting_syncs_task
 
 from .conftest import PrivateRedis, Workers, point_app_at, terminate_other_backends, wait_for
 

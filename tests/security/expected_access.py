@@ -70,6 +70,9 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     # The second approval of a sign-off: a compliance officer or an approver (review.py,
     # can_second_approve), never a read-only auditor or a team lead who decided entries.
     "reviews:second_approval": frozenset({ADMIN, OFFICER, APPROVER}),
+    # A signed-off review's evidence: downloaded like a report, by those who read reports.
+    "reviews:evidence_pdf": REPORT_READERS,
+    "reviews:evidence_xlsx": REPORT_READERS,
     # reports and the audit log
     "reports:list": REPORT_READERS,
     "reports:artifact": REPORT_READERS,

@@ -116,6 +116,10 @@ def pks_for(route: str, org: HostileOrg) -> list[int] | None:
         "cleanup:plan": [org.plan.pk] if org.plan else [],
         "cleanup:dry_run": [org.plan.pk] if org.plan else [],
         "reviews:detail": [org.review.pk] if org.review else [],
+        # Downloads of a signed-off review's evidence (the hostile review stays open: 404); hostile
+        # text in them is tested in tests/compliance/reviews/test_review_evidence.py.
+        "reviews:evidence_pdf": [],
+        "reviews:evidence_xlsx": [],
         "reports:artifact": [org.artifact.pk],
         "reports:download": [org.artifact.pk],
         "sync:sync_now": [account.pk],

@@ -54,7 +54,7 @@ def direct(settings, derived):
 
 
 def _sign_in(username: str, password: str, *, forwarded_for: str | None = None, remote: str = PROXY) -> int:
-    extra = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for is not None else {}
+    extra: dict[str, Any] = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for is not None else {}
     return Client(REMOTE_ADDR=remote, **extra).post(reverse("login"), {"username": username, "password": password}).status_code
 
 

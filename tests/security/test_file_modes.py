@@ -57,7 +57,7 @@ record["database"] = str(settings.DATABASES["default"]["NAME"])
 print(json.dumps(record))
 """
 
-SCRUBBED = ("DATABASE_URL", "SECRET_KEY", "FINGERPRINT_KEY", "CACHE_URL", "CELERY_BROKER_URL")
+SCRUBBED = ("DATABASE_URL", "SECRET_KEY", "FINGERPRINT_KEY", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "CACHE_URL", "CELERY_BROKER_URL")
 
 
 def _start(var: Path) -> tuple[dict[str, Any], str]:
@@ -80,9 +80,10 @@ def test_a_fresh_var_folder_is_0700_with_keys_and_database_0600(tmp_path):
     assert _mode(var) == 0o700
     assert _mode(var / "secret_key") == 0o600
     assert _mode(var / "fingerprint_key") == 0o600
+    assert _mode(var / "audit_key") == 0o600
     assert record["database"] == str(var / "openclaw.sqlite3")
     assert _mode(var / "openclaw.sqlite3") == 0o600
-    assert sorted(p.name for p in var.iterdir()) == ["fingerprint_key", "openclaw.sqlite3", "secret_key"]  # no temp left
+    assert sorted(p.name for p in var.iterdir()) == ["audit_key", "fingerprint_key", "openclaw.sqlite3", "secret_key"]  # no temp left
 
 
 def test_no_file_under_var_is_ever_created_with_a_looser_mode(tmp_path):
@@ -93,10 +94,10 @@ def test_no_file_under_var_is_ever_created_with_a_looser_mode(tmp_path):
     assert record["default_mode_creations"] == []
     created = {Path(path).name: mode for path, mode in record["os_open"]}
     assert "openclaw.sqlite3" in created
-    assert sum(name.startswith((".secret_key.", ".fingerprint_key.")) for name in created) == 2
+    assert sum(name.startswith((".secret_key.", ".fingerprint_key.", ".audit_key.")) for name in created) == 3
     assert all(mode & 0o077 == 0 for mode in created.values()), created
     # Each key became visible under its name only once it was 0600.
-    assert sorted(Path(dst).name for dst, _ in record["published"]) == ["fingerprint_key", "secret_key"]
+    assert sorted(Path(dst).name for dst, _ in record["published"]) == ["audit_key", "fingerprint_key", "secret_key"]
     assert all(mode == 0o600 for _, mode in record["published"])
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog
@@ -14,6 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.test import Client
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse  # the test client's response type
 from django.urls import reverse
 
 from compliance.models import AuditLogEntry
@@ -23,7 +27,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple 9"
 
 
-def _attempt(username: str, password: str, ip: str = "10.0.0.1") -> object:
+def _attempt(username: str, password: str, ip: str = "10.0.0.1") -> TestResponse:
     return Client(REMOTE_ADDR=ip).post(reverse("login"), {"username": username, "password": password})
 
 

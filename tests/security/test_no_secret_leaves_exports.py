@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from compliance.reports.generate import artifact_path, create_artifact, render_artifact
 from compliance.reports.models import ReportArtifact, ReportFormat, ReportKind, ReportSchedule
+from compliance.reports.schedules import deliver_scheduled
 from compliance.reviews.periods import period_containing
 from compliance.reviews.review import open_review, send_reminders
 from tests.security.canaries import CanaryScanner, artifact_contents, email_contents, planted_secrets
@@ -63,6 +64,7 @@ def _every_report_and_its_delivery(recipient: str) -> Haystacks:
             artifact = render_artifact(artifact_id=create_artifact(
                 kind=kind, period=period, fmt=fmt, generator=None, schedule=schedule).pk)
             assert artifact.status == ReportArtifact.Status.DONE, artifact.error
+            deliver_scheduled(artifact)  # the render task's second step
             found += artifact_contents(f"{kind} report {fmt}", artifact_path(artifact).read_bytes())
     return found
 

@@ -90,7 +90,10 @@ def test_every_page_is_free_of_inline_code_and_renders_hostile_data_escaped(fake
                 if not response.get("Content-Type", "").startswith("text/html"):
                     continue
                 checked += 1
-                html = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+                html = (
+                    b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]  # a streaming response has it
+                    if response.streaming else response.content.decode()
+                )
                 problems += [f"{name} {variant[:120]}: {p}" for p in problems_in(html)]
 
     assert checked >= 40, f"the walk rendered only {checked} pages"

@@ -45,7 +45,8 @@ class FakeOrg:
 
 
 def write_org(tmp_path: Path, **sizes: int) -> Path:
-    data = generate_organisation(now=datetime.now(UTC), **{**SMALL_ORG, **sizes})
+    arguments: dict[str, Any] = {**SMALL_ORG, **sizes}
+    data = generate_organisation(now=datetime.now(UTC), **arguments)
     path = tmp_path / "account.json"
     path.write_text(json.dumps(data))
     return path

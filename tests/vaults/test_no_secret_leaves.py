@@ -19,7 +19,7 @@ from openclaw_web.roles import Role
 from tests.security.canaries import CanaryScanner, pg_dump, planted_secrets, redis_contents
 from vaults.findings.models import HealthSnapshot
 from vaults.models import Item, OpUser, SyncRun, Vault
-from vaults.tasks import enqueue_sync
+from vaults.sync_queue import enqueue_sync
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

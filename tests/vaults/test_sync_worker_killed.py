@@ -12,7 +12,7 @@ from django.utils import timezone
 from vaults import sync
 from vaults.fake_op import account as fake_account
 from vaults.models import Item, SyncRun
-from vaults.tasks import enqueue_sync
+from vaults.sync_queue import enqueue_sync
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

@@ -97,7 +97,7 @@ def test_known_states_log_no_warning(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @pytest.mark.django_db
-def test_the_person_page_shows_the_state_in_words_and_as_op_printed_it(client_for, admin_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_person_page_shows_the_state_in_words_and_as_op_printed_it(client_for, admin_user) -> None:
     person = make_op_user(account=make_account(), name="Tess Transfer", state="TRANSFER_SUSPENDED")
     pending = make_op_user(account=person.account, name="Rae Recovery", state="RECOVERY_STARTED")
 
@@ -111,7 +111,7 @@ def test_the_person_page_shows_the_state_in_words_and_as_op_printed_it(client_fo
 
 
 @pytest.mark.django_db
-def test_the_people_list_filters_on_a_transfer_state(client_for, admin_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_people_list_filters_on_a_transfer_state(client_for, admin_user) -> None:
     account = make_account()
     make_op_user(account=account, name="Tess Transfer", state="TRANSFER_SUSPENDED")
     make_op_user(account=account, name="Sam Suspended", state="SUSPENDED")  # decoy: suspended, not in transfer

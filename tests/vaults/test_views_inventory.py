@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -42,7 +43,7 @@ def client(viewer: User, client_for: ClientFor) -> Client:
     return client_for(viewer)
 
 
-def _org(size: int) -> dict[str, object]:
+def _org(size: int) -> dict[str, Any]:
     """An account with `size` vaults, each with `size` items, grants, usage, findings, snapshots."""
     acct = make_account()
     grp = make_op_group(account=acct, name="Engineers", state="")
@@ -166,7 +167,7 @@ def test_vault_list_paginates(client: Client) -> None:
     assert "Vault 054" in second and "1\u201350 of 55" in first
 
 
-def _queries(client: Client, url: str, **kwargs: object) -> int:
+def _queries(client: Client, url: str, **kwargs: Any) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url, **kwargs).status_code == 200
     return len(ctx.captured_queries)

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance import audit
+from openclaw_web import dispatch
 from vaults.cleanup import actions as action_kinds
 from vaults.cleanup.approval import approvals_current
 from vaults.cleanup.identities import NEEDS, IdentityUnavailable, Need, client_for_identity
@@ -36,6 +37,7 @@ from vaults.cleanup.plans import org_counts, refresh_status
 from vaults.findings.models import HealthSnapshot
 from vaults.models import SyncRun, Vault
 from vaults.op import OpError, OpInvalidArgument, OpPermissionDenied
+from vaults.sync_queue import enqueue_sync
 
 logger = logging.getLogger(__name__)
 
@@ -199,14 +201,10 @@ def execute_plan(*, plan_id: int) -> PlanRun:
 
 def queue_verification(*, plan: CleanupPlan, full: bool, triggered_by: object = None) -> SyncRun:
     """Queue a sync, and after it the reconciliation of this plan's actions."""
-    from vaults.cleanup.tasks import reconcile_after_sync_task
-    from vaults.tasks import enqueue_sync
-
     scope = SyncRun.Scope.FULL if full else SyncRun.Scope.ITEMS
     run, _ = enqueue_sync(account=plan.account, scope=scope, triggered_by=triggered_by)
     CleanupPlan.objects.filter(pk=plan.pk).update(follow_up_sync=run)
-    plan_id, run_id = plan.pk, run.pk
-    transaction.on_commit(lambda: reconcile_after_sync_task.delay(plan_id, run_id))
+    dispatch.after_commit("vaults.cleanup.tasks.reconcile_after_sync_task", plan.pk, run.pk)
     return run
 
 

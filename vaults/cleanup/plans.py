@@ -8,7 +8,7 @@ approvers decide per action or for the whole plan (approval.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,11 +23,12 @@ from vaults.cleanup import scope
 from vaults.cleanup.identities import choose_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 from vaults.cleanup.naming import suggested_title
+from vaults.cleanup.specs import ActionSpec
 from vaults.findings.copies import describe, not_copies_of
 from vaults.findings.health import latest_snapshot
 from vaults.findings.models import Finding, Policy
 from vaults.findings.sync_identity import is_sync_identity
-from vaults.models import Account, Item, OpGroup, OpUser, Vault, VaultGrant
+from vaults.models import Account, Item, Vault, VaultGrant
 from vaults.op import OpInvalidArgument
 
 Kind = ProposedAction.Kind
@@ -51,19 +52,6 @@ GENERATED_KINDS: list[str] = list(PHASE_OF_FINDING)
 
 class PlanError(Exception):
     """A proposal or edit that cannot be accepted; the message is for the person."""
-
-
-@dataclass
-class ActionSpec:
-    kind: str
-    vault: Vault
-    item: Item | None = None
-    op_user: OpUser | None = None
-    op_group: OpGroup | None = None
-    destination_vault: Vault | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    finding: Finding | None = None
-    phase: int = Phase.NONE
 
 
 @dataclass

@@ -15,15 +15,12 @@ owner); docs/security.md records what each role sees of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from openclaw_web.roles import Role, roles_of
+from vaults.cleanup.specs import ActionSpec
 from vaults.models import Account, Item, Vault
-
-if TYPE_CHECKING:
-    from vaults.cleanup.plans import ActionSpec
 
 
 class OutsideVaultScope(Exception):

@@ -25,7 +25,7 @@ def execute_action_task(action_id: int) -> str:
 
 
 @shared_task(bind=True, name="vaults.cleanup.tasks.reconcile_after_sync_task", max_retries=RECONCILE_MAX_POLLS)
-def reconcile_after_sync_task(self: Task, plan_id: int, sync_run_id: int) -> bool:  # type: ignore[type-arg]
+def reconcile_after_sync_task(self: Task, plan_id: int, sync_run_id: int) -> bool:
     if execute.reconcile_after_sync(plan_id=plan_id, sync_run_id=sync_run_id):
         return True
     raise self.retry(countdown=RECONCILE_POLL_SECONDS)

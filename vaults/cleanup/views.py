@@ -3,11 +3,10 @@ audit-logged and redirects (post/redirect/get); htmx requests get the fragment t
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,13 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from compliance import audit
-from openclaw_web.http import HtmxHttpRequest
+from openclaw_web import dispatch
+from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults.cleanup import actions as action_kinds
 from vaults.cleanup import approval, execute, plans, scope
 from vaults.cleanup.forms import ACTIONABLE_KINDS, ActionEditForm, DecisionForm, GenerateForm, ProposeForm
 from vaults.cleanup.models import CleanupPlan, ProposedAction
-from vaults.cleanup.tasks import execute_plan_task
 from vaults.findings.models import Finding
 
 Status = ProposedAction.Status
@@ -38,7 +37,7 @@ def _get_action(pk: int) -> ProposedAction:
 
 def _user(request: HtmxHttpRequest) -> User:
     """The signed-in user (`@requires` has already sent anonymous visitors away)."""
-    return cast(User, request.user)
+    return signed_in_user(request)
 
 
 def _outside_scope(request: HtmxHttpRequest, error: scope.OutsideVaultScope, **details: Any) -> HttpResponse:
@@ -344,7 +343,7 @@ def plan_execute(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Nothing to execute: no action is approved and waiting.")
         return _to_plan(plan.pk)
     audit.record("cleanup.plan.execution_requested", request=request, target=plan, details={"actions": approved})
-    transaction.on_commit(lambda: execute_plan_task.delay(plan.pk))
+    dispatch.after_commit("vaults.cleanup.tasks.execute_plan_task", plan.pk)
     messages.success(request, f"Execution queued for {len(approved)} approved action(s).")
     return _to_plan(plan.pk)
 

@@ -6,15 +6,33 @@ Regular item usage happens in office hours (07:00-20:00 UTC) so the planted brea
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from vaults.fake_op.account import format_ts, parse_ts
 
-if TYPE_CHECKING:
-    from vaults.fake_op.demo import _Builder
-
 Row = dict[str, Any]
+
+
+class BuiltOrganisation(Protocol):
+    """What the events are drawn from: the organisation demo.py has built so far. A protocol, so
+    this module needs nothing from demo.py, which imports it (no circle)."""
+
+    rng: random.Random
+    now: datetime
+    service_account: Row
+    humans: list[Row]
+    vaults: list[Row]
+    items: list[Row]
+    inactive_users: set[str]
+    orphans_by_age: set[str]
+    no_recent_use: set[tuple[str, str]]  # (user id, vault id) left unused
+
+    def user_id(self) -> str: ...
+
+    def access_counts(self) -> dict[str, set[str]]: ...
+
 
 # All usage lies within this many days of `now`: inside the 180-day orphan window.
 USAGE_WINDOW_DAYS = 170
@@ -24,15 +42,15 @@ USAGE_ACTIONS = ["reveal", "secure-copy", "fill", "enter-item-edit-mode", "selec
 CLIENTS = ["browser-chrome-mac", "desktop-windows", "cli-linux", "mobile-ios"]
 
 
-def _uuid(builder: _Builder) -> str:
+def _uuid(builder: BuiltOrganisation) -> str:
     return builder.user_id()
 
 
-def _ip(builder: _Builder) -> str:
+def _ip(builder: BuiltOrganisation) -> str:
     return f"203.0.113.{builder.rng.randint(1, 254)}"
 
 
-def _day_time(builder: _Builder, earliest: datetime, latest: datetime, hours: tuple[int, int]) -> datetime:
+def _day_time(builder: BuiltOrganisation, earliest: datetime, latest: datetime, hours: tuple[int, int]) -> datetime:
     """A random moment strictly between earliest and latest whose UTC hour lies in [hours)."""
     first_day = (earliest + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     days = (latest - first_day).days  # whole days that start after earliest and end before latest
@@ -44,7 +62,7 @@ def _day_time(builder: _Builder, earliest: datetime, latest: datetime, hours: tu
     )
 
 
-def _usage(builder: _Builder, item: Row, user_id: str, when: datetime) -> Row:
+def _usage(builder: BuiltOrganisation, item: Row, user_id: str, when: datetime) -> Row:
     return {
         "uuid": _uuid(builder),
         "timestamp": format_ts(when),
@@ -58,7 +76,7 @@ def _usage(builder: _Builder, item: Row, user_id: str, when: datetime) -> Row:
     }
 
 
-def _usages(builder: _Builder) -> tuple[list[Row], list[str]]:
+def _usages(builder: BuiltOrganisation) -> tuple[list[Row], list[str]]:
     rng, now = builder.rng, builder.now
     access = builder.access_counts()
     active_humans = [u["id"] for u in builder.humans if u["id"] not in builder.inactive_users]
@@ -115,7 +133,7 @@ def _usages(builder: _Builder) -> tuple[list[Row], list[str]]:
     return events, break_glass
 
 
-def _signins(builder: _Builder) -> list[Row]:
+def _signins(builder: BuiltOrganisation) -> list[Row]:
     rng, now = builder.rng, builder.now
     failures = [
         ("credentials_failed", "password_secret_bad", None),
@@ -146,7 +164,7 @@ def _signins(builder: _Builder) -> list[Row]:
     return events
 
 
-def _audit(builder: _Builder) -> list[Row]:
+def _audit(builder: BuiltOrganisation) -> list[Row]:
     rng, now = builder.rng, builder.now
     actor = builder.humans[2]["id"]
     window_start = now - timedelta(days=USAGE_WINDOW_DAYS)
@@ -203,7 +221,7 @@ def _older_shape(signins: list[Row]) -> None:
             event["country"] = COUNTRY_NAMES.get(event["country"], event["country"])
 
 
-def build_events(builder: _Builder) -> tuple[dict[str, list[Row]], list[str]]:
+def build_events(builder: BuiltOrganisation) -> tuple[dict[str, list[Row]], list[str]]:
     usages, break_glass = _usages(builder)
     feeds = {"itemusages": usages, "signinattempts": _signins(builder), "auditevents": _audit(builder)}
     for feed in feeds.values():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,7 +24,7 @@ def accept_risk(
     findings: Iterable[Finding],
     reason: str,
     until: datetime.date,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
 ) -> list[Finding]:
     """Mark open findings as accepted risk until `until`; returns the findings changed. Resolved
@@ -37,7 +37,7 @@ def accept_risk(
         finding.status = Finding.Status.ACCEPTED
         finding.accepted_reason = reason
         finding.accepted_until = until
-        finding.accepted_by = by  # type: ignore[assignment]
+        finding.accepted_by = by
         finding.accepted_at = now
         changed.append(finding)
     Finding.objects.bulk_update(changed, ["status", "accepted_reason", "accepted_until", "accepted_by", "accepted_at"])
@@ -53,7 +53,7 @@ def accept_risk(
 
 
 @transaction.atomic
-def reopen(*, findings: Iterable[Finding], by: AbstractBaseUser, request: HttpRequest | None = None) -> list[Finding]:
+def reopen(*, findings: Iterable[Finding], by: User, request: HttpRequest | None = None) -> list[Finding]:
     """Put accepted findings back to open (resolved ones reopen by themselves when seen again)."""
     changed = [f for f in findings if f.status == Finding.Status.ACCEPTED]
     for finding in changed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -32,9 +33,10 @@ class FindingFilterForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=SORTS)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["vault"].queryset = Vault.objects.filter(removed_at__isnull=True).only("pk", "name").order_by("name")  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        vault = cast(forms.ModelChoiceField, self.fields["vault"])
+        vault.queryset = Vault.objects.filter(removed_at__isnull=True).only("pk", "name").order_by("name")
 
 
 class FindingSelectionForm(forms.Form):

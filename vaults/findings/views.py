@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from compliance.models import AuditLogEntry
 from openclaw_web.fragment_cache import cached_fragment
-from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 from vaults.findings import acceptance
 from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
@@ -68,7 +68,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_next_url(request, request.POST.get("next")))
     changed = acceptance.accept_risk(
         findings=form.cleaned_data["ids"], reason=form.cleaned_data["reason"], until=form.cleaned_data["until"],
-        by=request.user, request=request,  # type: ignore[arg-type]
+        by=signed_in_user(request), request=request,
     )  # fmt: skip
     messages.success(request, f"Accepted the risk of {len(changed)} finding(s) until {form.cleaned_data['until']:%Y-%m-%d}.")
     return redirect(_next_url(request, form.cleaned_data["next"]))
@@ -81,6 +81,6 @@ def reopen(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Select at least one finding.")
         return HttpResponseRedirect(_next_url(request, request.POST.get("next")))
-    changed = acceptance.reopen(findings=form.cleaned_data["ids"], by=request.user, request=request)  # type: ignore[arg-type]
+    changed = acceptance.reopen(findings=form.cleaned_data["ids"], by=signed_in_user(request), request=request)
     messages.success(request, f"Reopened {len(changed)} finding(s).")
     return redirect(_next_url(request, form.cleaned_data["next"]))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from vaults.op.errors import OpHiddenCharacters, OpInvalidArgument
 from vaults.op.hidden_characters import hidden_code_points
@@ -233,23 +234,21 @@ def _permissions_arg(permissions: Iterable[str]) -> str:
     return ",".join(perms)
 
 
-def vault_user_revoke(vault_id: str, user_id: str, permissions: Iterable[str]) -> OpCommand:
+def _vault_revoke(grantee: Literal["user", "group"], vault_id: str, grantee_id: str, permissions: Iterable[str]) -> OpCommand:
+    """`op vault user revoke` and `op vault group revoke` differ only in who loses the permissions."""
     v = validate_id(vault_id, what="vault")
-    u = validate_id(user_id, what="user")
+    g = validate_id(grantee_id, what=grantee)
     perms = _permissions_arg(permissions)
     return _command(
-        "vault user revoke",
-        "vault", "user", "revoke", "--vault", v, "--user", u, "--permissions", perms,
-        reads=2, writes=1, ids=(v, u),  # estimate
+        f"vault {grantee} revoke",
+        "vault", grantee, "revoke", "--vault", v, f"--{grantee}", g, "--permissions", perms,
+        reads=2, writes=1, ids=(v, g),  # estimate
     )  # fmt: skip
+
+
+def vault_user_revoke(vault_id: str, user_id: str, permissions: Iterable[str]) -> OpCommand:
+    return _vault_revoke("user", vault_id, user_id, permissions)
 
 
 def vault_group_revoke(vault_id: str, group_id: str, permissions: Iterable[str]) -> OpCommand:
-    v = validate_id(vault_id, what="vault")
-    g = validate_id(group_id, what="group")
-    perms = _permissions_arg(permissions)
-    return _command(
-        "vault group revoke",
-        "vault", "group", "revoke", "--vault", v, "--group", g, "--permissions", perms,
-        reads=2, writes=1, ids=(v, g),  # estimate
-    )  # fmt: skip
+    return _vault_revoke("group", vault_id, group_id, permissions)

@@ -13,6 +13,9 @@ from vaults.charts import band_of
 from vaults.models.access import classify_user_state
 from vaults.models.access import user_state_label as _user_state_label
 from vaults.op.hidden_characters import code_point, hidden_character_indexes
+from vaults.permission_labels import permission_label as _permission_label
+from vaults.permission_labels import permissions_text as _permissions_text
+from vaults.permission_labels import readable_permission_names as _readable_permission_names
 
 register = template.Library()
 
@@ -101,7 +104,27 @@ def permission_pills(permissions: object) -> list[tuple[str, bool]]:
     if not isinstance(permissions, set | frozenset | list | tuple):
         return []
     names = sorted({str(p) for p in permissions}, key=str.lower)
-    return [(humanize_label(name), name.lower() in ELEVATED_PERMISSIONS) for name in names]
+    return [(_permission_label(name), name.lower() in ELEVATED_PERMISSIONS) for name in names]
+
+
+@register.filter
+def permission_label(name: object) -> str:
+    """`view_and_copy_passwords` → "View and copy passwords" (vaults/permission_labels.py)."""
+    return _permission_label(str(name or ""))
+
+
+@register.filter
+def permissions_text(names: object) -> str:
+    """A list of permission names as one line of labels: "View items, Edit items"."""
+    if not isinstance(names, set | frozenset | list | tuple):
+        return ""
+    return _permissions_text(str(n) for n in names)
+
+
+@register.filter
+def readable_permissions(text: object) -> str:
+    """Permission names inside a sentence (a flag reason) as their labels."""
+    return _readable_permission_names(str(text or ""))
 
 
 @register.filter

@@ -13,7 +13,7 @@ from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
 from vaults.findings.usage_coverage import usage_coverage
 from vaults.models import Account, SyncRun
-from vaults.tasks import enqueue_sync
+from vaults.sync_queue import enqueue_sync
 
 RECENT_RUNS = 25
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from compliance import audit
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, has_capability, requires
-from vaults import inventory
+from vaults import history, inventory
 from vaults.forms import PAGE_SIZE, ItemFilterForm, VaultFilterForm, VaultSettingsForm
 from vaults.models import Vault
 from vaults.views.fragments import render_page_or_fragment, wants_fragment
@@ -90,6 +91,8 @@ def vault_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         vault = form.save(commit=False)
         vault.classification_set_by_person = True
         vault.save(update_fields=["classification", "owner", "classification_set_by_person"])
+        if vault.classification != before["classification"]:
+            history.record_classification(vault.account, at=timezone.now())
         after = {"classification": vault.classification, "owner": vault.owner.get_username() if vault.owner else None}
         audit.record("vault.settings_changed", request=request, target=vault, details={"before": before, "after": after})
     messages.success(request, "Vault classification and owner saved.")

@@ -1,5 +1,6 @@
-"""`manage.py generate_report KIND --period 2026Q1 --format pdf|xlsx --out PATH`: the same domain
-function the Celery task runs, in-process; the artifact is stored (with SHA-256) and copied to PATH."""
+"""`manage.py generate_report KIND --period 2026Q1 --format pdf|xlsx|zip --out PATH`: the same domain
+function the Celery task runs, in-process; the artifact is stored (with SHA-256) and copied to PATH.
+`zip` is the evidence bundle: PDF, workbook, one CSV per table and manifest.json from one data build."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from compliance.reviews.periods import PeriodError, parse_period
 
 
 class Command(BaseCommand):
-    help = "Generate a SOC 2, ISO 27001 or hygiene report for a period as PDF or Excel."
+    help = "Generate a SOC 2, ISO 27001 or hygiene report for a period as PDF, Excel or an evidence bundle (zip)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=ReportKind.values)

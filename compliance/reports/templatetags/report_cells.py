@@ -31,6 +31,14 @@ def cell(value: Any, column: Column) -> str:
 
 
 @register.filter
+def utc(value: datetime.datetime | None) -> str:
+    """'31 Mar 2026 14:02 UTC' whatever TIME_ZONE the server runs in; '—' for no time."""
+    if value is None:
+        return "—"
+    return value.astimezone(datetime.UTC).strftime("%-d %b %Y %H:%M UTC")
+
+
+@register.filter
 def numeric(column: Column) -> bool:
     return column.kind in ("int", "percent")
 

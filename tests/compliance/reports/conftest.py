@@ -20,3 +20,8 @@ def synced_org(fake_org, settings, tmp_path) -> Account:  # noqa: F811
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     compute_findings(account=account, sync_run=run)
     return account
+
+
+# A signed-off access review (tests/compliance/reviews/signed_off_review.py) for the readability tests.
+from tests.compliance.reviews.conftest import org  # noqa: E402, F401 — fixtures reused
+from tests.compliance.reviews.signed_off_review import people, signed_off  # noqa: E402, F401

@@ -26,7 +26,7 @@ def soc2(synced_org):
 
 
 def test_open_findings_per_kind_equal_the_dashboard_and_the_engine(synced_org, soc2):
-    by_kind = {}
+    by_kind: dict[str, int] = {}
     for kind in Finding.objects.filter(status="open").values_list("kind", flat=True):
         by_kind[kind] = by_kind.get(kind, 0) + 1
     dashboard = {k.kind: k.open_now for k in inventory.counts_by_kind() if k.open_now}
@@ -102,7 +102,7 @@ def test_the_control_mapping_lists_each_soc2_criterion_with_evidence(soc2):
 def test_the_iso_report_maps_the_same_evidence_to_annex_a_with_a_statement_each(synced_org, soc2):
     iso = build_report(kind="iso27001", period=soc2.period, generator="tester", now=soc2.generated_at)
     rows = iso.section("controls").tables[0].top
-    assert [r[0] for r in rows] == ["5.15", "5.16", "5.17", "5.18", "8.2", "8.5", "5.33"]
+    assert [r[0] for r in rows] == ["A.5.15", "A.5.16", "A.5.17", "A.5.18", "A.8.2", "A.8.5", "A.5.33"]
     assert all(r[2] and r[3] for r in rows)
     assert iso.figures["open_by_kind"] == soc2.figures["open_by_kind"]
 

@@ -4,6 +4,8 @@ counts stand only on measured time (issue: usage claimed where none was measured
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ PERIOD = parse_period("2026Q2")
 AFTER = PERIOD.end + datetime.timedelta(days=30)
 
 
-def _coverage_rows(account_names: list[str]) -> dict[str, tuple[object, ...]]:
+def _coverage_rows(account_names: list[str]) -> Mapping[Any, tuple[object, ...]]:  # keyed by the first cell (the account)
     document = build_report(kind="soc2", period=PERIOD, generator="tester", now=AFTER)
     table = next(t for s in document.sections if s.key == "usage_coverage" for t in s.tables)
     rows = {row[0]: row for row in table.top}

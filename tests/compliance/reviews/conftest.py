@@ -64,3 +64,6 @@ def opened(org, compliance_officer) -> AccessReview:
 
 def entry_for(review: AccessReview, user: OpUser, vault: Vault):
     return review.entries.get(op_user=user, vault=vault)
+
+
+from tests.compliance.reviews.signed_off_review import people, signed_off  # noqa: E402, F401 — fixtures shared

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pytest
 from django.urls import reverse
 
@@ -194,7 +196,7 @@ def test_proposal_submission_approval_and_execution_request_are_audited(
     ]
 
 
-def _plan_state(plan: CleanupPlan) -> tuple[dict, list[dict]]:
+def _plan_state(plan: CleanupPlan) -> tuple[Mapping[str, object], Sequence[Mapping[str, object]]]:
     """Every stored field of the plan and of each of its actions, to compare before and after."""
     plan_row = CleanupPlan.objects.filter(pk=plan.pk).values().get()
     action_rows = list(ProposedAction.objects.filter(plan=plan).order_by("pk").values())

@@ -220,9 +220,9 @@ def test_a_retried_task_never_runs_a_done_action_twice(fake_org: FakeOrg, team_l
     )
     action = plan.actions.get()
 
-    execute_plan_task.apply(args=[plan.pk])
-    execute_plan_task.apply(args=[plan.pk])  # redelivered after acks_late
-    execute_action_task.apply(args=[action.pk])
+    execute_plan_task.apply(args=(plan.pk,))
+    execute_plan_task.apply(args=(plan.pk,))  # redelivered after acks_late
+    execute_action_task.apply(args=(action.pk,))
 
     assert len(fake_org.write_calls("item edit")) == 1
     assert fake_org.item(item.op_id)["tags"] == ["team-it", "corporate"]
@@ -247,7 +247,7 @@ def test_an_action_left_executing_by_a_crash_is_not_rerun_but_settled_by_the_nex
     account_file.rename_item(fake_org.path, done_item.op_id, "Crashed Shared Login")
 
     for action in plan.actions.all():
-        execute_action_task.apply(args=[action.pk])
+        execute_action_task.apply(args=(action.pk,))
     assert fake_org.write_calls() == []
 
     run = fake_org.sync()
@@ -321,7 +321,10 @@ def test_consolidation_keeps_the_picked_copy_and_archives_the_others(
 
 def test_rotation_runs_only_where_policy_allows_and_records_the_follow_up(fake_org: FakeOrg, team_lead, approver):
     item = Item.objects.filter(vault__name="Corporate IT", secret_fields__isnull=False, archived=False).first()
-    before = dict(fake_org.item(item.op_id))
+    assert item is not None
+    stored = fake_org.item(item.op_id)
+    assert stored is not None
+    before = dict(stored)
     plan = approved_plan(
         account=fake_org.account,
         proposer=team_lead,
@@ -361,6 +364,7 @@ def test_execution_queues_a_follow_up_sync_and_records_findings_and_health_after
     note.save()
     compute_findings(account=fake_org.account)
     orphan = Finding.objects.filter(kind=Finding.Kind.ORPHANED, status=Finding.Status.OPEN, item=note).first()
+    assert orphan is not None
     plan, _ = plans.create_plan_from_findings(findings=[orphan], proposed_by=team_lead)
     plans.submit_plan(plan=plan, user=team_lead)
     from vaults.cleanup import approval

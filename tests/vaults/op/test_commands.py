@@ -110,6 +110,10 @@ def test_it_revokes_named_permissions_only() -> None:
     args = commands.vault_user_revoke(VAULT, USER, ["allow_editing", "allow_managing"]).args
     assert args[2:] == ("vault", "user", "revoke", "--vault", VAULT, "--user", USER, "--permissions",
                         "allow_editing,allow_managing")  # fmt: skip
+    group = commands.vault_group_revoke(VAULT, GROUP, ["allow_viewing"])
+    assert group.args[2:] == ("vault", "group", "revoke", "--vault", VAULT, "--group", GROUP, "--permissions",
+                              "allow_viewing")  # fmt: skip
+    assert (group.name, group.ids) == ("vault group revoke", (VAULT, GROUP))
     for bad in [[], ["--all"], ["ALLOW_EDITING"], ["a,b"]]:
         with pytest.raises(OpInvalidArgument):
             commands.vault_group_revoke(VAULT, GROUP, bad)
