@@ -1,7 +1,8 @@
 """Evidence bundle at organisation scale: `python -m bench bundle` (or `python -m bench.bench_bundle`).
 
 The organisation of bench_reports (bench_findings' 1,000 people x 100 vaults: 100,000 items,
-200,000 usage events, plus 100,000 open findings), then, each in a fresh child process as on the
+200,000 usage events, plus 100,000 open findings) with its history since the quarter began (weekly
+recordings, 1% of the grants changing each week), then, each in a fresh child process as on the
 pdf worker (peak RSS = the child's VmHWM, see bench_reports._vm_hwm_kib):
 1. the SOC 2 evidence bundle (`--format zip`: one data build feeding the archival PDF, the
    workbook, one CSV per table and the manifest) — target under 30 s and 1 GB;
@@ -77,6 +78,31 @@ def _time_stages() -> dict[str, float]:
     return stages
 
 
+def _plant_history(period: Any, now: Any) -> dict[str, int]:
+    """A quarter of history up to `now`: the state recorded an hour into the quarter, then weekly
+    recordings after 1% of the grants changed their permissions, so the bundle reads access at the
+    period's end and lists a quarter's access changes, as a real deployment's would."""
+    import datetime
+    import random
+
+    from vaults.history import record_history
+    from vaults.models import Account, VaultGrant
+
+    account = Account.objects.get(name="bench")
+    rng = random.Random(13)
+    grant_ids = list(VaultGrant.objects.filter(vault__account=account).order_by("pk").values_list("pk", flat=True))
+    record_history(account, at=period.start + datetime.timedelta(hours=1))
+    recordings, moment = 1, period.start + datetime.timedelta(days=7)
+    while moment < now:
+        changed = rng.sample(grant_ids, max(1, len(grant_ids) // 100))
+        VaultGrant.objects.filter(pk__in=changed[::2]).update(permissions=["allow_viewing"])
+        VaultGrant.objects.filter(pk__in=changed[1::2]).update(permissions=["allow_viewing", "allow_editing"])
+        record_history(account, at=moment)
+        recordings, moment = recordings + 1, moment + datetime.timedelta(days=7)
+    record_history(account, at=now)
+    return {"history_recordings": recordings + 1, "grants": len(grant_ids)}
+
+
 def _render_in_child(kind: str, fmt: str, period_label: str, out: Path) -> dict[str, Any]:
     from django.db import connection
 
@@ -121,6 +147,7 @@ def run() -> None:
         started = time.perf_counter()
         planted = _plant(now)
         planted["findings"] = _plant_findings(now)
+        planted |= _plant_history(period_containing(now), now)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

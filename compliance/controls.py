@@ -45,9 +45,11 @@ SOC2_CONTROLS: tuple[Control, ...] = (
     Control(SOC2, "CC6.2", "User registration and authorisation",
             "Before credentials are issued and access granted, users are registered and authorised; access is "
             "removed when no longer authorised and reviewed periodically.",
-            "Every vault access granted, changed or removed in 1Password during the period is listed, and whether "
-            "it went through OpenClaw's approval gate; quarterly reviews confirm each access; suspended or deleted "
-            "users who still hold access are flagged. OpenClaw's own accounts are audit-logged.",
+            "Every vault access granted, changed or removed in 1Password during the period is listed, each removal "
+            "or reduction with whether it went through OpenClaw's approval gate (a cleanup action approved by a "
+            "second person; OpenClaw never grants access, so grants are marked as made in 1Password); quarterly "
+            "reviews confirm each access; suspended or deleted users who still hold access are listed. OpenClaw's "
+            "own accounts are audit-logged.",
             ("access_changes", "access_reviews", "inactive_users", "openclaw_access_changes"),
             "The authorisation given before an access was granted directly in 1Password (a ticket or approval "
             "record) is not recorded by OpenClaw: sample the listed grants against the access request records."),

@@ -122,8 +122,12 @@ TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("vaults", VaultSpan, ("op_id",), ("name", "classification", "removed"), _live_vaults),
     _Table("items", ItemSpan, ("vault_op_id", "op_id"), ("category", "archived", "removed", "rotating"), _live_items),
 )}
-# A person's classification change touches vaults, and items through the rotation rule's scopes.
-CLASSIFICATION_TABLES = ("vaults", "items")
+# A person's classification change records vaults only: the live item rows may be half-way through a
+# running (or failed) sync, and only a successful sync's state becomes history; the items' rotation
+# flags that follow from the new classification are recorded by the next successful sync.
+CLASSIFICATION_TABLES = ("vaults",)
+# Rows per `pk IN (...)`: SQLite allows 32,766 parameters in one statement.
+CHUNK = 5000
 
 
 def _record_table(table: _Table, account: Account, at: datetime.datetime) -> int:
@@ -145,8 +149,8 @@ def _record_table(table: _Table, account: Account, at: datetime.datetime) -> int
         for key, values in live.items()
         if key not in open_spans or open_spans[key][1] != values
     ]
-    if ended:
-        spans = table.model._default_manager.filter(pk__in=ended)
+    for start in range(0, len(ended), CHUNK):
+        spans = table.model._default_manager.filter(pk__in=ended[start : start + CHUNK])
         spans.filter(valid_from__lt=at).update(valid_to=at)
         # Opened at this very moment (a second recording at the same time): it was never true.
         spans.filter(valid_from__gte=at).delete()
@@ -165,7 +169,7 @@ def record_history(account: Account, *, at: datetime.datetime, tables: Sequence[
         # Time never runs backwards in history: a recording that computed its moment before
         # waiting for the lock lands just at the latest one, never before it.
         latest = [moment for table in TABLES.values() for moment in table.model._default_manager.filter(
-            account=account).aggregate(at=Max("valid_from")).values() if moment is not None]
+            account=account).aggregate(opened=Max("valid_from"), closed=Max("valid_to")).values() if moment is not None]
         at = max([at, *latest])
         HistoryStart.objects.get_or_create(account=account, defaults={"since": at})
         return sum(_record_table(TABLES[name], account, at) for name in tables)

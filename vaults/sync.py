@@ -33,6 +33,7 @@ from vaults import history, snapshot
 from vaults.events import EventsApiError, sync_events
 from vaults.models import Account, Item, SyncRun, Vault
 from vaults.op import OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
+from vaults.op_settings import op_client
 
 logger = logging.getLogger(__name__)
 
@@ -99,13 +100,7 @@ def client_for(account: Account) -> OpClient:
             f"The worker has no token: set the environment variable {account.token_env} to the "
             f"account's service-account token (it is never stored in the database)."
         )
-    return OpClient(
-        op_bin=settings.OP_BIN,
-        token=token,
-        timeout=settings.OP_TIMEOUT_SECONDS,
-        max_retries=settings.OP_MAX_RETRIES,
-        fingerprint_key=settings.FINGERPRINT_KEY.encode(),
-    )
+    return op_client(token)
 
 
 def run_sync(*, sync_run_id: int) -> SyncRun:

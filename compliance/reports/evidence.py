@@ -2,8 +2,10 @@
 
 Every number comes from the same rows the dashboard and the finding engine use: open findings
 are `Finding.status == open` (as the dashboard counts them), health is the latest stored
-`HealthSnapshot`, usage is the Events API's `ItemUsage`. For a past period, "as of" is the period's
-end: findings present then are those first seen before it and not resolved by it. Access, vaults
+`HealthSnapshot`, usage is the Events API's `ItemUsage`. For a closed period, "as of" is the
+period's end: findings are read from their status history (`vaults.findings.status_history`), the
+status and severity each had then, because the finding rows are rewritten in place (a re-seen
+finding loses `resolved_at`, an expired acceptance turns back to open). Access, vaults
 and the items counted are read from the history every sync records (`vaults.history`), at "as of"
 for every period, the current one included (its latest spans are the state after the last sync):
 the same merge as `vaults.access.effective_access`, and no data at all before history began.
@@ -19,11 +21,25 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
-from compliance import audit
+from compliance import audit, audit_anchors
 from compliance.models import AuditLogEntry
 from compliance.reports.document import Cell, percent
 from compliance.reviews.models import AccessReview, AccessReviewEntry
@@ -32,7 +48,8 @@ from openclaw_web.access_audit import ACTION_PREFIX as ACCESS_ACTION_PREFIX
 from openclaw_web.access_audit import TOKEN_ACTIONS
 from vaults import history
 from vaults.access import ELEVATED_PERMISSIONS, AccessRow, user_is_inactive
-from vaults.findings.models import Finding, HealthSnapshot
+from vaults.findings import status_history
+from vaults.findings.models import SEVERITY_RANK, Finding, FindingStatusSpan, HealthSnapshot
 from vaults.findings.usage_coverage import UsageCoverage, usage_coverage
 from vaults.history import AccessChange
 from vaults.models import Account, Item, ItemSpan, ItemUsage, OpUser, SignInAttempt, Vault, VaultSpan
@@ -134,19 +151,26 @@ class Evidence:
     def findings(self) -> QuerySet[Finding]:
         return Finding.objects.filter(account__in=self.accounts).order_by()
 
-    def present_at(self, moment: datetime.datetime) -> Q:
-        return Q(first_seen__lte=moment) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=moment))
+    def spans(self) -> QuerySet[FindingStatusSpan]:
+        return FindingStatusSpan.objects.filter(account__in=self.accounts).order_by()
+
+    def spans_at_end(self, *statuses: str) -> QuerySet[FindingStatusSpan]:
+        """The findings' status spans true at the period's end, in one of `statuses`."""
+        return self.spans().filter(status_history.open_at(self.as_of), status__in=statuses)
+
+    def status_filter(self, *statuses: str) -> Q:
+        """Findings in one of `statuses`: today's for the current period (as the dashboard counts
+        them), at the period's end for a closed one (accepting or fixing it later moves nothing)."""
+        if self.is_current:
+            return Q(status__in=statuses)
+        return Q(pk__in=self.spans_at_end(*statuses).values("finding_id"))
 
     def open_filter(self) -> Q:
-        """Open findings as the dashboard counts them (now), or present at a past period's end."""
-        if self.is_current:
-            return Q(status=OPEN)
-        return self.present_at(self.as_of) & ~self.accepted_by_end()
+        return self.status_filter(OPEN)
 
-    def accepted_by_end(self) -> Q:
-        """Accepted as a risk by the period's end: a finding accepted later was still open then,
-        so accepting it next year does not move a closed period's figures."""
-        return Q(status=ACCEPTED) & Q(accepted_at__lte=self.as_of)
+    def present_filter(self) -> Q:
+        """Open or accepted (accepted is still there)."""
+        return self.status_filter(OPEN, ACCEPTED)
 
     @cached_property
     def open_by_kind(self) -> dict[str, int]:
@@ -155,16 +179,17 @@ class Evidence:
 
     @cached_property
     def kind_status(self) -> dict[str, dict[str, int]]:
-        """Per kind: open, accepted, new in period, resolved in period (one aggregate query)."""
+        """Per kind: open and accepted at the period's end (today for the current period), new in
+        the period (first seen, which is never rewritten) and resolved in it (the status history's
+        resolutions: a finding resolved then and seen again later still counts). Three queries."""
         p = self.period
-        rows = self.findings().values("kind").annotate(
-            accepted=Count("pk", filter=Q(status=ACCEPTED) if self.is_current else self.present_at(self.as_of) & self.accepted_by_end()),
-            new=Count("pk", filter=Q(first_seen__gte=p.start, first_seen__lt=p.end)),
-            resolved=Count("pk", filter=Q(resolved_at__gte=p.start, resolved_at__lt=p.end)),
-        )
-        result = {kind: {"open": 0, "accepted": 0, "new": 0, "resolved": 0} for kind in Finding.Kind.values}
-        for row in rows:
-            result[row["kind"]].update(accepted=row["accepted"], new=row["new"], resolved=row["resolved"])
+        accepted = dict(self.findings().filter(self.status_filter(ACCEPTED)).values_list("kind").annotate(n=Count("pk")))
+        new = dict(self.findings().filter(first_seen__gte=p.start, first_seen__lt=p.end).values_list("kind")
+                   .annotate(n=Count("pk")))
+        resolved = dict(self.spans().filter(status=RESOLVED, valid_from__gte=p.start, valid_from__lt=p.end)
+                        .values_list("kind").annotate(n=Count("finding_id", distinct=True)))
+        result = {kind: {"open": 0, "accepted": accepted.get(kind, 0), "new": new.get(kind, 0),
+                         "resolved": resolved.get(kind, 0)} for kind in Finding.Kind.values}
         for kind, n in self.open_by_kind.items():
             result[kind]["open"] = n
         return result
@@ -178,9 +203,33 @@ class Evidence:
         return sum(self.open_by_kind.get(k, 0) for k in VIOLATION_KINDS)
 
     def violation_rows(self) -> QuerySet[Finding]:
+        """Violations present at some time in the period, with their status and severity at its end
+        (`status_then`, `severity_then`, `resolved_then`: see `as_of_end`)."""
         p = self.period
-        relevant = Q(kind__in=VIOLATION_KINDS) & Q(first_seen__lt=p.end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=p.start))
-        return self.findings().filter(relevant).select_related("vault").order_by("-severity_rank", "kind", "first_seen", "pk")
+        if self.is_current:
+            relevant = Q(first_seen__lt=p.end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=p.start))
+        else:
+            during = self.spans().filter(Q(valid_to__isnull=True) | Q(valid_to__gte=p.start), finding=OuterRef("pk"),
+                                         status__in=[OPEN, ACCEPTED], valid_from__lt=p.end)
+            relevant = Q(Exists(during))
+        return (self.as_of_end(self.findings().filter(relevant, kind__in=VIOLATION_KINDS)).select_related("vault")
+                .order_by("-rank_then", "kind", "first_seen", "pk"))
+
+    def as_of_end(self, findings: QuerySet[Finding]) -> QuerySet[Finding]:
+        """Annotate status_then, severity_then, rank_then, resolved_then and details_then: the row's
+        own values for the current period, the status span's at a closed period's end (a finding
+        resolved by then has a resolved span, whose start is when)."""
+        if self.is_current:
+            return findings.annotate(status_then=F("status"), severity_then=F("severity"), rank_then=F("severity_rank"),
+                                     resolved_then=F("resolved_at"), details_then=F("details"))
+        at_end = self.spans().filter(status_history.open_at(self.as_of), finding=OuterRef("pk")).order_by("-valid_from")
+        resolved = at_end.filter(status=RESOLVED)
+        annotated = findings.annotate(
+            status_then=Subquery(at_end.values("status")[:1]), severity_then=Subquery(at_end.values("severity")[:1]),
+            resolved_then=Subquery(resolved.values("valid_from")[:1]), details_then=Subquery(at_end.values("details")[:1]))
+        rank = Case(*[When(severity_then=severity, then=Value(n)) for severity, n in SEVERITY_RANK.items()],
+                    default=Value(0), output_field=IntegerField())
+        return annotated.annotate(rank_then=rank)
 
     # --- health ---------------------------------------------------------------------------
 
@@ -256,7 +305,7 @@ class Evidence:
         policy scope, recorded with each item's history: `vaults.history.rotating_items`), overdue
         and due soon (present findings, accepted included: accepted is still not rotated)."""
         subject = self.active_items().filter(rotating=True).count() if self.has_access_history else None
-        present = self.findings().filter(Q(status__in=[OPEN, ACCEPTED]) if self.is_current else self.present_at(self.as_of))
+        present = self.findings().filter(self.present_filter())
         counts = dict(present.filter(kind__in=[Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON])
                       .values_list("kind").annotate(n=Count("pk")))
         overdue = counts.get(Finding.Kind.OVERDUE_ROTATION, 0)
@@ -265,9 +314,21 @@ class Evidence:
                 "compliant": None if subject is None else max(subject - overdue, 0)}
 
     def rotation_rows(self) -> QuerySet[Finding]:
-        present = self.findings().filter(Q(status__in=[OPEN, ACCEPTED]) if self.is_current else self.present_at(self.as_of))
-        return (present.filter(kind__in=[Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON])
-                .select_related("vault", "item").order_by("kind", "-severity_rank", "pk"))
+        """Rotation findings present at the period's end, annotated as `as_of_end` says."""
+        present = self.findings().filter(self.present_filter(),
+                                         kind__in=[Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON])
+        return self.as_of_end(present).select_related("vault", "item").order_by("kind", "-rank_then", "pk")
+
+    def rotation_age(self, details: dict[str, Any]) -> int | None:
+        """A rotation finding's age in days: as its engine run computed it for the current period;
+        for a closed one, whole days from the day the secret was last changed to the period's end
+        (the finding's own `age_days` is rewritten by every later run)."""
+        if self.is_current:
+            return details.get("age_days")
+        changed = details.get("changed_at")
+        if not changed:
+            return None
+        return (self.as_of.date() - datetime.date.fromisoformat(changed)).days
 
     # --- access ---------------------------------------------------------------------------
 
@@ -325,15 +386,16 @@ class Evidence:
     @cached_property
     def production_vault_ids(self) -> list[str]:
         """Vaults classified production at any time in the period (from history), so a later
-        reclassification does not change a closed period's usage figures; without history, today's."""
+        reclassification does not change a closed period's usage figures; for an account whose
+        history does not reach the period, today's classification (its usage is not dropped)."""
         production = Vault.Classification.PRODUCTION
-        if not any(self.history_covers(account) for account in self.accounts):
-            return list(Vault.objects.filter(account__in=self.accounts, classification=production)
-                        .values_list("op_id", flat=True))
+        with_history = [a for a in self.accounts if self.history_covers(a)]
+        without = [a for a in self.accounts if a not in with_history]
         spans = VaultSpan.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=self.period.start),
-                                         account__in=self.accounts, classification=production,
+                                         account__in=with_history, classification=production,
                                          valid_from__lt=self.period.end)
-        return sorted(set(spans.values_list("op_id", flat=True)))
+        today = Vault.objects.filter(account__in=without, classification=production)
+        return sorted(set(spans.values_list("op_id", flat=True)) | set(today.values_list("op_id", flat=True)))
 
     # --- access changes in the period (SOC 2 CC6.2/CC6.3, ISO A.5.18) ---------------------------------
 
@@ -500,7 +562,24 @@ class Evidence:
 
     @cached_property
     def audit_chain(self) -> audit.ChainReport:
+        """The whole chain verified at generation (a fact of the generation, not of the period)."""
         return audit.verify_chain()
+
+    @cached_property
+    def audit_anchors(self) -> audit_anchors.AnchorCheck:
+        """The anchors checked at generation: a cut tail passes `verify_chain` but not this."""
+        return audit_anchors.verify_anchors()
+
+    @property
+    def audit_intact(self) -> bool:
+        return self.audit_chain.ok and self.audit_anchors.ok
+
+    @cached_property
+    def audit_at_end(self) -> tuple[int, audit.ChainAnchor]:
+        """(entries written by the period's end, the newest of them): the same on every regeneration."""
+        entries = AuditLogEntry.objects.filter(created_at__lt=self.as_of)
+        newest = entries.order_by("-seq").values_list("seq", "entry_hash").first()
+        return entries.count(), audit.ChainAnchor(*newest) if newest else audit.ChainAnchor(0, audit.GENESIS_HASH)
 
     # --- OpenClaw's own access changes (SOC 2 CC6.2/CC6.3) ---------------------------------
 
@@ -544,9 +623,9 @@ class Evidence:
 
     @cached_property
     def findings_computed(self) -> bool:
-        """Findings existed by the period's end: some account has a health snapshot taken by then
-        (the finding engine writes one on every run)."""
-        return any(snapshot is not None for _, snapshot in self.health)
+        """Findings existed by the period's end: every account has a health snapshot taken by then
+        (the finding engine writes one on every run); one account never computed counts as none."""
+        return bool(self.health) and all(snapshot is not None for _, snapshot in self.health)
 
     @cached_property
     def usage_covers_period(self) -> bool:
@@ -665,17 +744,24 @@ class Evidence:
 
     def quarter_metrics(self, quarters: int = 4) -> list[dict[str, Any]]:
         """Per quarter (oldest first): health at its end, findings present at its end, new and
-        resolved during it, violations present at its end, review decisions. One aggregate query
-        for the findings of all quarters; one per quarter for health."""
+        resolved during it, violations present at its end, review decisions. Two aggregate queries
+        for the findings of all quarters (closed quarters read the status history, the current one
+        today's status); one per quarter for health."""
         periods = last_quarters(self.period, quarters)
         aggregates: dict[str, Any] = {}
+        span_aggregates: dict[str, Any] = {}
         for n, q in enumerate(periods):
-            end = min(self.now, q.end)
-            aggregates[f"present{n}"] = Count("pk", filter=self.present_at(end))
-            aggregates[f"viol{n}"] = Count("pk", filter=self.present_at(end) & Q(kind__in=VIOLATION_KINDS))
+            if q.end <= self.now:
+                present = status_history.open_at(q.end) & Q(status__in=[OPEN, ACCEPTED])
+                span_aggregates[f"present{n}"] = Count("pk", filter=present)
+                span_aggregates[f"viol{n}"] = Count("pk", filter=present & Q(kind__in=VIOLATION_KINDS))
+            else:
+                aggregates[f"present{n}"] = Count("pk", filter=Q(status__in=[OPEN, ACCEPTED]))
+                aggregates[f"viol{n}"] = Count("pk", filter=Q(status__in=[OPEN, ACCEPTED], kind__in=VIOLATION_KINDS))
             aggregates[f"new{n}"] = Count("pk", filter=Q(first_seen__gte=q.start, first_seen__lt=q.end))
-            aggregates[f"resolved{n}"] = Count("pk", filter=Q(resolved_at__gte=q.start, resolved_at__lt=q.end))
-        counts = self.findings().aggregate(**aggregates)
+            span_aggregates[f"resolved{n}"] = Count("finding_id", distinct=True, filter=Q(
+                status=RESOLVED, valid_from__gte=q.start, valid_from__lt=q.end))
+        counts = {**self.findings().aggregate(**aggregates), **self.spans().aggregate(**span_aggregates)}
         result = []
         for n, q in enumerate(periods):
             sub = Evidence(period=q, accounts=self.accounts, now=self.now)

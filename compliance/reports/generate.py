@@ -20,11 +20,14 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance import audit
@@ -105,6 +108,22 @@ def _write(artifact: ReportArtifact, render: Any) -> tuple[str, str, int]:
     return str(relative), digest.hexdigest(), final.stat().st_size
 
 
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Build and render read one snapshot of the database. Tables are read lazily while the workbook
+    and CSVs are written, after the totals and the PDF's first rows: usage events or audit entries
+    committed in between must not make the files of one generation disagree. PostgreSQL: one
+    REPEATABLE READ transaction; SQLite: one transaction. Inside a caller's transaction, that one."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def render_artifact(*, artifact_id: int) -> ReportArtifact:
     """Step 2 of the module docstring."""
     # Deferred: WeasyPrint and openpyxl load only in the process that renders, not in every page view.
@@ -116,11 +135,12 @@ def render_artifact(*, artifact_id: int) -> ReportArtifact:
         return ReportArtifact.objects.get(pk=artifact_id)
     artifact = ReportArtifact.objects.select_related("schedule").get(pk=artifact_id)
     try:
-        document = build_report(kind=artifact.kind, period=parse_period(artifact.period),
-                                accounts=_accounts(artifact.parameters), generator=artifact.generator_label, now=now)
-        basename = Path(artifact.filename).stem
-        path, sha256, size = _write(artifact, lambda handle: write_artifact(
-            artifact.format, document, handle, parameters=artifact.parameters, basename=basename))
+        with one_snapshot():
+            document = build_report(kind=artifact.kind, period=parse_period(artifact.period),
+                                    accounts=_accounts(artifact.parameters), generator=artifact.generator_label, now=now)
+            basename = Path(artifact.filename).stem
+            path, sha256, size = _write(artifact, lambda handle: write_artifact(
+                artifact.format, document, handle, parameters=artifact.parameters, basename=basename))
     except BaseException as error:
         mark_failed(artifact_id, error)
         raise

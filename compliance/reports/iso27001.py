@@ -28,6 +28,7 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
                 "controls", "Annex A controls: statements and evidence",
                 "For each control: what it asks is met how (statement), and what was measured in the period.",
                 ISO_CONTROLS, ev),
+            sections.access_inventory_section(ev),
             sections.access_section(ev),
             sections.access_changes_section(ev),
             sections.rotation_section(ev),

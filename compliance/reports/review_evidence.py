@@ -7,7 +7,8 @@ report that rests on access reviews prints on its cover.
    (person, vault, permissions in words, flags, decision, justification, reviewer, decision time)
    and the cleanup actions the sign-off created with their execution result. The existing
    renderers (pdf.py, xlsx.py) render it like any other report.
-3. `export` renders one format into a temporary file and hashes it, for a download.
+3. `export` renders one format into a temporary file and hashes it, for a download; the PDF embeds
+   the workbook and a manifest (compliance/reports/bundle.py), as every report PDF does.
 """
 
 from __future__ import annotations
@@ -251,17 +252,20 @@ CONTENT_TYPES = {"pdf": "application/pdf",
 
 
 def export(*, review: AccessReview, fmt: str, generator: str, now: datetime.datetime) -> Export:
-    """Render one format into a temporary file (a large workbook never sits in memory) and hash it."""
-    from compliance.reports.pdf import render_pdf
+    """Render one format into a temporary file (a large workbook never sits in memory) and hash it.
+    The PDF shows the first PDF_ROWS entries and carries the workbook (every entry) and a manifest
+    with its SHA-256 as embedded files, like the report PDFs, so the one file is the whole evidence."""
+    from compliance.reports.bundle import write_pdf
     from compliance.reports.xlsx import render_xlsx
 
     if fmt not in CONTENT_TYPES:
         raise ValueError(f"Unknown format {fmt!r}; choose pdf or xlsx.")
     document = build(review=review, generator=generator, now=now)
+    basename = f"openclaw-access-review-{review.pk}-{review.period}"
     # Left open on purpose: the download response streams it and closes it.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     if fmt == "pdf":
-        handle.write(render_pdf(document))
+        write_pdf(document, handle, parameters={"review": review.pk, "review_period": review.period}, basename=basename)
     else:
         render_xlsx(document, handle)
     size = handle.tell()
@@ -270,5 +274,5 @@ def export(*, review: AccessReview, fmt: str, generator: str, now: datetime.date
     for chunk in iter(lambda: handle.read(1 << 20), b""):
         digest.update(chunk)
     handle.seek(0)
-    return Export(file=handle, filename=f"openclaw-access-review-{review.pk}-{review.period}.{fmt}",
+    return Export(file=handle, filename=f"{basename}.{fmt}",
                   content_type=CONTENT_TYPES[fmt], sha256=digest.hexdigest(), size=size)

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 from django.db.models import QuerySet
 
 from compliance.models import AuditLogEntry
+from compliance.reports.approval_gate import gate_labels
 from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, plural, table
 from compliance.reports.evidence import BURST_EVENTS, ITEM_SPREAD_ADDRESSES, Evidence
 from compliance.reviews.models import AccessReviewEntry
 from openclaw_web.access_audit import ACTION_LABELS, ROLE_CHANGE_ACTIONS, change_summary
 from openclaw_web.person_labels import person_name
+from vaults.access import AccessRow, user_is_inactive
 from vaults.findings.models import Finding
-from vaults.permission_labels import permissions_text
+from vaults.models import OpUser, Vault
+from vaults.models.access import user_state_label
+from vaults.permission_labels import permissions_text, readable_permission_names
 
 KIND_LABELS = dict(Finding.Kind.choices)
 
 
-def lazy_table(key: str, title: str, columns: list[Column], rows: Sequence[Sequence[Cell]] | None = None, *,
+def lazy_table(key: str, title: str, columns: list[Column], rows: Sequence[Any] | None = None, *,
                total: int, query: QuerySet[Any] | None = None, convert: Callable[[Any], Sequence[Cell]] | None = None,
                note: str = "") -> Table:
     """A detail table: the first TOP_ROWS rows now (a LIMIT query), every row streamed later
@@ -30,6 +35,9 @@ def lazy_table(key: str, title: str, columns: list[Column], rows: Sequence[Seque
         return Table(key=key, title=title, columns=columns, top=top, total=total, note=note,
                      all_rows=lambda: (convert(r) for r in query.iterator(chunk_size=2000)))
     kept = list(rows or [])
+    if convert is not None:  # rows already in memory: shape only the first ones now, the rest when streamed
+        return Table(key=key, title=title, columns=columns, top=[tuple(convert(r)) for r in kept[:TOP_ROWS]], total=total,
+                     all_rows=lambda: (convert(r) for r in kept), note=note)
     return Table(key=key, title=title, columns=columns, top=[tuple(r) for r in kept[:TOP_ROWS]], total=total,
                  all_rows=lambda: kept, note=note)
 
@@ -100,8 +108,8 @@ def headline_figures(ev: Evidence) -> HeadlineFigures:
         "usage": ev.usage_figures,
         "access": ev.access_figures,
         "anomalies": dict(ev.anomaly_counts),
-        "chain_ok": ev.audit_chain.ok,
-        "chain_entries": ev.audit_chain.entries,
+        "chain_ok": ev.audit_intact,
+        "chain_entries": ev.audit_at_end[0],
     }
 
 
@@ -141,7 +149,7 @@ def summary_section(ev: Evidence, figures: HeadlineFigures) -> Section:
         ("Access anomalies in period", len(ev.anomalies)),
         ("Access review entries", reviews["total"]),
         ("Access review entries decided", reviews["decided"]),
-        ("Audit log entries (chain verified)", ev.audit_chain.entries),
+        ("Audit log entries by the period's end", ev.audit_at_end[0]),
     ]
     return Section(
         key="summary", title="Executive summary",
@@ -206,11 +214,93 @@ def access_section(ev: Evidence) -> Section:
     )
 
 
+INVENTORY_COLUMNS = [Column("User", width=28), Column("E-mail", width=30, in_pdf=False), Column("State", width=14),
+                     Column("Vault", width=30), Column("Classification", width=16), Column("Permissions", width=40),
+                     Column("Direct", width=8), Column("Via groups", width=30)]
+INACTIVE_ACCESS_COLUMNS = [Column("Person", width=28), Column("E-mail", width=30), Column("State", width=18),
+                           Column("Vault", width=30), Column("Permissions", width=44), Column("Through", width=30)]
+UNCLASSIFIED_COLUMNS = [Column("Vault", width=36), Column("Account", width=24), Column("People with access", "int", 12)]
+OVER_PERMISSIONED_COLUMNS = [Column("Person", width=26), Column("E-mail", width=30, in_pdf=False),
+                             Column("Severity", width=10), Column("Why flagged", width=70, max_chars=600),
+                             Column("First seen", "datetime", 18), Column("Status now", width=12)]
+
+
+def _person(user: OpUser) -> str:
+    return user.name or user.email or user.op_id
+
+
+def _path(row: AccessRow) -> str:
+    return ", ".join((["direct"] if row.via_direct else []) + [f"group {g}" for g in row.via_groups])
+
+
+def _inventory_row(row: AccessRow) -> tuple[Cell, ...]:
+    return (_person(row.user), row.user.email, _state(row.user), row.vault.name, row.vault.get_classification_display(),
+            permissions_text(row.permissions), "yes" if row.via_direct else "no", ", ".join(row.via_groups))
+
+
+def _state(user: OpUser) -> str:
+    return "Removed from the account" if user.removed_at else user_state_label(user.state)
+
+
+def _inactive_row(row: AccessRow) -> tuple[Cell, ...]:
+    return (_person(row.user), row.user.email, _state(row.user), row.vault.name, permissions_text(row.permissions),
+            _path(row))
+
+
+def _over_permissioned_row(f: Finding) -> tuple[Cell, ...]:
+    person = _person(f.op_user) if f.op_user else f.title
+    return (person, f.op_user.email if f.op_user else "", f.severity, readable_permission_names(f.explanation), f.first_seen,
+            f.get_status_display())
+
+
+def access_inventory_section(ev: Evidence) -> Section:
+    """Every user-vault access at the period's end and the rows behind the access exceptions of
+    SOC 2 CC6.1-CC6.3 and ISO A.5.15/A.5.16/A.5.18: unclassified vaults, suspended or deleted people
+    still holding access, and open over-permissioned findings. The PDF shows the first rows of each
+    table; the workbook and the CSVs have every row."""
+    access = ev.access
+    unclassified = [v for v in ev.vaults if v.classification == Vault.Classification.UNCLASSIFIED]
+    holders = Counter((r.vault.account_id, r.vault.op_id) for r in access)
+    names = {a.pk: a.name for a in ev.accounts}
+    unclassified_rows: list[tuple[Cell, ...]] = [
+        (v.name, names.get(v.account_id, ""), holders[(v.account_id, v.op_id)]) for v in unclassified]
+    inactive = [r for r in access if user_is_inactive(r.user)]
+    over = (ev.findings().filter(ev.open_filter(), kind=Finding.Kind.OVER_PERMISSIONED)
+            .select_related("op_user").order_by("-severity_rank", "title", "pk"))
+    over_total = over.count()
+    people = len({r.user.pk for r in inactive})
+    note = ("" if ev.has_access_history else
+            " No access history covers this period's end: the access tables are empty for lack of data, not because "
+            "nobody had access.")
+    return Section(
+        key="access_inventory", title="Access inventory",
+        intro=("Every person's access to every vault at the end of the period, directly or through groups, as the "
+               "history recorded by each sync shows it; then the vaults without a classification, the suspended or "
+               "deleted people who still held access, and the over-permissioned findings open at the end of the "
+               "period, each the rows behind a control's exceptions." + note),
+        kpis=[Kpi("User-vault accesses", str(len(access))),
+              Kpi("Unclassified vaults", str(len(unclassified)), f"of {len(ev.vaults):,} vaults",
+                  "bad" if unclassified else "good"),
+              Kpi("Inactive people with access", str(people), plural(len(inactive), "vault access", "vault accesses"),
+                  "bad" if people else "good"),
+              Kpi("Over-permissioned", str(over_total), "open findings", "bad" if over_total else "good")],
+        tables=[
+            lazy_table("access_inventory", "Every user-vault access", INVENTORY_COLUMNS, access, total=len(access),
+                       convert=_inventory_row),
+            table("unclassified_vaults", "Vaults without a classification", UNCLASSIFIED_COLUMNS, unclassified_rows),
+            lazy_table("inactive_user_access", "Suspended or deleted people still holding vault access",
+                       INACTIVE_ACCESS_COLUMNS, inactive, total=len(inactive), convert=_inactive_row),
+            lazy_table("over_permissioned", "Open over-permissioned findings", OVER_PERMISSIONED_COLUMNS,
+                       total=over_total, query=over, convert=_over_permissioned_row),
+        ],
+    )
+
+
 ACCESS_CHANGE_KINDS = {"granted": "Granted", "modified": "Permissions changed", "removed": "Removed"}
 VAULT_ACCESS_CHANGE_COLUMNS = [
     Column("When (UTC)", "datetime", 18), Column("Change", width=18), Column("User", width=26),
     Column("E-mail", width=30, in_pdf=False), Column("Vault", width=28), Column("Before", width=36),
-    Column("After", width=36), Column("Path", width=24)]
+    Column("After", width=36), Column("Path", width=24), Column("Through OpenClaw", width=34)]
 HISTORY_NOTE = ("Access history is recorded by every successful sync from the first sync after OpenClaw began "
                 "recording it; nothing earlier is reconstructed.")
 
@@ -225,17 +315,20 @@ def access_changes_section(ev: Evidence) -> Section:
                        intro=f"No access history for this period: it ended before history began. {HISTORY_NOTE}",
                        kpis=[Kpi("Granted", NO_DATA), Kpi("Permissions changed", NO_DATA), Kpi("Removed", NO_DATA)])
     covered = ev.history_covered()
+    gates = gate_labels(changes, ev.accounts, ev.period.start, ev.period.end)
     rows: list[tuple[Cell, ...]] = [
         (c.at, ACCESS_CHANGE_KINDS[c.change], c.user.name or c.user.email or c.user.op_id, c.user.email, c.vault.name,
-         permissions_text(c.before), permissions_text(c.after), c.path)
-        for c in changes
+         permissions_text(c.before), permissions_text(c.after), c.path, gate)
+        for c, gate in zip(changes, gates, strict=True)
     ]
     coverage = "" if covered == "Whole period" else f" History covers this period {covered[0].lower()}{covered[1:]}."
     return Section(
         key="access_changes", title="Vault access changes",
         intro=("Who was given access to a vault, whose permissions changed and whose access ended during the period, "
                "directly or through a group, as each sync recorded it (a change undone between two syncs is not seen)."
-               f"{coverage} {HISTORY_NOTE}"),
+               f"{coverage} {HISTORY_NOTE} Through OpenClaw: for a removal or reduction, the revocation cleanup action "
+               "approved by a second person that made it, or “not through OpenClaw”; OpenClaw never grants access, so "
+               "a grant's authorisation is not recorded here."),
         kpis=[Kpi("Granted", str(counts["granted"]), "user-vault accesses"),
               Kpi("Permissions changed", str(counts["modified"]), "user-vault accesses"),
               Kpi("Removed", str(counts["removed"]), "user-vault accesses")],
@@ -250,10 +343,11 @@ def rotation_section(ev: Evidence) -> Section:
     total = rows.count()
 
     def convert(f: Finding) -> tuple[Cell, ...]:
-        d = f.details or {}
-        return (KIND_LABELS.get(f.kind, f.kind), f.severity, f.item.title if f.item else f.title,
-                f.vault.name if f.vault else "", _date(d.get("changed_at")), d.get("age_days"), d.get("period_days"),
-                f.get_status_display())
+        then: Any = f  # annotated by Evidence.as_of_end: status and severity at the period's end
+        d = then.details_then or {}
+        return (KIND_LABELS.get(f.kind, f.kind), then.severity_then, f.item.title if f.item else f.title,
+                f.vault.name if f.vault else "", _date(d.get("changed_at")), ev.rotation_age(d), d.get("period_days"),
+                Finding.Status(then.status_then).label)
 
     return Section(
         key="rotation", title="Credential rotation compliance",
@@ -280,8 +374,9 @@ def violations_section(ev: Evidence) -> Section:
     total = detail.count()
 
     def convert(f: Finding) -> tuple[Cell, ...]:
-        return (KIND_LABELS.get(f.kind, f.kind), f.severity, f.title, f.vault.name if f.vault else "(several vaults)",
-                f.first_seen, f.get_status_display(), f.resolved_at)
+        then: Any = f  # annotated by Evidence.as_of_end: status and severity at the period's end
+        return (KIND_LABELS.get(f.kind, f.kind), then.severity_then, f.title, f.vault.name if f.vault else "(several vaults)",
+                f.first_seen, Finding.Status(then.status_then).label, then.resolved_then)
 
     return Section(
         key="violations", title="Policy violations",

@@ -23,6 +23,7 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
         sections=[
             sections.summary_section(ev, figures),
             sections.usage_coverage_section(ev),
+            sections.access_inventory_section(ev),
             sections.access_section(ev),
             sections.access_changes_section(ev),
             sections.rotation_section(ev),

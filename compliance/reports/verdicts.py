@@ -16,24 +16,25 @@ Undecided review entries are "open": shown, never counted as exceptions.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compliance.controls import MAPPING_DOCUMENT, Control, not_applicable
+from compliance.reports.approval_gate import GRANTED, NOT_THROUGH, gate_labels
 from compliance.reports.document import Cell, Column, Kpi, Section, plural, table
 from compliance.reports.evidence import Evidence
 from compliance.reports.models import ReportArtifact
 from compliance.reports.sections import lazy_table
 from compliance.reports.xlsx import SHEET_NAMES
+from compliance.reviews.models import AccessReview
 from openclaw_web.access_audit import ROLE_CHANGE_ACTIONS
-from vaults.cleanup.models import ProposedAction
 from vaults.findings.models import Finding
 from vaults.models import SignInAttempt
 
 # Item-usage actions of the Events API that move an item's content out of its vault.
 REMOVAL_ACTIONS = ("export", "share")
 REMOVAL_PERMISSIONS = frozenset({"export_items", "print_items", "copy_and_share_items"})
-REVOKE_KINDS = (ProposedAction.Kind.REVOKE_USER.label, ProposedAction.Kind.REVOKE_GROUP.label)
 
 EFFECTIVE, EXCEPTIONS, NO_EVIDENCE, NOT_APPLICABLE = "Effective", "Exceptions noted", "No evidence", "Not applicable"
 VERDICT_MEANING = {
@@ -97,6 +98,9 @@ NO_FINDINGS = "findings were not computed by the end of this period"
 NO_USAGE = "item usage was not measured over the whole period (see Usage data coverage)"
 NO_SIGNINS = "sign-in attempts were not collected over the whole period (Events API)"
 NO_AUDIT = "OpenClaw was not recording yet in this period"
+# An access review is signed off within this many days of the end of the period it reviews (the
+# review is due then); later, or still unsigned then, it is called late in the report.
+SIGN_OFF_DUE_DAYS = 30
 
 
 def _line(available: bool, text: str, missing: str, exceptions: int = 0, rows: str | None = None) -> EvidenceLine:
@@ -121,12 +125,13 @@ def _access_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     return {
         "access_inventory": _line(True, f"{plural(access['users_with_access'], 'person holds', 'people hold')} "
                                   f"{plural(access['access_pairs'], 'user-vault access', 'user-vault accesses')} over "
-                                  f"{plural(access['vaults'], 'vault', 'vaults')} (direct and via groups).", ""),
+                                  f"{plural(access['vaults'], 'vault', 'vaults')} (direct and via groups).", "",
+                                  rows="access_inventory"),
         "classification": _line(True, f"{access['vaults'] - access['unclassified_vaults']:,} of "
                                 f"{plural(access['vaults'], 'vault', 'vaults')} classified.", "",
-                                access["unclassified_vaults"]),
+                                access["unclassified_vaults"], "unclassified_vaults"),
         "inactive_users": _line(True, f"{plural(access['inactive_with_access'], 'suspended or deleted user still holds', 'suspended or deleted users still hold')} "
-                                "vault access.", "", access["inactive_with_access"]),
+                                "vault access.", "", access["inactive_with_access"], "inactive_user_access"),
         "export_rights": _line(True, f"{plural(len(removers), 'person', 'people')} can export, print or share items "
                                "from at least one vault.", ""),
         "privileged_access": _line(True, f"{plural(len(holders), 'person holds', 'people hold')} privileged rights: "
@@ -146,12 +151,14 @@ def _access_changes_line(ev: Evidence) -> EvidenceLine:
     whole = bool(ev.accounts) and all(since is not None and since <= ev.period.start for since in ev.history_since.values())
     if kinds is None or not whole:
         return _line(False, "", "access history does not cover the whole period")
-    revocations = sum(1 for row in (ev.cleanup_done() or []) if row[1] in REVOKE_KINDS)
+    gates = gate_labels(ev.access_changes() or [], ev.accounts, ev.period.start, ev.period.end)
+    reductions = [gate for gate in gates if gate != GRANTED]
+    through = sum(1 for gate in reductions if gate != NOT_THROUGH)
     return _line(True, f"In 1Password during the period: {plural(kinds['granted'], 'access granted', 'accesses granted')}, "
-                 f"{kinds['modified']:,} changed, {kinds['removed']:,} removed; "
-                 f"{plural(revocations, 'revocation', 'revocations')} ran as OpenClaw cleanup actions approved by a "
-                 "second person. Authorisation of grants made in 1Password is not recorded by OpenClaw.", "",
-                 rows="vault_access_changes")
+                 f"{kinds['modified']:,} changed, {kinds['removed']:,} removed; {through:,} of "
+                 f"{plural(len(reductions), 'removal or reduction', 'removals and reductions')} ran as OpenClaw cleanup "
+                 "actions approved by a second person (column Through OpenClaw). Authorisation of grants made in "
+                 "1Password is not recorded by OpenClaw.", "", rows="vault_access_changes")
 
 
 def _findings_lines(ev: Evidence) -> dict[str, EvidenceLine]:
@@ -161,8 +168,8 @@ def _findings_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     weak = kinds.get(Finding.Kind.WEAK, 0)
     dup = kinds.get(Finding.Kind.DUPLICATE, 0)
     return {
-        "over_permissioned": _line(ok, f"{plural(over, 'open over-permissioned finding', 'open over-permissioned findings')} "
-                                   "(OpenClaw's findings page lists them).", NO_FINDINGS, over),
+        "over_permissioned": _line(ok, f"{plural(over, 'open over-permissioned finding', 'open over-permissioned findings')}.",
+                                   NO_FINDINGS, over, "over_permissioned"),
         "weak": _line(ok, f"{plural(weak, 'weak secret', 'weak secrets')} open.", NO_FINDINGS, weak, "violations"),
         "duplicates": _line(ok, f"{plural(dup, 'shared-credential group', 'shared-credential groups')} open.",
                             NO_FINDINGS, dup, "violations"),
@@ -181,23 +188,57 @@ def _rotation_line(ev: Evidence, findings_computed: bool) -> EvidenceLine:
 
 
 def _review_lines(ev: Evidence) -> dict[str, EvidenceLine]:
+    """A review line has evidence only when every account of the report has a signed-off review
+    overlapping the period: one account's review says nothing about another's access."""
     r = ev.review_figures
     open_entries = r["total"] - r["decided"]
-    ok = r["signed_off"] > 0
+    reviews = list(ev.reviews())
+    signed = {review.account_id for review in reviews if review.status == AccessReview.Status.SIGNED_OFF}
+    unreviewed = [account.name for account in ev.accounts if account.pk not in signed]
+    ok = bool(ev.accounts) and not unreviewed
+    timeliness = _sign_off_timeliness(ev, reviews)
     if not r["reviews"]:
         state = "no access review covers this period"
-    else:
+    elif not signed:
         state = (f"{plural(r['reviews'], 'access review covers', 'access reviews cover')} this period, none signed off; "
-                 f"{r['decided']:,} of {plural(r['total'], 'entry', 'entries')} decided, {open_entries:,} open")
+                 f"{r['decided']:,} of {plural(r['total'], 'entry', 'entries')} decided, {open_entries:,} open{timeliness}")
+    else:
+        state = f"no signed-off access review covers this period for {', '.join(unreviewed)}{timeliness}"
     return {
         "access_reviews": _line(ok, f"{plural(r['reviews'], 'access review covers', 'access reviews cover')} this period, "
                                 f"{r['signed_off']:,} signed off; {r['decided']:,} of {plural(r['total'], 'entry', 'entries')} "
-                                f"decided, {open_entries:,} open (undecided, not an exception).", state, rows="reviews"),
+                                f"decided, {open_entries:,} open (undecided, not an exception){timeliness}.", state,
+                                rows="reviews"),
         "review_changes": _line(ok, f"{plural(r['revoke'], 'revocation', 'revocations')} and "
                                 f"{plural(r['change'], 'permission change', 'permission changes')} decided; "
                                 f"{r['actions']:,} became cleanup actions behind the two-person approval.",
                                 state, rows="review_changes"),
     }
+
+
+def _sign_off_timeliness(ev: Evidence, reviews: Sequence[AccessReview]) -> str:
+    """Per review, its sign-off against the end of the period it reviews, and how many are late:
+    signed off more than SIGN_OFF_DUE_DAYS after that end, or still unsigned once that time has
+    passed. A note for the auditor, not an exception: no criterion sets the delay."""
+    if not reviews:
+        return ""
+    names = {account.pk: account.name for account in ev.accounts}
+    several = len(names) > 1
+    notes, late = [], 0
+    for review in reviews:
+        due = review.period_end + datetime.timedelta(days=SIGN_OFF_DUE_DAYS)
+        label = f"“{review.title}”" + (f" ({names.get(review.account_id, '')})" if several else "")
+        if review.signed_off_at is not None:
+            days = (review.signed_off_at - review.period_end).days
+            when = f"{days:,} days after its period ended" if days >= 0 else "before its period ended"
+            is_late = review.signed_off_at > due
+            notes.append(f"{label} signed off {review.signed_off_at:%Y-%m-%d}, {when}" + (" (late)" if is_late else ""))
+        else:
+            is_late = ev.now > due
+            notes.append(f"{label} not signed off" + (" (late)" if is_late else f" yet (due by {due:%Y-%m-%d})"))
+        late += is_late
+    return (f". Sign-off: {'; '.join(notes)}; {late:,} late (more than {SIGN_OFF_DUE_DAYS} days after the period's "
+            "end, or missing then: a note, not an exception)")
 
 
 def _usage_lines(ev: Evidence) -> dict[str, EvidenceLine]:
@@ -237,14 +278,16 @@ def _signin_lines(ev: Evidence) -> dict[str, EvidenceLine]:
 
 def _openclaw_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     ok = ev.audit_log_covers_period
-    chain = ev.audit_chain
+    entries, newest = ev.audit_at_end
+    problems = len(ev.audit_chain.problems) + len(ev.audit_anchors.problems)
     artifacts = (ReportArtifact.objects.filter(status=ReportArtifact.Status.DONE, created_at__lt=ev.as_of)
                  .exclude(sha256="").count())
     cleanup = sum(1 for _ in (ev.cleanup_done() or []))
     return {
-        "audit_log": _line(ok, f"Audit log: {plural(chain.entries, 'entry', 'entries')}, hash chain "
-                           f"{'verified intact' if chain.ok else 'BROKEN'}; head {chain.head[:16]}….", NO_AUDIT,
-                           0 if chain.ok else 1),
+        "audit_log": _line(ok, f"Audit log by the period's end: {plural(entries, 'entry', 'entries')}, the newest "
+                           f"#{newest.seq} (HMAC {newest.head[:16]}…). At generation the chain and its anchors "
+                           + ("verified intact." if ev.audit_intact else f"FAILED verification ({plural(problems, 'problem', 'problems')}: "
+                              "run manage.py verify_audit_log)."), NO_AUDIT, 0 if ev.audit_intact else max(problems, 1)),
         "artifacts": _line(ok, f"{plural(artifacts, 'report artifact', 'report artifacts')} stored with SHA-256 by the "
                            "period's end.", NO_AUDIT),
         "cleanup": _line(ok, f"{plural(cleanup, 'cleanup action', 'cleanup actions')} completed in the period, each "

@@ -64,3 +64,21 @@ def test_only_the_one_shot_migrate_service_connects_as_the_tables_owner():
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
         assert service["environment"]["AUDIT_ANCHOR_FILE"].startswith("/data/anchors/"), name
         assert "anchors:/data/anchors" in service["volumes"], name
+
+
+def test_the_owner_password_reaches_only_migrate_and_postgres():
+    """A web process that can read its own environment must not find the owner's password there:
+    with it, the app role's SELECT/INSERT-only audit table would protect nothing."""
+    compose = _compose()
+    for name, service in compose["services"].items():
+        environment = service.get("environment", {})
+        files = service.get("env_file", [])
+        files = [files] if isinstance(files, str) else files
+        assert ".env" not in files, f"{name} receives compose's .env (it holds POSTGRES_PASSWORD)"
+        holds_owner_password = "POSTGRES_PASSWORD" in environment or any(
+            "${POSTGRES_PASSWORD" in str(value) for value in environment.values())
+        assert holds_owner_password == (name in {"migrate", "postgres"}), name
+    # Decoy: the app role's password is what the app containers use.
+    assert "${APP_DB_PASSWORD" in compose["services"]["web"]["environment"]["DATABASE_URL"]
+    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
+    assert "app.env" in ignored

@@ -375,6 +375,23 @@ def test_reclassifying_a_vault_in_the_app_is_recorded_at_once(
     assert VaultSpan.objects.get(op_id=vault.op_id, valid_to=now.valid_from).classification == "production"
 
 
+def test_reclassifying_during_a_sync_records_the_vault_but_not_half_synced_items(
+        org: dict[str, Any], admin_user: User, client_for: Callable[[User], Client]) -> None:
+    """Items a running sync has stored but not yet finished (here: one added behind history's back)
+    become history only when a sync succeeds, never through a person's reclassification."""
+    account, vault = org["account"], org["vault"]
+    record_history(account, at=T0)
+    items_before = ItemSpan.objects.count()
+    half_synced = make_item(vault=vault, title="Listed by a sync still running", category="DATABASE")
+
+    client_for(admin_user).post(reverse("vaults:settings", args=[vault.pk]), {"classification": "shared"})
+
+    [now] = open_spans(VaultSpan, op_id=vault.op_id)
+    assert now.classification == "shared"
+    assert ItemSpan.objects.count() == items_before
+    assert not ItemSpan.objects.filter(op_id=half_synced.op_id).exists()
+
+
 def test_an_owner_change_alone_records_nothing(
         org: dict[str, Any], admin_user: User, team_lead: User, client_for: Callable[[User], Client]) -> None:
     account, vault = org["account"], org["vault"]

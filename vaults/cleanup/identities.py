@@ -25,11 +25,10 @@ import enum
 import os
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from vaults.cleanup.models import ProposedAction
 from vaults.models import Account, Vault
 from vaults.op import OpClient
+from vaults.op_settings import op_client
 
 Kind = ProposedAction.Kind
 Identity = ProposedAction.Identity
@@ -124,10 +123,4 @@ def client_for_identity(account: Account, identity: str) -> OpClient:
             f"The worker has no token for the {Identity(identity).label.lower()}: set the environment "
             f"variable {env_name or '(none configured)'} on the worker (it is never stored)."
         )
-    return OpClient(
-        op_bin=settings.OP_BIN,
-        token=token,
-        timeout=settings.OP_TIMEOUT_SECONDS,
-        max_retries=settings.OP_MAX_RETRIES,
-        fingerprint_key=settings.FINGERPRINT_KEY.encode(),
-    )
+    return op_client(token)

@@ -1,6 +1,7 @@
 """Accepting a finding's risk (until a date, with a reason) and reopening it.
 
-Both are decisions a person makes, so each changed finding gets one audit-log entry. Findings
+Both are decisions a person makes, so each changed finding gets one audit-log entry, and a new
+status span (vaults/findings/status_history.py) so a closed period keeps what was true then. Findings
 already in the target state are skipped, so repeating a request changes and records nothing.
 """
 
@@ -15,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance import audit
+from vaults.findings import status_history
 from vaults.findings.models import Finding
 
 
@@ -41,6 +43,7 @@ def accept_risk(
         finding.accepted_at = now
         changed.append(finding)
     Finding.objects.bulk_update(changed, ["status", "accepted_reason", "accepted_until", "accepted_by", "accepted_at"])
+    status_history.record(finding_ids=[f.pk for f in changed], at=now)
     for finding in changed:
         audit.record(
             "finding.risk_accepted",
@@ -60,6 +63,7 @@ def reopen(*, findings: Iterable[Finding], by: User, request: HttpRequest | None
         finding.status = Finding.Status.OPEN
         finding.accepted_until = None
     Finding.objects.bulk_update(changed, ["status", "accepted_until"])
+    status_history.record(finding_ids=[f.pk for f in changed], at=timezone.now())
     for finding in changed:
         audit.record("finding.reopened", actor=by, request=request, target=finding, details={"kind": finding.kind})
     return changed

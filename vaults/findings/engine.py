@@ -13,7 +13,10 @@ the benchmark call. One transaction:
 6. Stored findings no longer present are resolved (resolved_at = now, last_seen = the previous
    run, the last that saw them).
 7. Related items (duplicate groups) are rewritten for new and changed findings only.
-8. Health snapshots for the organisation and every vault (vaults/findings/health.py).
+8. The status history (vaults/findings/status_history.py) gets a span for every new finding and
+   every one whose status or severity changed (reopened, expired, resolved, re-rated); an
+   unchanged finding gets none.
+9. Health snapshots for the organisation and every vault (vaults/findings/health.py).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from vaults.findings import (
     reused_secret,
     rotation,
     shared_environments,
+    status_history,
     weak,
 )
 from vaults.findings.candidate import Candidate, local_date, policy_scopes
@@ -77,6 +81,7 @@ def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 class StoredFinding(NamedTuple):
     pk: int
     status: str
+    severity: str
     digest: str
     accepted_until: datetime.date | None
 
@@ -242,10 +247,10 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
 
     candidates = collect_candidates(account=account, now=now)
     stored = {
-        (kind, key): StoredFinding(pk, status, digest, accepted_until)
-        for pk, kind, key, status, digest, accepted_until in Finding.objects.filter(account=account).values_list(
-            "id", "kind", "key", "status", "digest", "accepted_until"
-        )
+        (kind, key): StoredFinding(pk, status, severity, digest, accepted_until)
+        for pk, kind, key, status, severity, digest, accepted_until in Finding.objects.filter(
+            account=account
+        ).values_list("id", "kind", "key", "status", "severity", "digest", "accepted_until")
     }
 
     new: list[tuple[Candidate, str]] = []
@@ -254,6 +259,7 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
     changed_related: dict[int, tuple[int, ...]] = {}
     reopen_ids: list[int] = []
     expire_ids: list[int] = []
+    rerated_ids: list[int] = []
     for identity, candidate in candidates.items():
         digest = candidate.digest()
         row = stored.get(identity)
@@ -268,6 +274,8 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
         if row.digest != digest:
             changed.append((row.pk, candidate, digest))
             changed_related[row.pk] = candidate.related_item_ids
+            if candidate.severity != row.severity:
+                rerated_ids.append(row.pk)
 
     _insert(new, account=account, now=now)
     id_chunk = _id_chunk()
@@ -285,6 +293,8 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
         resolution["last_seen"] = Greatest("last_seen", Value(previous_run))
     for chunk in _chunks(gone_ids, id_chunk):
         Finding.objects.filter(pk__in=chunk).update(**resolution)
+    status_history.record_new(account=account, first_seen=now)
+    status_history.record(finding_ids=[*reopen_ids, *expire_ids, *rerated_ids, *gone_ids], at=now)
 
     grouped_new = {(c.kind, c.key): c.related_item_ids for c, _ in new if c.related_item_ids}
     related: dict[int, tuple[int, ...]] = {}

@@ -235,3 +235,34 @@ class HealthSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vault or 'Organisation'}: {self.score} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class FindingStatusSpan(models.Model):
+    """A finding's status and severity during one span of time: open from `valid_from` (inclusive)
+    until `valid_to` (exclusive; None while still true), like the history spans of
+    vaults/models/history.py. A finding row is rewritten in place (a re-seen finding loses
+    `resolved_at`, an expired acceptance turns back to open); its spans keep what a closed period
+    saw. Written only by vaults/findings/status_history.py, at each status or severity change."""
+
+    # Findings are deleted only with their account (CASCADE), and the spans go with it.
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="status_spans", db_index=False)
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=40, choices=Finding.Kind.choices)
+    status = models.CharField(max_length=10, choices=Finding.Status.choices)
+    severity = models.CharField(max_length=10, choices=Finding.Severity.choices)
+    # The rotation kinds' details (changed_at, period_days) when the span opened: a closed period's
+    # rotation table prints the age at its end, and today's details may describe a later secret.
+    details = models.JSONField(null=True, blank=True)
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # "Open at moment T" per account, as the other history spans.
+            models.Index(fields=["account", "valid_from", "valid_to"], name="finding_span_at"),
+            # A finding's spans; the writer closes the open one.
+            models.Index(fields=["finding", "valid_to"], name="finding_span_finding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Finding {self.finding_id} {self.status} from {self.valid_from:%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ import pytest
 from compliance.reports.builders import build_report
 from compliance.reviews.periods import parse_period
 from tests.vaults import factories as f
+from vaults.models import Account
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +21,9 @@ AFTER = PERIOD.end + datetime.timedelta(days=30)
 
 
 def _coverage_rows(account_names: list[str]) -> Mapping[Any, tuple[object, ...]]:  # keyed by the first cell (the account)
+    # The accounts were added to OpenClaw before the period (a report covers those, and those with
+    # data in it: compliance/reports/builders.py accounts_in_scope).
+    Account.objects.filter(name__in=account_names).update(created_at=PERIOD.start - datetime.timedelta(days=60))
     document = build_report(kind="soc2", period=PERIOD, generator="tester", now=AFTER)
     table = next(t for s in document.sections if s.key == "usage_coverage" for t in s.tables)
     rows = {row[0]: row for row in table.top}

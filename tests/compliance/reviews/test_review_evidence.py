@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -142,3 +144,26 @@ def test_hostile_text_in_a_review_never_becomes_a_formula_or_markup(signed_off, 
     assert "'" + hostile_title in {c.value for c in cells} and "'" + hostile_reason in {c.value for c in cells}
     assert "<script>alert(1)</script>" in _pdf_text(pdf).replace(" ", "")  # shown as text (it may wrap), not dropped
 
+
+
+def test_the_review_pdf_embeds_its_workbook_with_every_entry_and_a_manifest_of_it(signed_off, auditor, client_for,
+                                                                                  monkeypatch, tmp_path):
+    monkeypatch.setattr(review_evidence, "PDF_ROWS", 2)  # the PDF shows two of the five entries
+    response = client_for(auditor).get(reverse("reviews:evidence_pdf", args=[signed_off.pk]))
+    path = tmp_path / "review.pdf"
+    path.write_bytes(b"".join(response.streaming_content))
+    folder = tmp_path / "detached"
+    folder.mkdir()
+
+    listed = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(folder), str(path)], check=True, capture_output=True)
+
+    stem = response["Content-Disposition"].split("filename=")[1].strip('"').removesuffix(".pdf")
+    workbook = folder / f"{stem}.xlsx"
+    assert listed.splitlines()[0] == "2 embedded files"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["manifest.json", workbook.name])
+    decisions = load_workbook(io.BytesIO(workbook.read_bytes()))["Decisions"]
+    assert decisions.max_row == 6  # header and all five entries, though the PDF lists two
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kind"] == "access_review" and manifest["parameters"]["review"] == signed_off.pk
+    assert manifest["files"][0]["sha256"] == hashlib.sha256(workbook.read_bytes()).hexdigest()
