@@ -243,6 +243,11 @@ OP_TIMEOUT_SECONDS = env_float("OP_TIMEOUT_SECONDS", 60.0)
 OP_CONCURRENCY = env_int("OP_CONCURRENCY", 4, minimum=1)
 OP_MAX_RETRIES = env_int("OP_MAX_RETRIES", 4, minimum=0)
 EVENTS_API_URL = env_str("EVENTS_API_URL")
+# How far back the first Events API read reaches: a SOC 2 Type II period runs up to 12 months,
+# so the default covers a year and its quarter of lead-in (vaults/events.py).
+EVENTS_HISTORY_DAYS = env_int("EVENTS_HISTORY_DAYS", 400, minimum=1)
+# Raw item-usage events older than this become daily counts (vaults/usage_retention.py); 0 keeps all.
+USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 800, minimum=0)
 # Report controls declared out of scope: "REF=reason; REF=reason" (compliance/controls.py `not_applicable`).
 CONTROLS_NOT_APPLICABLE = env_str("CONTROLS_NOT_APPLICABLE", "")
 

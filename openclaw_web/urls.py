@@ -6,6 +6,8 @@ from django.urls import include, path
 from openclaw_web import people_admin, views
 from openclaw_web.api.api import api
 from vaults.views.dashboard import dashboard
+from vaults.views.search import search_page
+from vaults.views.usage import usage
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -27,7 +29,9 @@ urlpatterns = [
     path("settings/people/<int:pk>/active/", people_admin.people_admin_active, name="people_admin_active"),
     path("api/v1/", api.urls),
     path("", dashboard, name="dashboard"),
+    path("search/", search_page, name="search"),
     path("vaults/", include("vaults.urls.inventory")),
+    path("usage/", usage, name="usage"),
     path("sync/", include("vaults.urls.sync")),
     path("findings/", include("vaults.findings.urls")),
     path("cleanup/", include("vaults.cleanup.urls")),

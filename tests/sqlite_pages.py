@@ -36,6 +36,13 @@ def _plant() -> dict[str, int]:
     grant(vault=prod, user=person, permissions=["view_items", "manage_vault"])
     grant(vault=dev, group=make_op_group(account=account, members=[person]))
     compute_findings(account=account)
+    # Usage, one use old enough to be rolled into daily counts (the upsert SQLite must accept too).
+    from tests.vaults.factories import days_ago, make_usage
+    from vaults.usage_retention import summarise_old_usage
+
+    make_usage(account=account, user=person, item=first, when=days_ago(2))
+    make_usage(account=account, user=person, item=first, when=days_ago(1000))
+    summarise_old_usage(account=account)
     return {"vault": prod.pk, "item": first.pk, "person": person.pk}
 
 
@@ -63,7 +70,10 @@ def main() -> None:
         reverse("vaults:people"), reverse("vaults:person", args=[ids["person"]]), reverse("findings:list"),
         reverse("findings:list") + "?q=db+password+prod&sort=-first_seen", reverse("findings:detail", args=[finding.pk]),
         reverse("sync:status"), reverse("cleanup:list"), reverse("reviews:list"), reverse("reports:list"),
-        reverse("audit:list"),
+        reverse("audit:list"), reverse("usage"),
+        reverse("usage") + "?classification=production&tag=team-payments&start=2020-01-01",
+        reverse("usage") + "?format=xlsx&start=2020-01-01",
+        reverse("search") + "?q=strpe+prod", reverse("search") + "?q=dana&type=people",
     ]  # fmt: skip
     failures = [[path, status] for path in paths if (status := client.get(path).status_code) != 200]
     print(json.dumps({"checked": len(paths), "failures": failures}))

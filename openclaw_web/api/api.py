@@ -20,7 +20,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from compliance import audit
-from openclaw_web.api import findings, inventory, refused_calls, reports, reviews
+from openclaw_web.api import findings, inventory, refused_calls, reports, reviews, search, usage
 
 MAX_AUDITED_QUERY = 500
 
@@ -94,3 +94,5 @@ api.add_router("", inventory.router)
 api.add_router("", findings.router)
 api.add_router("", reviews.router)
 api.add_router("", reports.router)
+api.add_router("", search.router)
+api.add_router("", usage.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.http import HttpRequest
@@ -23,6 +24,7 @@ from openclaw_web.api.schemas import (
     VaultPage,
 )
 from openclaw_web.roles import Capability
+from vaults import search
 from vaults.models import Account, Item, SyncRun, Vault
 
 router = Router(auth=ApiAuth(Capability.VIEW_INVENTORY), tags=["inventory"])
@@ -49,6 +51,8 @@ class ItemFilters(PageParams):
     vault: Id | None = None
     category: str | None = F(None, max_length=40, pattern=r"^[A-Z_]+$")
     include_removed: bool = F(False, description="also list items removed from 1Password or archived")
+    q: str = F("", max_length=search.MAX_QUERY_CHARS,
+               description='search as the search page does (every word, any order, typos forgiven): "stripe prod"')
 
 
 @router.get("/accounts", response=AccountPage)
@@ -114,7 +118,8 @@ def list_items(request: HttpRequest, params: Query[ItemFilters]) -> dict[str, An
         items = items.filter(category=params.category)
     if not params.include_removed:
         items = items.filter(removed_at__isnull=True, archived=False)
-    return paginate(items, order=("id",), cursor=params.cursor, limit=params.limit)
+    with search.typo_tolerance() if params.q else nullcontext():  # no transaction for a plain listing
+        return paginate(search.filter_items(items, params.q), order=("id",), cursor=params.cursor, limit=params.limit)
 
 
 @router.get("/items/{item_id}", response=ItemOut)

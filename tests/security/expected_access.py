@@ -37,6 +37,8 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "vaults:item": EVERYONE,
     "vaults:people": EVERYONE,
     "vaults:person": EVERYONE,
+    "search": EVERYONE,  # results are what the person's inventory pages show them
+    "usage": EVERYONE,  # whoever sees item pages sees their uses
     "vaults:settings": ONLY_ADMIN,  # classification and owners are policy
     "sync:status": EVERYONE,
     "sync:sync_now": ONLY_ADMIN,
@@ -112,6 +114,8 @@ API_ACCESS: dict[str, frozenset[Role]] = {
     "/api/v1/vaults/{vault_id}": EVERYONE,
     "/api/v1/items": EVERYONE,
     "/api/v1/items/{item_id}": EVERYONE,
+    "/api/v1/search": EVERYONE,
+    "/api/v1/usage": EVERYONE,
     "/api/v1/findings": EVERYONE,
     "/api/v1/findings/{finding_id}": EVERYONE,
     "/api/v1/health": EVERYONE,

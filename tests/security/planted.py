@@ -116,6 +116,8 @@ def api_list_urls(planted: Planted) -> list[str]:
         "/api/v1/health", "/api/v1/health/history", f"/api/v1/health/history?vault={planted.vault.pk}",
         "/api/v1/reviews", f"/api/v1/reviews/{planted.review.pk}", f"/api/v1/reviews/{planted.review.pk}/entries",
         "/api/v1/reports", f"/api/v1/reports/{planted.artifact.pk}",
+        "/api/v1/usage", "/api/v1/usage?counts=true",
+        "/api/v1/search?q=production", "/api/v1/search?q=script+alert", "/api/v1/items?q=stripe+production",
     ]  # fmt: skip
 
 

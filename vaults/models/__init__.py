@@ -1,6 +1,6 @@
 from vaults.models.access import GroupMembership, OpGroup, OpUser, VaultGrant
 from vaults.models.account import Account
-from vaults.models.events import AuditEvent, ItemUsage, SignInAttempt
+from vaults.models.events import AuditEvent, ItemUsage, ItemUsageDaily, SignInAttempt
 from vaults.models.history import (
     GrantSpan,
     GroupSpan,
@@ -23,6 +23,7 @@ __all__ = [
     "Item",
     "ItemSpan",
     "ItemUsage",
+    "ItemUsageDaily",
     "MembershipSpan",
     "OpGroup",
     "OpUser",

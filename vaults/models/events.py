@@ -9,11 +9,11 @@ class ItemUsage(models.Model):
     account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="item_usages")
     uuid = models.CharField(max_length=64)
     timestamp = models.DateTimeField(db_index=True)
-    user_op_id = models.CharField(max_length=64, db_index=True)
+    user_op_id = models.CharField(max_length=64)
     user_email = models.CharField(max_length=500, blank=True)
     user_name = models.CharField(max_length=500, blank=True)
-    item_op_id = models.CharField(max_length=64, db_index=True)
-    vault_op_id = models.CharField(max_length=64, db_index=True)
+    item_op_id = models.CharField(max_length=64)
+    vault_op_id = models.CharField(max_length=64)
     action = models.CharField(max_length=60, blank=True)
     client_ip = models.CharField(max_length=64, blank=True)
     client_app = models.CharField(max_length=200, blank=True)
@@ -22,6 +22,16 @@ class ItemUsage(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="itemusage_unique")]
+        # Chosen by measurement (bench/bench_usage.py, 5M events): every usage question is "this
+        # item / person / vault over a time range", newest first, so each id leads an index with
+        # the timestamp after it (replacing the single-column id indexes it makes redundant);
+        # (account, timestamp) answers coverage's first event and an account's newest events.
+        indexes = [
+            models.Index(fields=["item_op_id", "timestamp"], name="itemusage_item_time"),
+            models.Index(fields=["user_op_id", "timestamp"], name="itemusage_user_time"),
+            models.Index(fields=["vault_op_id", "timestamp"], name="itemusage_vault_time"),
+            models.Index(fields=["account", "timestamp"], name="itemusage_account_time"),
+        ]
 
 
 class SignInAttempt(models.Model):
@@ -59,3 +69,23 @@ class AuditEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "uuid"], name="opaudit_unique")]
+
+
+class ItemUsageDaily(models.Model):
+    """Item usage older than USAGE_RETENTION_DAYS, kept as counts per day, item, person and action
+    (vaults/usage_retention.py): long audit periods keep their evidence without every raw event."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="item_usage_days")
+    day = models.DateField()
+    item_op_id = models.CharField(max_length=64)
+    vault_op_id = models.CharField(max_length=64)
+    user_op_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=60, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "item_op_id", "vault_op_id", "user_op_id", "action"], name="itemusagedaily_unique"
+            )
+        ]
