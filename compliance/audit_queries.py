@@ -7,21 +7,44 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from openpyxl import Workbook
 
 from compliance.models import AuditLogEntry
 from compliance.spreadsheet import safe_cell
 
-EXPORT_COLUMNS = ["seq", "created_at", "actor", "action", "target_type", "target_id", "target", "ip_address", "details", "prev_hash", "entry_hash"]
+EXPORT_COLUMNS = ["seq", "created_at", "actor", "action", "target_type", "target_id", "target", "target_kind", "ip_address", "details", "prev_hash", "entry_hash"]
 
 
-def filtered_entries(*, q: str = "", action: str = "", actor: str = "", since: Any = None, until: Any = None) -> QuerySet[AuditLogEntry]:
+def target_type_label(raw: str) -> str:
+    """"reports.reportartifact" -> "Report artifact"; anything that is not a model stays as written."""
+    app_label, _, model_name = raw.partition(".")
+    if not model_name:
+        return raw
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return raw
+    return str(model._meta.verbose_name)[:1].upper() + str(model._meta.verbose_name)[1:]
+
+
+def distinct_values(field: str) -> list[str]:
+    """The non-empty values of one audit column present in the log, sorted (one DISTINCT query)."""
+    values = AuditLogEntry.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
+    return list(values)
+
+
+def filtered_entries(*, q: str = "", action: str = "", actor: str = "", target_type: str = "", since: Any = None, until: Any = None) -> QuerySet[AuditLogEntry]:
     entries = AuditLogEntry.objects.all()
     if q:
         entries = entries.filter(Q(target_label__icontains=q) | Q(action__icontains=q) | Q(actor_label__icontains=q))
     if action:
-        entries = entries.filter(action__startswith=action)
+        # A bare prefix ("cleanup") is the "all cleanup actions" choice; a dotted value is one action.
+        family = Q(action=action) if "." in action else Q(action=action) | Q(action__startswith=f"{action}.")
+        entries = entries.filter(family)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
     if actor:
         entries = entries.filter(actor_label__icontains=actor)
     if since:
@@ -35,7 +58,7 @@ def _rows(entries: Iterable[AuditLogEntry]) -> Iterable[list[Any]]:
     import json
 
     for e in entries:
-        yield [e.seq, e.created_at, e.actor_label, e.action, e.target_type, e.target_id, e.target_label, e.ip_address or "", json.dumps(e.details, sort_keys=True), e.prev_hash, e.entry_hash]
+        yield [e.seq, e.created_at, e.actor_label, e.action, e.target_type, e.target_id, e.target_label, target_type_label(e.target_type), e.ip_address or "", json.dumps(e.details, sort_keys=True), e.prev_hash, e.entry_hash]
 
 
 def export_csv(entries: QuerySet[AuditLogEntry]) -> bytes:

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from compliance import audit
-from compliance.audit_queries import export_csv, export_xlsx, filtered_entries
+from compliance.audit_queries import export_csv, export_xlsx, filtered_entries, target_type_label
 from compliance.forms import AuditFilterForm
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
@@ -18,6 +18,8 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
     page = Paginator(filtered_entries(**form.cleaned_data), 50).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.target_kind = target_type_label(entry.target_type)  # type: ignore[attr-defined]  # read by the table
     context = {"nav": "audit", "form": form, "page": page, "head": audit.chain_head(), "query": request.GET.urlencode()}
     template = "compliance/_audit_table.html" if request.htmx else "compliance/audit_log.html"
     return render(request, template, context)

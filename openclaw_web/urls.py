@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from openclaw_web import people_admin, views
 from openclaw_web.api.api import api
@@ -28,6 +30,8 @@ urlpatterns = [
     path("settings/people/<int:pk>/roles/", people_admin.people_admin_roles, name="people_admin_roles"),
     path("settings/people/<int:pk>/active/", people_admin.people_admin_active, name="people_admin_active"),
     path("api/v1/", api.urls),
+    # Browsers ask for /favicon.ico whatever the page links; answering stops a 404 per visit.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg")), name="favicon"),
     path("", dashboard, name="dashboard"),
     path("search/", search_page, name="search"),
     path("vaults/", include("vaults.urls.inventory")),

@@ -171,14 +171,41 @@ def _date_label(day: Day, span_days: float) -> str:
     return day.strftime("%b %Y") if span_days > 400 else day.strftime("%d %b").lstrip("0")
 
 
-def _x_axis(parts: list[str], days: Sequence[Day], x_of: Callable[[Day], float], y: float) -> None:
+def _time_label(moment: datetime, *, one_day: bool) -> str:
+    return moment.strftime("%H:%M") if one_day else f"{moment.day} {moment:%b %H:%M}"
+
+
+def _x_tick_labels(days: Sequence[Day]) -> list[tuple[Day, str]]:
+    """Ticks and their labels, no label twice (four snapshots taken on 27 Nov once read
+    "27 Nov" four times):
+
+    1. label the evenly spread ticks with dates;
+    2. if two share a date and the points carry times, label with times instead ("09:15", or
+       "27 Nov 09:15" when the ticks span several days);
+    3. drop any tick whose label is still taken (same minute, same month on a long span)."""
+    if not days:
+        return []
+    ticks = _date_ticks(days)
     stamps = [_as_datetime(d) for d in days]
-    span = (max(stamps) - min(stamps)).days if stamps else 0
-    for day in _date_ticks(days):
-        x = x_of(day)
+    span = (max(stamps) - min(stamps)).days
+    labels = [_date_label(day, span) for day in ticks]
+    if len(set(labels)) < len(labels) and all(isinstance(day, datetime) for day in ticks):
+        one_day = len({_as_datetime(day).date() for day in ticks}) == 1
+        labels = [_time_label(_as_datetime(day), one_day=one_day) for day in ticks]
+    seen: set[str] = set()
+    kept = []
+    for day, label in zip(ticks, labels, strict=True):
+        if label not in seen:
+            seen.add(label)
+            kept.append((day, label))
+    return kept
+
+
+def _x_axis(parts: list[str], days: Sequence[Day], x_of: Callable[[Day], float], y: float) -> None:
+    for day, label in _x_tick_labels(days):
         parts.append(
-            f'<text x="{_num(x)}" y="{_num(y + 16)}" text-anchor="middle" fill="{MUTED}">'
-            f"{_esc(_date_label(day, span))}</text>"
+            f'<text x="{_num(x_of(day))}" y="{_num(y + 16)}" text-anchor="middle" fill="{MUTED}">'
+            f"{_esc(label)}</text>"
         )
 
 

@@ -21,18 +21,24 @@ from openclaw_web.person_labels import name_with_role
 from openclaw_web.roles import Capability, has_capability, requires
 
 
+def _default_period() -> str:
+    """The last complete quarter: what an auditor asks for, and the one period both Generate and
+    Preview start on, so a preview shows what Generate would write."""
+    return period_containing(timezone.now()).previous().label
+
+
 def _index_context(request: HtmxHttpRequest, *, form: GenerateForm | None = None,
                    schedule_form: ScheduleForm | None = None) -> dict[str, object]:
     artifacts = ReportArtifact.objects.select_related("generator").order_by("-created_at", "-pk")
     page = Paginator(artifacts, 25).get_page(request.GET.get("page"))
     can_generate = has_capability(request.user, Capability.GENERATE_REPORTS)
-    current = period_containing(timezone.now())
+    period = _default_period()
     return {
         "nav": "reports", "page": page, "can_generate": can_generate,
-        "form": form or GenerateForm(initial={"period": current.previous().label, "kind": "soc2", "format": "pdf"}),
+        "form": form or GenerateForm(initial={"period": period, "kind": "soc2", "format": "pdf"}),
         "schedule_form": schedule_form or ScheduleForm(),
         "schedules": ReportSchedule.objects.order_by("kind", "cadence", "pk") if can_generate else [],
-        "preview_form": PreviewForm(initial={"period": current.label, "kind": "soc2"}),
+        "preview_form": PreviewForm(initial={"period": period, "kind": "soc2"}),
     }  # fmt: skip
 
 
@@ -78,7 +84,7 @@ def download(request: HtmxHttpRequest, pk: int) -> FileResponse:
 def preview(request: HtmxHttpRequest) -> HttpResponse:
     """The report as a page, from the same data the PDF and workbook use (first rows only)."""
     if not request.GET:
-        return render(request, "reports/preview.html", {"nav": "reports", "form": PreviewForm(), "doc": None})
+        return render(request, "reports/preview.html", {"nav": "reports", "form": PreviewForm(initial={"period": _default_period(), "kind": "soc2"}), "doc": None})
     form = PreviewForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Choose a report kind and a period such as 2026Q1.")

@@ -7,7 +7,8 @@
    (op whoami user_uuid) is frozen too, for a complete record, but shown apart: never flagged,
    decided "keep" by the system with the reason, and never turned into a revocation.
 2. Reviewers `decide` keep / revoke / change with a justification until the review is locked.
-3. `send_reminders` e-mails every reviewer with undecided entries.
+3. `send_reminders` e-mails every reviewer with undecided entries (those without an address are
+   named, not mailed).
 4. `sign_off` by a compliance officer locks the review; with `require_second_approver` a second,
    different person `approve_second`s it. The final sign-off turns revoke/change decisions into
    REVOKE_USER cleanup actions behind the cleanup approval gate (vaults.cleanup.plans).
@@ -327,11 +328,41 @@ def review_url(review: AccessReview) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("reviews:detail", args=[review.pk])
 
 
-def send_reminders(*, review: AccessReview, actor: AbstractBaseUser | None = None) -> int:
+def _label(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def reviewers_without_address(review: AccessReview) -> list[str]:
+    """People a reminder cannot reach: reviewers with undecided entries and no e-mail address
+    (for unowned vaults, compliance officers without one). The review page names them."""
+    names: set[str] = set()
+    undecided = review.entries.filter(decision="")
+    people = UserModel.objects.filter(pk__in=undecided.exclude(reviewer=None).values("reviewer_id"), email="")
+    if undecided.filter(reviewer=None).exists():
+        people |= UserModel.objects.filter(groups__name=Role.COMPLIANCE_OFFICER.value, is_active=True, email="")
+    for first, last, username in people.values_list("first_name", "last_name", "username").distinct():
+        names.add(_label(first, last, username))
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class ReminderOutcome:
+    sent: int
+    without_address: list[str]
+
+    def __str__(self) -> str:
+        text = f"{self.sent} reminder e-mail{'s' if self.sent != 1 else ''} sent"
+        if self.without_address:
+            text += f", {len(self.without_address)} without an address ({', '.join(self.without_address)})"
+        return text + "."
+
+
+def send_reminders(*, review: AccessReview, actor: AbstractBaseUser | None = None) -> ReminderOutcome:
     """E-mail every reviewer with undecided entries (unowned vaults: every compliance officer).
-    The mail carries counts and a link only. Returns the number of e-mails sent."""
+    The mail carries counts and a link only. Reviewers without an address are counted, not
+    mailed; "Last reminder" is recorded only when a mail went out."""
     if review.is_locked:
-        return 0
+        return ReminderOutcome(0, [])
     pending: dict[str, int] = defaultdict(int)
     undecided = review.entries.filter(decision="").values("reviewer_id", "reviewer__email").annotate(n=Count("id"))
     for row in undecided.order_by():
@@ -340,6 +371,7 @@ def send_reminders(*, review: AccessReview, actor: AbstractBaseUser | None = Non
                 pending[email] += row["n"]
         elif row["reviewer__email"]:
             pending[row["reviewer__email"]] += row["n"]
+    missing = reviewers_without_address(review)
     sent = 0
     for email, count in sorted(pending.items()):
         subject = f"[OpenClaw] {count} access decision{'s' if count != 1 else ''} waiting: {review.title}"[:200]
@@ -350,17 +382,19 @@ def send_reminders(*, review: AccessReview, actor: AbstractBaseUser | None = Non
             "This message contains no vault contents and no secret values."
         )
         sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False)
-    AccessReview.objects.filter(pk=review.pk).update(last_reminded_at=timezone.now())
+    if sent:
+        AccessReview.objects.filter(pk=review.pk).update(last_reminded_at=timezone.now())
     audit.record("review.reminders_sent", actor=actor, actor_label="" if actor else "scheduler", target=review,
-                 details={"recipients": len(pending), "undecided": sum(pending.values()) if pending else 0})
-    return sent
+                 details={"recipients": len(pending), "undecided": sum(pending.values()) if pending else 0,
+                          "sent": sent, "without_address": len(missing)})  # fmt: skip
+    return ReminderOutcome(sent, missing)
 
 
 def send_all_reminders() -> int:
     """Beat / command: reminders for every open review with undecided entries."""
     total = 0
     for review in AccessReview.objects.filter(status=AccessReview.Status.OPEN, entries__decision="").distinct():
-        total += send_reminders(review=review)
+        total += send_reminders(review=review).sent
     return total
 
 

@@ -100,6 +100,9 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "query": request.GET.urlencode(), "progress": flow.progress(review), "overall": flow.overall(review),
         "is_manager": flow.is_manager(request.user), "can_second": flow.can_second_approve(request.user, review),
         "sign_off_form": SignOffForm(),
+        # Shown next to the remind button, which only managers of an open review see.
+        "without_address": flow.reviewers_without_address(review)
+        if flow.is_manager(request.user) and not review.is_locked else [],
     }  # fmt: skip
     template = "reviews/_entries.html" if request.htmx else "reviews/detail.html"
     return render(request, template, context)
@@ -138,8 +141,8 @@ def remind(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if review.is_locked:
         messages.error(request, "This review is signed off: there is nobody left to remind.")
     else:
-        sent = flow.send_reminders(review=review, actor=signed_in_user(request))
-        messages.success(request, f"{sent} reminder e-mail{'s' if sent != 1 else ''} sent.")
+        outcome = flow.send_reminders(review=review, actor=signed_in_user(request))
+        (messages.success if outcome.sent else messages.warning)(request, str(outcome))
     return redirect("reviews:detail", pk=review.pk)
 
 

@@ -19,6 +19,7 @@ from tests.security.routes import named_routes
 PUBLIC = {
     "login": "the sign-in page",
     "logout": "signing out needs no role (POST only)",
+    "favicon": "a redirect to the static icon, which anyone may fetch",
 }
 EXCLUDED_NAMESPACES = {
     "admin": "Django admin: staff-only by Django's own check",

@@ -139,3 +139,40 @@ def test_weasyprint_renders_a_page_with_the_charts() -> None:
     )
     pdf = weasyprint.HTML(string=html, url_fetcher=lambda url, **kw: (_ for _ in ()).throw(ValueError(url))).write_pdf()
     assert pdf.startswith(b"%PDF")
+
+
+def _x_labels(svg: SafeString) -> list[str]:
+    return [t.text or "" for t in _parse(svg).iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+
+
+def test_four_snapshots_on_one_day_are_labelled_with_their_times_not_the_date_four_times() -> None:
+    morning = datetime.datetime(2026, 11, 27, 9, 15, tzinfo=datetime.UTC)
+    points = [(morning + datetime.timedelta(hours=h), 60 + h) for h in (0, 1, 3, 5)]
+
+    labels = _x_labels(charts.score_trend(points, title="t"))
+
+    assert labels == ["09:15", "10:15", "12:15", "14:15"]
+
+
+def test_snapshots_over_two_days_with_shared_dates_say_day_and_time_and_never_repeat() -> None:
+    start = datetime.datetime(2026, 11, 26, 22, 0, tzinfo=datetime.UTC)
+    points = [(start + datetime.timedelta(hours=h), 70) for h in (0, 1, 3, 4)]
+
+    labels = _x_labels(charts.score_trend(points, title="t"))
+
+    assert labels == ["26 Nov 22:00", "26 Nov 23:00", "27 Nov 01:00", "27 Nov 02:00"]
+
+
+def test_dates_spread_over_weeks_keep_plain_date_labels() -> None:
+    labels = _x_labels(charts.score_trend(list(zip(_days(4), [40, 55, 70, 88], strict=True)), title="t"))
+
+    assert labels == ["1 Jan", "8 Jan", "15 Jan", "22 Jan"]  # decoy: nothing to fix, nothing changed
+
+
+def test_a_long_span_labelled_by_month_drops_ticks_that_would_repeat_a_month() -> None:
+    days = [datetime.date(2025, 1, 1), datetime.date(2025, 1, 20), *(datetime.date(2026, m, 1) for m in (3, 6, 9, 12))]
+    multi = charts.multi_line([charts.Series("a", list(zip(days, range(6), strict=True)))], title="t")
+
+    labels = _x_labels(multi)
+
+    assert labels == ["Jan 2025", "Mar 2026", "Jun 2026", "Sep 2026", "Dec 2026"]

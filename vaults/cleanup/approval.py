@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from openclaw_web.roles import Capability, has_capability
 from vaults.cleanup import actions as action_kinds
+from vaults.cleanup import notifications
 from vaults.cleanup.models import Approval, CleanupPlan, ProposedAction
 from vaults.cleanup.plans import refresh_status
 from vaults.findings.models import Policy
@@ -64,6 +66,23 @@ def refusal(action: ProposedAction, user: User, *, now: datetime | None = None) 
     return ""
 
 
+def plans_awaiting(user: User, *, now: datetime | None = None) -> QuerySet[CleanupPlan]:
+    """Plans with an action `user` may approve now: `refusal`'s rule as one query (role, not the
+    proposer, submitted, action awaiting approval, not already approved by them)."""
+    if not has_capability(user, Capability.APPROVE_CLEANUP):
+        return CleanupPlan.objects.none()
+    now = now or timezone.now()
+    mine = Approval.objects.filter(
+        action=OuterRef("pk"), approver=user, decision=Approval.Decision.APPROVE, expires_at__gt=now
+    )
+    actions = ProposedAction.objects.filter(status=Status.PROPOSED).exclude(Exists(mine))
+    return (
+        CleanupPlan.objects.exclude(status=CleanupPlan.Status.DRAFT)
+        .exclude(proposed_by=user)
+        .filter(pk__in=actions.values("plan_id"))
+    )
+
+
 @dataclass
 class PlanDecision:
     decided: list[int] = field(default_factory=list)
@@ -91,7 +110,7 @@ def approve_action(
         if approvals_current(action, now=now):
             ProposedAction.objects.filter(pk=action.pk, status=Status.PROPOSED).update(status=Status.APPROVED, error="")
             action.status = Status.APPROVED
-    refresh_status(action.plan)
+    notifications.plan_decided(refresh_status(action.plan))
     return action
 
 
@@ -109,7 +128,7 @@ def reject_action(
         )
         ProposedAction.objects.filter(pk=action.pk, status=Status.PROPOSED).update(status=Status.REJECTED)
         action.status = Status.REJECTED
-    refresh_status(action.plan)
+    notifications.plan_decided(refresh_status(action.plan))
     return action
 
 

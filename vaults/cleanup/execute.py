@@ -30,6 +30,7 @@ from django.utils import timezone
 from compliance import audit
 from openclaw_web import dispatch
 from vaults.cleanup import actions as action_kinds
+from vaults.cleanup import notifications
 from vaults.cleanup.approval import approvals_current
 from vaults.cleanup.identities import NEEDS, IdentityUnavailable, Need, client_for_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
@@ -193,6 +194,7 @@ def execute_plan(*, plan_id: int) -> PlanRun:
             break
     CleanupPlan.objects.filter(pk=plan.pk).update(executed_at=timezone.now())
     refresh_status(plan)
+    notifications.plan_executed(plan, done=outcome.done, manual=outcome.manual, failed=outcome.failed)
     if outcome.done:
         grants_changed = plan.actions.filter(pk__in=outcome.done, kind__in=action_kinds.GRANT_KINDS).exists()
         outcome.follow_up_sync = queue_verification(plan=plan, full=grants_changed)

@@ -146,6 +146,14 @@ class ProposedAction(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
+    @property
+    def status_label(self) -> str:
+        """What a person reads: an action of a plan still being edited is a draft, not awaiting
+        anyone's approval yet (its stored status is PROPOSED from the moment it is created)."""
+        if self.status == self.Status.PROPOSED and self.plan.status == CleanupPlan.Status.DRAFT:
+            return str(CleanupPlan.Status.DRAFT.label)
+        return self.get_status_display()
+
     def param(self, name: str, default: Any = None) -> Any:
         return (self.params or {}).get(name, default)
 
@@ -170,3 +178,21 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.approver_id} on action {self.action_id}"
+
+
+class NotificationSent(models.Model):
+    """One e-mail about a plan to one person. The unique key makes a retried task or a double
+    submit send nothing more: the row is written in the same transaction as the mail is handed
+    to the mail server, so a failed send leaves no row and a later attempt may send it."""
+
+    key = models.CharField(max_length=200)  # event and what distinguishes it, e.g. "plan.executed:12:3,4"
+    event = models.CharField(max_length=40)
+    plan = models.ForeignKey(CleanupPlan, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "recipient"], name="cleanup_notification_once")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.recipient_id}"

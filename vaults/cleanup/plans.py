@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions
 from vaults.cleanup import actions as action_kinds
-from vaults.cleanup import scope
+from vaults.cleanup import notifications, scope
 from vaults.cleanup.identities import choose_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 from vaults.cleanup.naming import suggested_title
@@ -434,6 +434,7 @@ def submit_plan(*, plan: CleanupPlan, user: User) -> CleanupPlan:
     plan.status = CleanupPlan.Status.PROPOSED
     plan.submitted_at = timezone.now()
     plan.save(update_fields=["status", "submitted_at", "findings_before", "health_before"])
+    notifications.plan_submitted(plan)
     return plan
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -316,7 +317,7 @@ def _decide_plan(request: HtmxHttpRequest, pk: int, *, approve: bool) -> HttpRes
         target=plan,
         details={"comment": comment, "actions": decision.decided, "refused": decision.refused},
     )
-    messages.success(request, f"{'Approved' if approve else 'Rejected'} {len(decision.decided)} action(s).")
+    messages.success(request, f"{'Approved' if approve else 'Rejected'} {len(decision.decided)} action{pluralize(len(decision.decided))}.")
     for note in decision.refused[:10]:
         messages.warning(request, note)
     return _to_plan(plan.pk)
@@ -344,7 +345,7 @@ def plan_execute(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _to_plan(plan.pk)
     audit.record("cleanup.plan.execution_requested", request=request, target=plan, details={"actions": approved})
     dispatch.after_commit("vaults.cleanup.tasks.execute_plan_task", plan.pk)
-    messages.success(request, f"Execution queued for {len(approved)} approved action(s).")
+    messages.success(request, f"Execution queued for {len(approved)} approved action{pluralize(len(approved))}.")
     return _to_plan(plan.pk)
 
 

@@ -142,7 +142,7 @@ def _candidate(group: FingerprintGroup, *, key: str, other_services: int) -> Can
     titles = quoted_list(f"{r['title']} ({r['vault__name']})" for r in group.items)
     where = "one vault" if n_vaults == 1 else f"{n_vaults} vaults"
     also = (
-        f" The same value also protects {other_services} other service(s): see the reused-secret finding."
+        f" The same value also protects {other_services} other service{'' if other_services == 1 else 's'}: see the reused-secret finding."
         if other_services
         else ""
     )

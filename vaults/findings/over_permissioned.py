@@ -117,6 +117,10 @@ def _vault_names(rows: Iterable[AccessRow]) -> list[str]:
     return sorted({r.vault.name for r in rows}, key=str.casefold)
 
 
+def _vault_count(names: list[str]) -> str:
+    return f"{len(names)} vault" if len(names) == 1 else f"{len(names)} vaults"
+
+
 def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
     access: dict[int, _UserAccess] = {}
     for row in effective_access(account):
@@ -170,14 +174,14 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         if inactive:
             state = "removed from the account" if user.removed_at else (user.state_label or user.state).lower()
             names = _vault_names(entry.rows)
-            reasons.append(f"the user is {state} but can still reach {len(names)} vault(s): {quoted_list(names)}")
+            reasons.append(f"the user is {state} but can still reach {_vault_count(names)}: {quoted_list(names)}")
             details["inactive"] = {"state": user.state, "vaults": names}
             flagged_vaults |= {r.vault.pk for r in entry.rows}
         elif user_is_pending(user):
             why = PENDING_EXPLANATION.get(user.state.strip().upper(), user.state_label.lower())
             names = _vault_names(entry.rows)
             reasons.append(
-                f"{why}; they can reach {len(names)} vault(s): {quoted_list(names)} — confirm with them that this "
+                f"{why}; they can reach {_vault_count(names)}: {quoted_list(names)} — confirm with them that this "
                 "is expected (no revocation is proposed for a pending state)"
             )
             details["pending"] = {"state": user.state, "vaults": names}

@@ -18,6 +18,10 @@ from vaults.findings.models import Finding
 from vaults.models import Account
 
 
+def _vaults(names: list[str]) -> str:
+    return "vault" if len(names) == 1 else "vaults"
+
+
 def find(*, account: Account, **_: Any) -> list[Candidate]:
     candidates = []
     groups = fingerprint_groups(account, having=lambda qs: qs.filter(n_prod__gte=1, n_other__gte=1))
@@ -31,8 +35,8 @@ def find(*, account: Account, **_: Any) -> list[Candidate]:
                 key=f"fp:{group.fingerprint}",
                 title=short(f"Production secret reused outside production: {group.items[0]['title']}"),
                 explanation=(
-                    f"The same secret value is stored in production vault(s) {quoted_list(prod)} and in "
-                    f"non-production vault(s) {quoted_list(other)}. Anyone with access to the non-production "
+                    f"The same secret value is stored in production {_vaults(prod)} {quoted_list(prod)} and in "
+                    f"non-production {_vaults(other)} {quoted_list(other)}. Anyone with access to the non-production "
                     "copy can reach production."
                 ),
                 recommended_action="Issue a separate secret for each environment and rotate the production one.",

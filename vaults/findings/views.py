@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -70,7 +71,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
         findings=form.cleaned_data["ids"], reason=form.cleaned_data["reason"], until=form.cleaned_data["until"],
         by=signed_in_user(request), request=request,
     )  # fmt: skip
-    messages.success(request, f"Accepted the risk of {len(changed)} finding(s) until {form.cleaned_data['until']:%Y-%m-%d}.")
+    messages.success(request, f"Accepted the risk of {len(changed)} finding{pluralize(len(changed))} until {form.cleaned_data['until']:%Y-%m-%d}.")
     return redirect(_next_url(request, form.cleaned_data["next"]))
 
 
@@ -82,5 +83,5 @@ def reopen(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Select at least one finding.")
         return HttpResponseRedirect(_next_url(request, request.POST.get("next")))
     changed = acceptance.reopen(findings=form.cleaned_data["ids"], by=signed_in_user(request), request=request)
-    messages.success(request, f"Reopened {len(changed)} finding(s).")
+    messages.success(request, f"Reopened {len(changed)} finding{pluralize(len(changed))}.")
     return redirect(_next_url(request, form.cleaned_data["next"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django import template
@@ -203,3 +204,19 @@ def isolated_sentence(value: object, max_chars: int | str | None = None) -> Safe
     target, effect, command): left-to-right whatever the title's script, so "“מפתח” is renamed to
     “Key”" does not flip into right-to-left because its first letter is Hebrew."""
     return _isolate(value, max_chars, opening_tag=mark_safe('<bdi dir="ltr">'))
+
+
+@register.filter
+def duration(start: datetime | None, end: datetime | None) -> str:
+    """How long from `start` to `end`, to the second: "17 s", "2 min 5 s", "1 h 3 min" — where
+    `timesince` says "0 minutes" for anything under a minute (a typical incremental sync)."""
+    if start is None or end is None:
+        return "—"
+    seconds = max(0, round((end - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from openclaw_web.fragment_cache import cached_fragment
-from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 from vaults import charts, inventory
 from vaults.findings.models import Finding
 from vaults.models import Account, Vault
+from vaults.views.your_work import your_work
 
 HOW_COMPUTED_TEMPLATE = "findings/_how_computed.html"
 # viewBox width of charts in half-width cards: ~460 CSS px at 1400 px, so text renders near 1:1.
@@ -72,4 +73,7 @@ def _body(request: HtmxHttpRequest) -> str:
 @requires(Capability.VIEW_INVENTORY)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     body = cached_fragment(request, "dashboard", lambda: _body(request))
-    return render(request, "vaults/dashboard.html", {"nav": "dashboard", "body": body})
+    # Per person: rendered outside the fragment, whose cache key holds roles, not the person.
+    work = your_work(signed_in_user(request))
+    context = {"nav": "dashboard", "body": body, "work": work, "accounts": Account.objects.count()}
+    return render(request, "vaults/dashboard.html", context)

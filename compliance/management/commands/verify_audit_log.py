@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from compliance.audit import verify_chain
 from compliance.audit_anchors import AnchorRefused, verify_anchors, write_anchor
@@ -27,9 +28,10 @@ class Command(BaseCommand):
         if problems:
             for problem in problems:
                 self.stderr.write(problem)
-            raise CommandError(f"Audit log chain is BROKEN ({len(problems)} problem(s) in {report.entries} entries).")
-        self.stdout.write(f"Audit log intact: {report.entries} entries, head {report.head}")
-        self.stdout.write(f"Anchors matching the chain: {anchors.checked}" + (f" ({len(anchors.warnings)} warning(s) above)" if anchors.warnings else ""))
+            raise CommandError(f"Audit log chain is BROKEN ({len(problems)} problem{pluralize(len(problems))} in {report.entries} "
+                               f"entr{pluralize(report.entries, 'y,ies')}).")
+        self.stdout.write(f"Audit log intact: {report.entries} entr{pluralize(report.entries, 'y,ies')}, head {report.head}")
+        self.stdout.write(f"Anchors matching the chain: {anchors.checked}" + (f" ({len(anchors.warnings)} warning{pluralize(len(anchors.warnings))} above)" if anchors.warnings else ""))
         if options["write_anchor"]:
             try:
                 anchor = write_anchor(source=AuditAnchor.Source.VERIFY)

@@ -113,3 +113,21 @@ def test_list_page_shows_plans_with_counts_in_few_queries(
 
     assert response.status_code == 200
     assert response.content.decode().count("1 approved") == 3
+
+
+def test_an_action_of_a_draft_plan_reads_draft_and_after_submitting_awaiting_approval(fake_org: FakeOrg, team_lead, client_for):
+    import re
+
+    from vaults.cleanup import plans
+
+    finding = Finding.objects.filter(kind=Finding.Kind.UNCLEAR_NAME, status=Finding.Status.OPEN).first()
+    client_for(team_lead).post(reverse("cleanup:propose"), {"finding": [finding.pk]})
+    plan = CleanupPlan.objects.get()
+    status_pill = re.compile(r'data-action-status="proposed">([^<]*)</span>')
+
+    draft_page = client_for(team_lead).get(reverse("cleanup:plan", args=[plan.pk])).content.decode()
+    plans.submit_plan(plan=plan, user=team_lead)
+    submitted_page = client_for(team_lead).get(reverse("cleanup:plan", args=[plan.pk])).content.decode()
+
+    assert status_pill.findall(draft_page) == ["Draft"]
+    assert status_pill.findall(submitted_page) == ["Awaiting approval"]  # decoy: the same stored status, submitted
