@@ -27,6 +27,8 @@ class OpenReviewForm(forms.Form):
         help_text="Leave empty (and no classification) for every vault.",
     )
     classifications = forms.MultipleChoiceField(choices=Vault.Classification.choices, required=False)
+    # Unticked means "automatic": a scope covering production vaults still gets a second approver
+    # while REVIEW_SECOND_APPROVER_FOR_PRODUCTION is on (review.open_review).
     require_second_approver = forms.BooleanField(required=False, label="Require a second approver at sign-off")
 
 
@@ -40,9 +42,11 @@ class EntryFilterForm(forms.Form):
     )  # fmt: skip
     flagged = forms.ChoiceField(
         required=False,
-        choices=[("", "All entries"), ("any", "Flagged"), ("unused", "Unused in period"), ("over", "Over-permissioned")],
-    )
+        choices=[("", "All entries"), ("any", "Flagged"), ("none", "Not flagged"), ("unused", "Unused in period"),
+                 ("over", "Over-permissioned")],
+    )  # fmt: skip
     q = forms.CharField(required=False, max_length=200, label="Search")
+    group = forms.ChoiceField(required=False, choices=[("", "By vault"), ("person", "By person")], label="Group")
 
     def clean_reviewer(self) -> str:
         value: str = self.cleaned_data.get("reviewer") or ""
@@ -53,12 +57,38 @@ class EntryFilterForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=[(d.value, d.label) for d in AccessReviewEntry.Decision if d.value])
-    justification = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    # Optional here: keeping an unflagged entry needs none; the domain says when one is missing.
+    justification = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     keep_permissions = forms.MultipleChoiceField(required=False, choices=[])
 
     def __init__(self, *args: Any, entry: AccessReviewEntry, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.MultipleChoiceField, self.fields["keep_permissions"]).choices = [(p, p) for p in entry.permissions]
+
+
+class BulkForm(forms.Form):
+    """Many entries at once: the ticked ones, or every entry matching the page's filter."""
+
+    ACTIONS = [("keep", "Keep"), ("revoke", "Revoke"), ("delegate", "Delegate")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    entries = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[])
+    all_matching = forms.BooleanField(required=False)
+    justification = forms.CharField(max_length=4000, required=False)
+    to_user = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any integer id is acceptable here: the domain keeps only this review's entries.
+        field = cast(forms.TypedMultipleChoiceField, self.fields["entries"])
+        field.valid_value = lambda value: str(value).isdigit() and len(str(value)) < 12  # type: ignore[method-assign]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("all_matching") and not data.get("entries"):
+            raise forms.ValidationError("Tick at least one entry, or every entry matching the filter.")
+        if data.get("action") == "delegate" and not data.get("to_user"):
+            raise forms.ValidationError("Choose the reviewer to hand the entries to.")
+        return data
 
 
 class SignOffForm(forms.Form):

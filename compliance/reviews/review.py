@@ -2,11 +2,13 @@
 
 1. `open_review` freezes every user-vault access of the scope (vaults.access.effective_access)
    with the period's usage (one GROUP BY over ItemUsage) into AccessReviewEntry rows, routes each
-   entry to the vault's owner (else the compliance officers) and pre-flags unused access and
+   entry to the vault's owner (else the compliance officers; never to the person whose access it
+   is: `_route`) and pre-flags unused access and
    users with an open over_permissioned finding on that vault. OpenClaw's own sync identity
    (op whoami user_uuid) is frozen too, for a complete record, but shown apart: never flagged,
    decided "keep" by the system with the reason, and never turned into a revocation.
-2. Reviewers `decide` keep / revoke / change with a justification until the review is locked.
+2. Reviewers `decide` keep / revoke / change with a justification until the review is locked,
+   one entry at a time or many at once (`decide_many`); nobody decides their own access.
 3. `send_reminders` e-mails every reviewer with undecided entries (those without an address are
    named, not mailed).
 4. `sign_off` by a compliance officer locks the review; with `require_second_approver` a second,
@@ -27,7 +29,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.models import User as UserModel
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,9 +46,9 @@ Decision = AccessReviewEntry.Decision
 
 
 class ReviewError(Exception):
-    """A change the review cannot accept; the message is for the person."""
+    """A change the review cannot accept; the message is for the person (shown on the row: 422)."""
 
-    status = 400
+    status = 422
 
 
 class ReviewLocked(ReviewError):
@@ -102,11 +104,45 @@ def _reasons_for(vault: Vault, details: dict[str, object]) -> list[str]:
     return reasons or ["open over-permissioned finding"]
 
 
+def is_subject(user: AbstractBaseUser | AnonymousUser, user_email: str) -> bool:
+    """True when `user` is the person whose access the entry records (same e-mail address, case
+    and spaces ignored). A person without an address, or an entry without one, matches nobody."""
+    mine = (getattr(user, "email", "") or "").strip().lower()
+    return bool(mine) and mine == (user_email or "").strip().lower()
+
+
 def _reviewer_for(vault: Vault) -> UserModel | None:
     owner = vault.owner
     if owner is not None and owner.is_active and has_capability(owner, Capability.DECIDE_REVIEWS):
         return owner
     return None
+
+
+def _route(owner: UserModel | None, subject_email: str, officers: list[UserModel]) -> UserModel | None:
+    """Nobody reviews their own access: when the vault owner is the entry's subject, the entry goes
+    to a compliance officer who is not the subject, else to the pool (where `can_decide` still
+    keeps the subject away from it)."""
+    if owner is None or not is_subject(owner, subject_email):
+        return owner
+    return next((o for o in officers if o.pk != owner.pk and not is_subject(o, subject_email)), None)
+
+
+def _active_officers() -> list[UserModel]:
+    return list(UserModel.objects.filter(groups__name=Role.COMPLIANCE_OFFICER.value, is_active=True).order_by("pk"))
+
+
+def second_approver_for_production() -> bool:
+    return bool(settings.REVIEW_SECOND_APPROVER_FOR_PRODUCTION)
+
+
+def covers_production(account: Account, vaults: list[Vault], classifications: list[str]) -> bool:
+    """Does the scope (every vault when nothing is chosen) hold a live production vault?"""
+    production = Vault.Classification.PRODUCTION
+    if production in classifications or any(v.classification == production for v in vaults):
+        return True
+    if vaults or classifications:
+        return False
+    return Vault.objects.filter(account=account, classification=production, removed_at__isnull=True).exists()
 
 
 def _scope_label(vaults: list[Vault], classifications: list[str]) -> str:
@@ -128,12 +164,16 @@ def open_review(
     opened_by: UserModel,
     vaults: Iterable[Vault] = (),
     classifications: Iterable[str] = (),
-    require_second_approver: bool = False,
+    require_second_approver: bool | None = False,
     title: str = "",
 ) -> AccessReview:
-    """Create the review and freeze its entries (see the module docstring, step 1)."""
+    """Create the review and freeze its entries (see the module docstring, step 1).
+    `require_second_approver=None` decides by scope: on when it covers a production vault and
+    REVIEW_SECOND_APPROVER_FOR_PRODUCTION is on (the default)."""
     chosen = [v for v in vaults if v.account_id == account.pk]
     classes = sorted(set(classifications))
+    if require_second_approver is None:
+        require_second_approver = covers_production(account, chosen, classes) and second_approver_for_production()
     now = timezone.now()
     review = AccessReview.objects.create(
         account=account, period=period.label, period_start=period.start, period_end=period.end,
@@ -147,6 +187,7 @@ def open_review(
     flagged = _over_permissioned_reasons(account)
     owners = {v.pk: v for v in Vault.objects.filter(account=account).select_related("owner")}
     own_id = sync_identity_op_id(account)
+    officers = _active_officers()
     entries = []
     for row in effective_access(account):
         if not _in_scope(row, vault_ids, set(classes)):
@@ -173,7 +214,7 @@ def open_review(
                 direct_permissions=sorted(row.direct_permissions), via_direct=row.via_direct,
                 via_groups=list(row.via_groups), usage_count=count, items_used=items, last_used_at=last,
                 flag_unused=count == 0, flag_over_permissioned=over_here, flag_reasons=reasons,
-                reviewer=_reviewer_for(vault),
+                reviewer=_route(_reviewer_for(vault), row.user.email, officers),
             )
         )  # fmt: skip
     AccessReviewEntry.objects.bulk_create(entries, batch_size=1000)
@@ -223,15 +264,33 @@ def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def can_decide(user: AbstractBaseUser | AnonymousUser, entry: AccessReviewEntry) -> bool:
-    """The entry's reviewer, or a compliance officer / admin (who also covers unowned vaults)."""
+    """The entry's reviewer, or a compliance officer / admin (who also covers unowned vaults);
+    never the person whose access it is, whatever their role."""
+    return not _refusal(user, entry)
+
+
+OWN_ACCESS = "Nobody reviews their own access: this entry is yours, so another reviewer decides it."
+
+
+def _refusal(user: AbstractBaseUser | AnonymousUser, entry: AccessReviewEntry) -> str:
+    """Why `user` may not decide `entry` ("" when they may)."""
     if not has_capability(user, Capability.DECIDE_REVIEWS):
-        return False
-    return is_manager(user) or (entry.reviewer_id is not None and entry.reviewer_id == user.pk)
+        return "Your role does not decide access reviews."
+    if is_subject(user, entry.user_email):
+        return OWN_ACCESS
+    if is_manager(user) or (entry.reviewer_id is not None and entry.reviewer_id == user.pk):
+        return ""
+    return "This entry is routed to another reviewer."
 
 
 def _locked_review(review_id: int) -> AccessReview:
     """Re-read the review under a row lock so a sign-off and a decision cannot interleave."""
     return AccessReview.objects.select_for_update().get(pk=review_id)
+
+
+# Keeping an unflagged access is the common case (90% of a review): one click records this note
+# instead of asking for one. A flagged entry, a revocation or a change always needs a typed reason.
+ROUTINE_KEEP = "Still needed: kept without a note (the access was not flagged)."
 
 
 @transaction.atomic
@@ -246,16 +305,19 @@ def decide(
     review = _locked_review(entry.review_id)
     if review.is_locked:
         raise ReviewLocked("This review is signed off and locked: its decisions can no longer change.")
-    if not can_decide(user, entry):
-        raise NotYourEntry("This entry is routed to another reviewer.")
+    refusal = _refusal(user, entry)
+    if refusal:
+        raise NotYourEntry(refusal)
     if entry.is_sync_identity and decision != Decision.KEEP:
         raise ReviewError("This is OpenClaw's own service account: revoking it would stop the sync. "
                           "Change it with the 1Password administrators instead.")
     if decision not in (Decision.KEEP, Decision.REVOKE, Decision.CHANGE):
         raise ReviewError("Choose keep, revoke or change.")
     justification = (justification or "").strip()
+    if not justification and decision == Decision.KEEP and not entry.is_flagged:
+        justification = ROUTINE_KEEP
     if not justification:
-        raise ReviewError("A justification is required for every decision.")
+        raise ReviewError("A justification is required for this decision.")
     kept: list[str] = []
     if decision == Decision.CHANGE:
         kept = sorted({p for p in keep_permissions if p in entry.permissions})
@@ -274,6 +336,72 @@ def decide(
                  "justification": justification[:500]},
     )  # fmt: skip
     return fresh
+
+
+BULK_DECISIONS = (Decision.KEEP, Decision.REVOKE)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    changed: list[int]
+    skipped: dict[str, int]  # reason -> entries left as they were
+
+    def __str__(self) -> str:
+        n = len(self.changed)
+        text = f"{n} entr{'ies' if n != 1 else 'y'}"
+        if self.skipped:
+            text += "; left unchanged: " + "; ".join(f"{count} — {reason}" for reason, count in self.skipped.items())
+        return text
+
+
+@transaction.atomic
+def decide_many(
+    *, review: AccessReview, entries: QuerySet[AccessReviewEntry], user: UserModel, decision: str, justification: str
+) -> BulkOutcome:
+    """Decide every entry of `entries` (any filter of this review) the same way, in one transaction.
+
+    1. Lock the review row (as `decide` does), refuse when locked or the decision is not keep/revoke
+       (a change needs per-row permissions) or the justification is empty.
+    2. Lock the entries; those the person may not decide (another reviewer's, their own access,
+       OpenClaw's service account) are skipped and counted by reason.
+    3. One UPDATE for the rest, and one audit row naming every entry id with its previous decision,
+       so each decision stays attributable (the entry also records decided_by / decided_at).
+    """
+    locked = _locked_review(review.pk)
+    if locked.is_locked:
+        raise ReviewLocked("This review is signed off and locked: its decisions can no longer change.")
+    if decision not in BULK_DECISIONS:
+        raise ReviewError("Decide several entries at once with keep or revoke; change permissions row by row.")
+    justification = (justification or "").strip()
+    if not justification:
+        raise ReviewError("A justification is required for every decision.")
+    rows = list(
+        entries.filter(review_id=locked.pk).select_for_update(of=("self",))
+        .only("pk", "reviewer_id", "user_email", "is_sync_identity", "decision").order_by("pk")
+    )  # fmt: skip
+    changed: list[int] = []
+    previous: dict[int, str] = {}
+    skipped: dict[str, int] = defaultdict(int)
+    for entry in rows:
+        reason = "OpenClaw's own service account" if entry.is_sync_identity else _refusal(user, entry)
+        if reason:
+            skipped[reason] += 1
+            continue
+        changed.append(entry.pk)
+        if entry.decision and entry.decision != decision:
+            previous[entry.pk] = entry.decision
+    if not changed:
+        raise ReviewError("None of these entries can be decided by you" + (f": {next(iter(skipped))}" if skipped else "."))
+    AccessReviewEntry.objects.filter(pk__in=changed).update(
+        decision=decision, justification=justification[:4000], keep_permissions=[], decided_by=user,
+        decided_at=timezone.now(),
+    )  # fmt: skip
+    audit.record(
+        "review.decided_bulk", actor=user, target=locked,
+        details={"review": locked.pk, "decision": decision, "entries": changed, "previous": previous,
+                 "skipped": sum(skipped.values()), "justification": justification[:500]},
+    )  # fmt: skip
+    return BulkOutcome(changed, dict(skipped))
 
 
 # --- progress and reminders ---------------------------------------------------------------------

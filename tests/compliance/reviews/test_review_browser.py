@@ -1,5 +1,5 @@
-"""The review page in Debian's Chromium: an inline (htmx) decision updates its row, with no
-CSP violation or script error."""
+"""The review page in Debian's Chromium: an inline (htmx) decision updates its row, a refused one
+shows its error on the row (422 swapped in), with no CSP violation or script error."""
 
 from __future__ import annotations
 
@@ -23,9 +23,12 @@ def test_a_team_lead_decides_inline_and_the_row_updates_without_a_reload(org, co
 
     page.goto(f"{live_server.url}{reverse('reviews:detail', args=[review.pk])}?reviewer=mine")
     row = page.locator(f"#entry-{entry.pk}")
-    row.locator("input[value=revoke]").check()
+    row.locator("button[value=revoke]").first.click()  # no reason yet: refused on the row
+    page.wait_for_selector(f"#entry-{entry.pk} .review-row-error")
+    assert "justification is required" in row.inner_text()
+    assert row.locator("[data-reason]").get_attribute("open") is not None
     row.locator("textarea[name=justification]").fill("Bob moved to the data team.")
-    row.locator("button[type=submit]").click()
+    row.locator("[data-save]").click()
     page.wait_for_selector(f"#entry-{entry.pk} .decision-revoke")
 
     screenshot(page, "review-detail")
