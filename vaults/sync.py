@@ -69,13 +69,24 @@ class Progress:
 
 
 def start_sync(*, account: Account, scope: str = SyncRun.Scope.FULL, triggered_by: Any = None) -> tuple[SyncRun, bool]:
-    """Queue a sync unless one is already under way; returns (run, created)."""
+    """Queue a sync unless one is already under way; returns (run, to_dispatch). A run that was
+    lost with its worker comes back as to dispatch: it must not block every later sync."""
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account.pk)
         active = SyncRun.objects.filter(account=account, status__in=ACTIVE).first()
         if active is not None:
-            return active, False
+            return active, is_abandoned(active)
         return SyncRun.objects.create(account=account, scope=scope, triggered_by=triggered_by), True
+
+
+def is_abandoned(run: SyncRun, *, now: datetime | None = None) -> bool:
+    """Queued or running with no sign of life for STALE_AFTER: its worker died (or the demo's
+    server, whose in-process tasks die with it, was stopped). Handing it out again is safe:
+    claim() lets exactly one worker have it, so a late first delivery does nothing."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    if run.status == SyncRun.Status.RUNNING:
+        return run.heartbeat_at is None or run.heartbeat_at < cutoff
+    return run.status == SyncRun.Status.QUEUED and run.created_at < cutoff
 
 
 def claim(sync_run_id: int, *, now: datetime | None = None) -> bool:

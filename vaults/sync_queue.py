@@ -18,7 +18,8 @@ SYNC_TASK = "vaults.tasks.sync_account_task"
 
 def enqueue_sync(*, account: Account, scope: str = SyncRun.Scope.FULL, triggered_by: Any = None) -> tuple[SyncRun, bool]:
     """Queue a sync unless one is under way, and hand a new one to a worker once its row is
-    committed (a worker must never look for a row that is not there yet). Returns (run, created)."""
+    committed (a worker must never look for a row that is not there yet). Returns (run, dispatched):
+    a run lost with its worker is handed out again (sync.is_abandoned)."""
     run, created = sync.start_sync(account=account, scope=scope, triggered_by=triggered_by)
     if created:
         dispatch.after_commit(SYNC_TASK, run.pk)

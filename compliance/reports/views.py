@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -57,8 +58,10 @@ def generate_view(request: HtmxHttpRequest) -> HttpResponse:
     parameters = {"account": data["account"].name} if data["account"] else {}
     artifact = generate.request_report(kind=data["kind"], period=data["period"], fmt=data["format"],
                                        generator=signed_in_user(request), parameters=parameters)
-    messages.success(request, f"{artifact} queued. It appears below when it is ready.")
-    return redirect("reports:list")
+    # Queued is what it is: a worker renders it (in the demo, a background thread), and the
+    # artifact's row on the list polls its status from Queued through Running to Done.
+    messages.success(request, f"{artifact} queued; its row below shows its progress and a download link when done.")
+    return redirect(reverse("reports:list") + f"#artifact-{artifact.pk}")
 
 
 @requires(Capability.VIEW_REPORTS)
