@@ -107,6 +107,17 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
     # Created 0600 before Django opens it: SQLite would create it readable by everyone (0644).
     ensure_private_sqlite_file(Path(DATABASES["default"]["NAME"]))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's background tasks write while requests read (openclaw_web/background.py). WAL lets
+    # readers go on during a write; IMMEDIATE takes the write lock at BEGIN, where the timeout
+    # waits for it (a lock upgrade mid-transaction fails at once with "database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_float("SQLITE_TIMEOUT_SECONDS", 20.0),
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiled the findings engine's and the pages' larger queries at 100k items
     # for 120-300 ms per execution, longer than the queries then ran (EXPLAIN ANALYZE, bench/):
@@ -256,6 +267,13 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or (CELERY_BROKER_URL or None)
 # Without a broker, tasks run in-process so the demo needs nothing but Python.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# ...and on threads of the server process (openclaw_web/background.py), so a button returns at
+# once and its page shows progress. The test run and management commands run them inline: a
+# command must not report "done" before its work is.
+_MANAGE_COMMAND = sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else ""
+TASKS_IN_BACKGROUND = env_bool(
+    "TASKS_IN_BACKGROUND", default=not CELERY_BROKER_URL and not RUNNING_TESTS and _MANAGE_COMMAND in ("", "runserver")
+)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -297,6 +315,11 @@ AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-ancho
 # or host:port) sends this logger to syslog too, a copy out of the app's reach.
 AUDIT_ANCHOR_LOGGER = "openclaw.audit_anchor"
 AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
+
+# --- access reviews (compliance/reviews/review.py) ------------------------------------------
+# A review whose scope covers a production vault needs a second approver's sign-off unless the
+# person opening it says otherwise; set to 0 to leave it to that checkbox alone.
+REVIEW_SECOND_APPROVER_FOR_PRODUCTION = env_bool("REVIEW_SECOND_APPROVER_FOR_PRODUCTION", default=True)
 
 # --- e-mail ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend")

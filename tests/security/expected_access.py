@@ -50,6 +50,7 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "cleanup:list": CLEANUP_READERS,
     "cleanup:plan": CLEANUP_READERS,
     "cleanup:dry_run": CLEANUP_READERS,
+    "cleanup:plan_progress": CLEANUP_READERS,  # the plan page's execution box, polled
     "cleanup:propose": PROPOSERS,
     "cleanup:generate": PROPOSERS,
     "cleanup:submit": PROPOSERS,
@@ -62,6 +63,16 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "cleanup:plan_reject": APPROVERS,
     "cleanup:execute": APPROVERS,
     "cleanup:manual_done": APPROVERS,
+    # guided rotation (issue 19): the executor ticks the checklist; the policy is an admin's
+    "cleanup:checklist_tick": APPROVERS,
+    "cleanup:rotation_policy": ONLY_ADMIN,
+    # proposing from the item page, the vault page and the findings list (issue 19)
+    "cleanup:propose_metadata": PROPOSERS,
+    "cleanup:propose_rename": PROPOSERS,
+    "cleanup:propose_move": PROPOSERS,
+    "cleanup:propose_archive": PROPOSERS,
+    "cleanup:propose_revoke": PROPOSERS,
+    "cleanup:propose_bulk": PROPOSERS,
     # access reviews
     "reviews:list": REVIEW_READERS,
     "reviews:detail": REVIEW_READERS,
@@ -69,6 +80,8 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "reviews:remind": REVIEW_MANAGERS,
     "reviews:sign_off": REVIEW_MANAGERS,
     "reviews:decide": REVIEW_DECIDERS,
+    "reviews:inbox": REVIEW_DECIDERS,  # my open decisions: only people who decide have any
+    "reviews:bulk": REVIEW_DECIDERS,  # keep/revoke/delegate many entries; the domain checks each one
     # The second approval of a sign-off: a compliance officer or an approver (review.py,
     # can_second_approve), never a read-only auditor or a team lead who decided entries.
     "reviews:second_approval": frozenset({ADMIN, OFFICER, APPROVER}),

@@ -115,6 +115,12 @@ def pks_for(route: str, org: HostileOrg) -> list[int] | None:
         ) + list(account.findings.filter(kind="duplicate").values_list("pk", flat=True)[:2]),
         "cleanup:plan": [org.plan.pk] if org.plan else [],
         "cleanup:dry_run": [org.plan.pk] if org.plan else [],
+        # Proposals from the item and vault pages (issue 19): hostile titles and names in the forms.
+        **{f"cleanup:propose_{change}": hostile_items for change in ("metadata", "rename", "move", "archive")},
+        "cleanup:propose_revoke": list(
+            Vault.objects.filter(account=account, name=HOSTILE_VAULT).values_list("pk", flat=True)
+        ),
+        "cleanup:plan_progress": [org.plan.pk] if org.plan else [],
         "reviews:detail": [org.review.pk] if org.review else [],
         # Downloads of a signed-off review's evidence (the hostile review stays open: 404); hostile
         # text in them is tested in tests/compliance/reviews/test_review_evidence.py.

@@ -15,16 +15,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from vaults.access import normalise_permissions
+from vaults.cleanup import rotation
 from vaults.cleanup.models import ProposedAction
 from vaults.findings.copies import describe, not_copies_of
-from vaults.findings.models import Policy
+from vaults.findings.models import DEFAULT_PASSWORD_RECIPE, Policy
 from vaults.models import Item, SecretField, Vault, VaultGrant
 from vaults.op import OpClient, OpInvalidArgument, commands
 from vaults.op.commands import OpCommand
 
 Kind = ProposedAction.Kind
-DEFAULT_RECIPE = "letters,digits,symbols,32"
-ROTATION_FOLLOW_UP = "Update every service that uses “{title}” with the new password (it was generated in 1Password)."
+DEFAULT_RECIPE = DEFAULT_PASSWORD_RECIPE
 GRANT_KINDS = frozenset({Kind.REVOKE_USER, Kind.REVOKE_GROUP})
 
 
@@ -159,7 +159,13 @@ def expected_effect(action: ProposedAction) -> str:
             f"cop{'y' if len(others) == 1 else 'ies'}: {describe(others)}."
         )
     if kind == Kind.ROTATE_SECRET:
-        return f"1Password generates a new password for “{title}”. Follow-up: update the services that use it."
+        places = len(action.param("places", []))
+        where = f"{places} known place{'s' if places != 1 else ''}" if places else "the services that use it"
+        if action.param("via_op", True):
+            head = f"1Password generates a new password for “{title}” ({action.param('recipe', DEFAULT_RECIPE)})."
+        else:
+            head = f"A person rotates “{title}” at its source and stores the new secret in 1Password."
+        return f"{head} Then the checklist: update {where}, confirm the service works; the next sync confirms the new fingerprint."
     return ""
 
 
@@ -247,8 +253,9 @@ def run(
         urls = [{"label": u.label, "href": u.href, "primary": u.primary} for u in summary.urls]
         Item.objects.filter(pk=item.pk).update(urls=urls)
     elif kind == Kind.ROTATE_SECRET:
-        if not Policy.for_vault(vault).allow_generate_password:
-            raise ActionNotPossible(f"The policy for {vault.name} no longer allows generating passwords.")
+        mode = rotation.mode_for(item, Policy.for_vault(vault))
+        if not mode.via_op:
+            raise ActionNotPossible(f"The policy for {vault.name} no longer allows generating this password: {mode.reason}")
         client.generate_password(item.op_id, vault.op_id, action.param("recipe", DEFAULT_RECIPE))
     elif kind == Kind.MOVE_ITEM:
         destination = action.destination_vault
@@ -305,6 +312,9 @@ def effect_visible(action: ProposedAction, *, since: datetime | None) -> bool:
     if kind == Kind.SET_URL:
         return any(u.get("href") == action.param("url") for u in item.urls or [])
     if kind == Kind.ROTATE_SECRET:
+        changed = rotation.fingerprint_changed(action)
+        if changed is not None:  # compared with the fingerprint recorded at proposal
+            return changed
         fields = SecretField.objects.filter(item=item)
         return since is not None and fields.filter(changed_at__gte=since).exists()
     if kind == Kind.MOVE_ITEM:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from compliance import audit
 from openclaw_web import dispatch
 from vaults.cleanup import actions as action_kinds
-from vaults.cleanup import notifications
+from vaults.cleanup import notifications, rotation
 from vaults.cleanup.approval import approvals_current
 from vaults.cleanup.identities import NEEDS, IdentityUnavailable, Need, client_for_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
@@ -232,6 +232,8 @@ def reconcile_after_sync(*, plan_id: int, sync_run_id: int, now: datetime | None
         return True
     for action in plan.actions.filter(status=Status.MANUAL_DONE).select_related("vault", "plan"):
         if action_kinds.effect_visible(action, since=action.started_at):
+            if action.kind == ProposedAction.Kind.ROTATE_SECRET:
+                rotation.verify(action, sync_run_id=run.pk, changed=True)
             ProposedAction.objects.filter(pk=action.pk, status=Status.MANUAL_DONE).update(
                 status=Status.VERIFIED, finished_at=now, verification_note=f"Confirmed by sync #{run.pk}."
             )
@@ -240,6 +242,7 @@ def reconcile_after_sync(*, plan_id: int, sync_run_id: int, now: datetime | None
             ProposedAction.objects.filter(pk=action.pk).update(
                 verification_note=f"Sync #{run.pk} does not show the change yet: check that the command ran."
             )
+    _verify_rotations(plan, run)
     stale = plan.actions.filter(
         status=Status.EXECUTING, started_at__lt=min(run.created_at, now - STALE_EXECUTING_AFTER)
     )
@@ -267,6 +270,30 @@ def reconcile_after_sync(*, plan_id: int, sync_run_id: int, now: datetime | None
     return True
 
 
+def plans_with_unproven_rotations(account_id: int) -> set[int]:
+    """Plans whose op-run rotations no sync has shown a new fingerprint for yet: every later
+    sync checks them again (reconcile_account_plans_task)."""
+    rows = ProposedAction.objects.filter(
+        plan__account_id=account_id,
+        kind=ProposedAction.Kind.ROTATE_SECRET,
+        status=Status.DONE,
+        result__fingerprint_verified_by_sync__isnull=True,
+    )
+    return set(rows.values_list("plan_id", flat=True))
+
+
+def _verify_rotations(plan: CleanupPlan, run: SyncRun) -> None:
+    """Rotations op ran: proven only when this sync stores a new fingerprint for the item."""
+    pending = plan.actions.filter(kind=ProposedAction.Kind.ROTATE_SECRET, status=Status.DONE)
+    for action in pending.select_related("plan"):
+        if rotation.fingerprint_verified(action):
+            continue
+        if rotation.verify(action, sync_run_id=run.pk):
+            _record("rotation_verified", action, sync_run=run.pk)
+        else:
+            _record("rotation_not_visible", action, sync_run=run.pk)
+
+
 class StepRefused(Exception):
     """A manual-step or follow-up update that is not allowed now."""
 
@@ -274,6 +301,10 @@ class StepRefused(Exception):
 def mark_manual_done(*, action: ProposedAction, user: object) -> ProposedAction:
     """A person says they ran the manual step; the next sync verifies it (not trusted blindly)."""
     now = timezone.now()
+    if action.kind == ProposedAction.Kind.ROTATE_SECRET and not rotation.checklist_complete(
+        ProposedAction.objects.get(pk=action.pk)
+    ):
+        raise StepRefused("Tick every step of the rotation checklist first: the services must use the new secret.")
     updated = ProposedAction.objects.filter(pk=action.pk, status=Status.MANUAL).update(
         status=Status.MANUAL_DONE,
         manual_done_by=user,

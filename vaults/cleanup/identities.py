@@ -25,8 +25,12 @@ import enum
 import os
 from dataclasses import dataclass
 
+from django.db.models import Q
+
+from vaults.access import normalise_permissions
 from vaults.cleanup.models import ProposedAction
-from vaults.models import Account, Vault
+from vaults.findings.sync_identity import sync_identity_op_id
+from vaults.models import Account, GroupMembership, OpUser, Vault, VaultGrant
 from vaults.op import OpClient
 from vaults.op_settings import op_client
 
@@ -35,6 +39,9 @@ Identity = ProposedAction.Identity
 
 PERSONAL_VAULT_TYPES = frozenset({"PERSONAL", "PRIVATE", "EMPLOYEE"})
 PERSONAL_VAULT_NAMES = frozenset({"personal", "private", "employee"})
+# What an identity needs in a vault to create the moved copy there, and to remove it from the source.
+MOVE_NEEDS_IN_DESTINATION = "create_items"
+MOVE_NEEDS_IN_SOURCE = "edit_items"
 
 
 class Need(enum.Enum):
@@ -103,6 +110,41 @@ def choose_identity(*, kind: str, account: Account, vaults: list[Vault]) -> Iden
         "The service account can change grants only on vaults it created, and no privileged identity "
         "is configured: an administrator runs the command.",
     )
+
+
+def sync_identity_rights(account: Account, vault: Vault) -> frozenset[str] | None:
+    """The permissions OpenClaw's own identity holds on `vault` (direct and through groups), or
+    None when the stored grants cannot tell (no sync yet, or no grant of it recorded anywhere)."""
+    own = sync_identity_op_id(account)
+    me = OpUser.objects.filter(account=account, op_id=own).first() if own else None
+    if me is None:
+        return None
+    groups = GroupMembership.objects.filter(user=me, group__removed_at__isnull=True).values("group_id")
+    mine = VaultGrant.objects.filter(Q(user=me) | Q(group_id__in=groups))
+    if not mine.exists():
+        return None
+    rights: set[str] = set()
+    for permissions in mine.filter(vault=vault).values_list("permissions", flat=True):
+        rights |= normalise_permissions(permissions or [])
+    return frozenset(rights)
+
+
+def choose_move_identity(account: Account, *, source: Vault, destination: Vault) -> IdentityChoice:
+    """choose_identity for a move, narrowed by what the sync stored: where OpenClaw's own identity
+    holds no right to create items in the destination (or edit them in the source), a person moves
+    it. Used when the move is proposed and again when the proposer edits its destination."""
+    choice = choose_identity(kind=Kind.MOVE_ITEM, account=account, vaults=[source, destination])
+    if choice.identity != Identity.SERVICE_ACCOUNT:
+        return choice
+    for vault, needed in ((destination, MOVE_NEEDS_IN_DESTINATION), (source, MOVE_NEEDS_IN_SOURCE)):
+        rights = sync_identity_rights(account, vault)
+        if rights is not None and needed not in rights:
+            return IdentityChoice(
+                Identity.MANUAL,
+                f"The service account has no {needed.replace('_', ' ')} right in “{vault.name}”: "
+                "an administrator moves the item in 1Password (Move to vault…), and the next sync verifies it.",
+            )
+    return choice
 
 
 class IdentityUnavailable(Exception):

@@ -19,8 +19,8 @@ from django.utils.text import slugify
 
 from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions
 from vaults.cleanup import actions as action_kinds
-from vaults.cleanup import notifications, scope
-from vaults.cleanup.identities import choose_identity
+from vaults.cleanup import notifications, rotation, scope
+from vaults.cleanup.identities import IdentityChoice, choose_identity, choose_move_identity
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 from vaults.cleanup.naming import suggested_title
 from vaults.cleanup.specs import ActionSpec
@@ -28,11 +28,12 @@ from vaults.findings.copies import describe, not_copies_of
 from vaults.findings.health import latest_snapshot
 from vaults.findings.models import Finding, Policy
 from vaults.findings.sync_identity import is_sync_identity
-from vaults.models import Account, Item, Vault, VaultGrant
+from vaults.models import Account, Item, OpGroup, Vault, VaultGrant
 from vaults.op import OpInvalidArgument
 
 Kind = ProposedAction.Kind
 Phase = ProposedAction.Phase
+Identity = ProposedAction.Identity
 
 ROTATION_KINDS = {Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON}
 PHASE_OF_FINDING: dict[str, int] = {
@@ -95,6 +96,32 @@ def _revocations(finding: Finding) -> list[ActionSpec]:
     return specs
 
 
+def _group_access_hint(finding: Finding) -> str:
+    """Why no revocation is proposed, and what a person does instead: revoking a group's vault
+    access would cut off every member, so the person leaves the group (or, a leaver, is deleted)."""
+    user = finding.op_user
+    if user is None:
+        return "no person named"
+    if is_sync_identity(user, finding.account):
+        return "OpenClaw's own sync identity is never revoked"
+    groups = sorted(
+        set(
+            OpGroup.objects.filter(
+                memberships__user=user, grants__vault_id__in=(finding.details or {}).get("vault_ids") or []
+            ).values_list("name", flat=True)
+        )
+    )
+    if not groups:
+        return "no direct grant to revoke"
+    names = ", ".join(f"“{g}”" for g in groups)
+    leaver = " (or, for a leaver, delete the suspended account under People → the person → ⋯ → Delete)"
+    return (
+        f"no direct grant to revoke: access comes through the group{'s' if len(groups) > 1 else ''} {names}. "
+        f"In 1Password.com → Groups → each group → Members, remove {user}{leaver if user.state_class == 'inactive' else ''}; "
+        "revoking the group's vault access would cut off every member. The next sync resolves the finding"
+    )
+
+
 def specs_for_finding(finding: Finding) -> tuple[list[ActionSpec], str]:
     """(actions that address the finding, reason when there are none)."""
     kind = finding.kind
@@ -106,7 +133,7 @@ def specs_for_finding(finding: Finding) -> tuple[list[ActionSpec], str]:
         specs = _revocations(finding)
         for spec in specs:
             spec.phase = phase
-        return specs, "" if specs else "no direct grant to revoke (access comes through groups)"
+        return specs, "" if specs else _group_access_hint(finding)
     if kind == Finding.Kind.DUPLICATE:
         members = list(finding.related_items.filter(archived=False, removed_at__isnull=True).select_related("vault"))
         if len(members) < 2:
@@ -168,6 +195,18 @@ def _consolidation(finding: Finding, members: list[Item], phase: int) -> tuple[l
     ], ""
 
 
+def _rotation(finding: Finding, item: Item) -> ActionSpec:
+    """A rotation of `item`: through op where the policy allows it, else a guided manual step."""
+    return ActionSpec(
+        Kind.ROTATE_SECRET,
+        item.vault,
+        item=item,
+        params=rotation.rotation_params(item, Policy.for_vault(item.vault)),
+        finding=finding,
+        phase=Phase.ROTATE,
+    )
+
+
 def _reused_rotations(finding: Finding) -> tuple[list[ActionSpec], str]:
     """One secret behind several services: rotate every item but the kept one; never archive."""
     members = _keep_first(
@@ -175,47 +214,16 @@ def _reused_rotations(finding: Finding) -> tuple[list[ActionSpec], str]:
     )
     if len(members) < 2:
         return [], "fewer than two services still use the secret"
-    specs, refused = [], []
-    for other in members[1:]:
-        if not Policy.for_vault(other.vault).allow_generate_password:
-            refused.append(other)
-            continue
-        specs.append(
-            ActionSpec(
-                Kind.ROTATE_SECRET,
-                other.vault,
-                item=other,
-                params={"recipe": action_kinds.DEFAULT_RECIPE},
-                finding=finding,
-                phase=Phase.ROTATE,
-            )
-        )
-    if specs:
-        return specs, ""
-    return [], (
-        f"rotate {describe(refused)} at the source of each service by hand (the policy does not allow generating "
-        "passwords); these items are live credentials and are never archived"
-    )
+    return [_rotation(finding, other) for other in members[1:]], ""
 
 
 def _item_specs(finding: Finding, item: Item, phase: int) -> tuple[list[ActionSpec], str]:
     kind = finding.kind
     vault = item.vault
     if kind in ROTATION_KINDS:
-        if not Policy.for_vault(vault).allow_generate_password:
-            return [], f"the policy for {vault.name} does not allow generating passwords"
         if not item.secret_fields.exists():
             return [], "the item has no secret field"
-        return [
-            ActionSpec(
-                Kind.ROTATE_SECRET,
-                vault,
-                item=item,
-                params={"recipe": action_kinds.DEFAULT_RECIPE},
-                finding=finding,
-                phase=Phase.ROTATE,
-            )
-        ], ""
+        return [_rotation(finding, item)], ""
     if kind == Finding.Kind.MISSING_METADATA:
         missing = (finding.details or {}).get("missing", [])
         if "tags" in missing:
@@ -265,16 +273,22 @@ def add_action(*, plan: CleanupPlan, spec: ActionSpec, position: int | None = No
         params=spec.params,
         finding=spec.finding,
     )
+    if spec.kind == Kind.ROTATE_SECRET and spec.item is not None and "checklist" not in action.params:
+        # Proposed elsewhere (item page, tests) with a recipe only: record the guided workflow too.
+        action.params = {**rotation.rotation_params(spec.item, Policy.for_vault(spec.vault)), **action.params}
     _assign_identity(action, plan.account)
-    if spec.kind == Kind.ROTATE_SECRET and spec.item is not None:
-        action.follow_up = action_kinds.ROTATION_FOLLOW_UP.format(title=spec.item.title)
     action.save()
     return action
 
 
 def _assign_identity(action: ProposedAction, account: Account) -> None:
     vaults = [action.vault] if action.kind == Kind.CONSOLIDATE_DUPLICATES and not action.pk else []
-    choice = choose_identity(kind=action.kind, account=account, vaults=vaults or action_kinds.touched_vaults(action))
+    if action.kind == Kind.MOVE_ITEM and action.destination_vault is not None:
+        choice = choose_move_identity(account, source=action.vault, destination=action.destination_vault)
+    else:
+        choice = choose_identity(kind=action.kind, account=account, vaults=vaults or action_kinds.touched_vaults(action))
+    if action.kind == Kind.ROTATE_SECRET and not action.param("via_op", True) and choice.identity != Identity.MANUAL:
+        choice = IdentityChoice(Identity.MANUAL, str(action.param("mode_reason", "")) or "A person rotates it.")
     action.identity = choice.identity
     action.identity_reason = choice.reason[:300]
 
@@ -448,7 +462,7 @@ def refresh_status(plan: CleanupPlan) -> CleanupPlan:
         new = CleanupPlan.Status.REJECTED
     elif S.EXECUTING in statuses:
         new = CleanupPlan.Status.EXECUTING
-    elif S.FAILED in statuses or S.MANUAL in statuses or S.MANUAL_DONE in statuses:
+    elif S.FAILED in statuses or S.MANUAL in statuses or S.MANUAL_DONE in statuses or rotations_open(plan):
         new = CleanupPlan.Status.ATTENTION
     elif S.PROPOSED in statuses:
         new = CleanupPlan.Status.PROPOSED
@@ -460,3 +474,41 @@ def refresh_status(plan: CleanupPlan) -> CleanupPlan:
         CleanupPlan.objects.filter(pk=plan.pk).update(status=new)
         plan.status = new
     return plan
+
+
+def rotations_open(plan: CleanupPlan) -> bool:
+    """A rotation that ran but whose checklist or fingerprint proof is missing keeps the plan
+    needing attention: the secret is not rotated until its services use the new one."""
+    done = plan.actions.filter(kind=Kind.ROTATE_SECRET, status__in=[ProposedAction.Status.DONE])
+    return any(not rotation.is_complete(action) for action in done)
+
+
+@dataclass
+class KindCount:
+    kind: str
+    label: str
+    now: int  # open findings of this kind in the account now
+    after: int  # expected once the plan's actions (not rejected or failed) have run
+
+
+def finding_counts(plan: CleanupPlan) -> list[KindCount]:
+    """Per finding kind the plan addresses (and every kind of the six phases for a generated
+    plan): open findings now → expected after. A finding counts as addressed when an action
+    targets it, or when the plan archives its item (an archived item's findings resolve)."""
+    S = ProposedAction.Status
+    live = plan.actions.exclude(status__in=[S.REJECTED, S.FAILED])
+    addressed = set(live.exclude(finding__isnull=True).values_list("finding_id", flat=True))
+    archived: set[int] = {i for i in live.filter(kind=Kind.ARCHIVE_ITEM).values_list("item_id", flat=True) if i}
+    for params in live.filter(kind=Kind.CONSOLIDATE_DUPLICATES).values_list("params", flat=True):
+        archived |= {int(i) for i in (params or {}).get("archive_item_ids", [])}
+    kinds = list(dict.fromkeys(live.exclude(finding__isnull=True).values_list("finding__kind", flat=True)))
+    if plan.source == CleanupPlan.Source.GENERATED:
+        kinds = list(dict.fromkeys([*GENERATED_KINDS, *kinds]))
+    open_findings = Finding.objects.filter(account=plan.account, status=Finding.Status.OPEN, kind__in=kinds)
+    now: dict[str, int] = dict.fromkeys(kinds, 0)
+    gone: dict[str, int] = dict.fromkeys(kinds, 0)
+    for pk, kind, item_id in open_findings.values_list("pk", "kind", "item_id"):
+        now[kind] += 1
+        if pk in addressed or (item_id is not None and item_id in archived):
+            gone[kind] += 1
+    return [KindCount(k, str(Finding.Kind(k).label), now[k], now[k] - gone[k]) for k in kinds]

@@ -41,6 +41,7 @@ def reconcile_account_plans_task(account_id: int, sync_run_id: int) -> int:
     plan_ids = set(
         ProposedAction.objects.filter(plan__account_id=account_id, status__in=waiting).values_list("plan_id", flat=True)
     )
+    plan_ids |= execute.plans_with_unproven_rotations(account_id)
     for plan_id in sorted(plan_ids):
         execute.reconcile_after_sync(plan_id=plan_id, sync_run_id=sync_run_id)
     return len(plan_ids)

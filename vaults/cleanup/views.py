@@ -13,15 +13,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from compliance import audit
 from openclaw_web import dispatch
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults.cleanup import actions as action_kinds
-from vaults.cleanup import approval, execute, plans, scope
+from vaults.cleanup import approval, execute, manual_steps, plans, rotation, scope
 from vaults.cleanup.forms import ACTIONABLE_KINDS, ActionEditForm, DecisionForm, GenerateForm, ProposeForm
 from vaults.cleanup.models import CleanupPlan, ProposedAction
+from vaults.cleanup.progress import execution_progress
 from vaults.findings.models import Finding
 
 Status = ProposedAction.Status
@@ -155,6 +157,9 @@ def _action_rows(plan: CleanupPlan, request: HtmxHttpRequest) -> list[dict[str, 
                 "can_decide": not approval.refusal(action, _user(request)),
                 "copies": [keep, *others] if keep else others,
                 "candidates": action.param("candidate_item_ids", []),
+                "manual_steps": manual_steps.instructions(action) if action.identity == "manual" else [],
+                "checklist": rotation.steps(action) if action.kind == ProposedAction.Kind.ROTATE_SECRET else [],
+                "rotation_state": rotation.state_label(action) if action.kind == ProposedAction.Kind.ROTATE_SECRET else "",
             }
         )
     return rows
@@ -175,6 +180,8 @@ def plan_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         and any(r["action"].status == Status.APPROVED for r in rows),
         "can_mark_manual": has_capability(request.user, Capability.APPROVE_CLEANUP),
         "can_follow_up": has_capability(request.user, Capability.PROPOSE_CLEANUP),
+        "can_tick": has_capability(request.user, Capability.APPROVE_CLEANUP),
+        "kind_counts": plans.finding_counts(plan),
         "is_proposer": is_proposer,
         "polling": plan.status == CleanupPlan.Status.EXECUTING
         or any(r["action"].status == Status.MANUAL_DONE for r in rows),
@@ -345,8 +352,21 @@ def plan_execute(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _to_plan(plan.pk)
     audit.record("cleanup.plan.execution_requested", request=request, target=plan, details={"actions": approved})
     dispatch.after_commit("vaults.cleanup.tasks.execute_plan_task", plan.pk)
-    messages.success(request, f"Execution queued for {len(approved)} approved action{pluralize(len(approved))}.")
-    return _to_plan(plan.pk)
+    messages.success(
+        request, f"Execution queued for {len(approved)} approved action{pluralize(len(approved))}; its progress shows below."
+    )
+    return _to_plan(plan.pk, "#plan-execution")
+
+
+@requires(Capability.VIEW_CLEANUP)
+def plan_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The polling target of the plan page's execution box; once the run has ended it reloads the
+    plan body once (every action's row) and stops polling."""
+    plan = _get_plan(pk)
+    progress = execution_progress(plan)
+    context = {"plan": plan, "progress": progress, "refresh_plan": not progress.is_active}
+    response = render(request, "cleanup/_plan_execution.html", context)
+    return response if progress.is_active else HttpResponseStopPolling(response.content)
 
 
 @requires(Capability.APPROVE_CLEANUP)

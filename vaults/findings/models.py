@@ -16,6 +16,15 @@ DEFAULT_GENERIC_TITLES = [
 ]  # fmt: skip
 DEFAULT_ROTATING_CATEGORIES = ["API_CREDENTIAL", "DATABASE", "SERVER", "SSH_KEY"]
 DEFAULT_SERVICE_ACCOUNT_TAGS = ["service-account"]
+# Categories whose secret `op item edit --generate-password` may rotate (when
+# allow_generate_password is on): LOGIN and PASSWORD items have the built-in password field the
+# flag writes, and 1Password keeps the previous value in the item's password history, so the
+# service can still be changed with the old one. The other rotating categories need a person:
+# an API credential is issued by its provider, a database or server password must change on the
+# server in the same step, an SSH key is a key pair, not a password (docs/findings-rules.md).
+DEFAULT_GENERATE_PASSWORD_CATEGORIES = ["LOGIN", "PASSWORD"]
+# `op` password recipe: character sets (letters, digits, symbols) and a length of 12-128.
+DEFAULT_PASSWORD_RECIPE = "letters,digits,symbols,32"  # noqa: S105 — a recipe, not a password
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class EffectivePolicy:
     rotating_categories: tuple[str, ...] = tuple(DEFAULT_ROTATING_CATEGORIES)
     service_account_tags: tuple[str, ...] = tuple(DEFAULT_SERVICE_ACCOUNT_TAGS)
     allow_generate_password: bool = False
+    generate_password_categories: tuple[str, ...] = tuple(DEFAULT_GENERATE_PASSWORD_CATEGORIES)
+    password_recipe: str = DEFAULT_PASSWORD_RECIPE
     risky_actions_need_second_approver: bool = True
     approval_ttl_hours: int = 72
     require_2fa_for_approvers: bool = False
@@ -64,6 +75,8 @@ class Policy(models.Model):
     rotating_categories = models.JSONField(null=True, blank=True)
     service_account_tags = models.JSONField(null=True, blank=True)
     allow_generate_password = models.BooleanField(null=True, blank=True)
+    generate_password_categories = models.JSONField(null=True, blank=True)
+    password_recipe = models.CharField(max_length=60, null=True, blank=True)
     risky_actions_need_second_approver = models.BooleanField(null=True, blank=True)
     approval_ttl_hours = models.PositiveIntegerField(null=True, blank=True)
     require_2fa_for_approvers = models.BooleanField(null=True, blank=True)

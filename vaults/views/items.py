@@ -9,8 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from openclaw_web.http import HtmxHttpRequest
-from openclaw_web.roles import Capability, requires
+from openclaw_web.roles import Capability, has_capability, requires
 from vaults import inventory
+from vaults.cleanup import page_proposals
 from vaults.models import Item, ItemUsage, OpUser
 
 RECENT_USES = 15
@@ -48,5 +49,9 @@ def item_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if item.last_edited_by else None,
         "access": inventory.item_access(item),
         "findings": inventory.open_findings(item=item),
+        # Set URL/tags, rename, move, archive: offered to a proposer on an active item of their vault.
+        "offers": page_proposals.item_offers(item, request.user)
+        if has_capability(request.user, Capability.PROPOSE_CLEANUP)
+        else None,
     }
     return render(request, "vaults/item_detail.html", context)

@@ -20,6 +20,7 @@ from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults import history, inventory
+from vaults.cleanup import page_proposals
 from vaults.forms import PAGE_SIZE, ItemFilterForm, VaultFilterForm, VaultSettingsForm
 from vaults.models import Vault
 from vaults.views.fragments import render_page_or_fragment, wants_fragment
@@ -68,9 +69,12 @@ def _vault_page(request: HtmxHttpRequest, vault: Vault, item_context: Callable[[
         request, "vault-summary",
         lambda: render_to_string("vaults/_vault_summary.html", {"vault": vault, **inventory.vault_summary(vault)}, request=request),
     )  # fmt: skip
+    proposals = page_proposals.vault_page_context(vault, request.user)
+    proposals["revoke_links"] = proposals["revoke_links"] and has_capability(request.user, Capability.PROPOSE_CLEANUP)
+    # Revoke links depend on the viewer's vault scope, not only on their roles: part of the key.
     contents = cached_fragment(
-        request, "vault-contents",
-        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **inventory.vault_contents(vault)}, request=request),
+        request, f"vault-contents:{'propose' if proposals['revoke_links'] else 'read'}",
+        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **inventory.vault_contents(vault), **proposals}, request=request),
     )  # fmt: skip
     context = {"nav": "vaults", "vault": vault, "summary": summary, "contents": contents}
     if has_capability(request.user, Capability.EDIT_POLICY):

@@ -319,27 +319,37 @@ def test_consolidation_keeps_the_picked_copy_and_archives_the_others(
     assert all(state == "ARCHIVED" for pk, state in states.items() if pk != keep)
 
 
-def test_rotation_runs_only_where_policy_allows_and_records_the_follow_up(fake_org: FakeOrg, team_lead, approver):
-    item = Item.objects.filter(vault__name="Corporate IT", secret_fields__isnull=False, archived=False).first()
+def test_rotation_runs_through_op_only_where_policy_allows_it(fake_org: FakeOrg, team_lead, approver):
+    item = Item.objects.filter(
+        vault__name="Corporate IT", category="LOGIN", secret_fields__isnull=False, archived=False
+    ).first()
     assert item is not None
     stored = fake_org.item(item.op_id)
     assert stored is not None
     before = dict(stored)
-    plan = approved_plan(
-        account=fake_org.account,
-        proposer=team_lead,
-        approvers=[approver],
-        specs=[_spec(Kind.ROTATE_SECRET, item, recipe="letters,digits,symbols,32")],
-    )
-    action = plan.actions.get()
-    assert "Update every service" in action.follow_up
+    spec = _spec(Kind.ROTATE_SECRET, item, recipe="letters,digits,symbols,32")
 
-    execute.execute_plan(plan_id=plan.pk)  # the default policy does not allow generating passwords
+    # The default policy lets op generate nothing: the rotation is a manual step, op is never called.
+    plan = approved_plan(account=fake_org.account, proposer=team_lead, approvers=[approver], specs=[spec])
+    action = plan.actions.get()
+    assert action.identity == ProposedAction.Identity.MANUAL and action.param("checklist")
+    execute.execute_plan(plan_id=plan.pk)
+    action.refresh_from_db()
+    assert action.status == Status.MANUAL
+    assert fake_org.write_calls() == []
+
+    Policy.objects.create(vault=item.vault, allow_generate_password=True)
+    plan = approved_plan(account=fake_org.account, proposer=team_lead, approvers=[approver], specs=[spec])
+    action = plan.actions.get()
+    assert action.identity == ProposedAction.Identity.SERVICE_ACCOUNT
+    # The policy changes between approval and execution: the worker re-checks it.
+    Policy.objects.filter(vault=item.vault).update(generate_password_categories=["PASSWORD"])
+    execute.execute_plan(plan_id=plan.pk)
     action.refresh_from_db()
     assert action.status == Status.FAILED and "policy" in action.error
     assert fake_org.write_calls() == []
 
-    Policy.objects.create(vault=item.vault, allow_generate_password=True)
+    Policy.objects.filter(vault=item.vault).update(generate_password_categories=["LOGIN"])
     ProposedAction.objects.filter(pk=action.pk).update(status=Status.APPROVED)
     execute.execute_plan(plan_id=plan.pk)
     action.refresh_from_db()
