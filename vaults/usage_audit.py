@@ -1,12 +1,15 @@
 """Usage audit: who used which item, when, from where and how, for any filter and time range.
 
 One filter (`UsageFilter`) drives the page, the API and the exports, so they always agree.
-Usage lives in two tables (vaults/usage_retention.py): raw events (`ItemUsage`) and, before the
-retention cutoff, daily counts (`ItemUsageDaily`). A range reaching past the cutoff:
-- lists only raw events (the summarised days have no single events any more),
-- counts per person, per item and on the timeline both (daily counts added to raw counts),
-- cannot filter the summarised days by country or IP (the counts do not keep them), so with a
-  country or IP filter only raw events count; `Coverage` says so in words.
+Usage lives in two tables:
+- `ItemUsage`, the raw events: the rows listed on the page, in the API and in exports (newest
+  first, keyset-paged), and every count filtered by country or IP;
+- `ItemUsageDaily`, counts per day, item, vault, person and action for *every* day, kept equal to
+  the raw events by database triggers (migration 0010) and kept when retention deletes old raw
+  events (vaults/usage_retention.py). Counts per person, per item and the timeline read it: at 5
+  million events it is a fifth of the raw table's size and answers a day range, not timestamps.
+A country or IP filter cannot use the daily counts (they keep neither), so it counts raw events
+only, and `Coverage` says the summarised days are left out.
 A group filter means the group's *current* members (memberships as of the last sync), applied to
 the whole range: a person who left the group still counts if they are in it now, not otherwise.
 """
@@ -20,12 +23,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import Collate, TruncDate, TruncWeek
+from django.db.models import F, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Collate, TruncDate
 
 from vaults.findings.usage_coverage import FEED
-from vaults.models import Account, GroupMembership, Item, ItemUsage, ItemUsageDaily, OpGroup, OpUser, Vault
-from vaults.usage_retention import retention_cutoff
+from vaults.models import Account, GroupMembership, Item, ItemUsage, ItemUsageDaily, OpGroup, OpUser, SyncRun, Vault
 
 # Daily buckets up to a quarter; weekly beyond, so a year's chart stays readable (~53 points).
 DAILY_BUCKET_MAX_DAYS = 92
@@ -34,6 +36,7 @@ TOP_ROWS = 20
 # default 4 MB, a month of a 1,000-person organisation's usage (386k events, 89k groups) spilled
 # to disk in three places (840 ms at load 7; 700 ms with this value, all in memory).
 SUMMARY_WORK_MEM = "64MB"
+EVENTS_READ_FAILED = "Events not read"  # how vaults/sync.py records a failed read of the Events API
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,21 @@ def events(f: UsageFilter) -> QuerySet[ItemUsage]:
     return rows.order_by("-timestamp", "-id")
 
 
+def events_after(f: UsageFilter, last_id: int | None) -> QuerySet[ItemUsage]:
+    """`events(f)` after the event `last_id` in the listing's order (newest first): a keyset, one
+    index range however deep the page, where an OFFSET reads and drops every earlier row. An
+    unknown id (deleted by retention) lists nothing, rather than starting over unnoticed."""
+    rows = events(f)
+    if last_id is None:
+        return rows
+    last = ItemUsage.objects.filter(pk=last_id).values_list("timestamp", flat=True).first()
+    if last is None:
+        return rows.none()
+    return rows.filter(Q(timestamp__lt=last) | Q(timestamp=last, id__lt=last_id))
+
+
 def daily_counts(f: UsageFilter) -> QuerySet[ItemUsageDaily]:
-    """Summarised days matching `f`; none with a country or IP filter (the counts keep neither)."""
+    """Daily counts matching `f`, every day; none with a country or IP filter (the counts keep neither)."""
     if f.country or f.ip:
         return ItemUsageDaily.objects.none()
     rows = _scoped(ItemUsageDaily.objects.all(), f)
@@ -128,9 +144,39 @@ def daily_counts(f: UsageFilter) -> QuerySet[ItemUsageDaily]:
     return rows
 
 
-def _reaches_summarised_days(f: UsageFilter) -> bool:
-    cutoff = retention_cutoff()
-    return cutoff is not None and (f.start is None or f.start < cutoff.date())
+def _first_raw_days(f: UsageFilter) -> dict[int, date | None]:
+    """Per account in scope: the first day with raw events (None: no raw event left). Days before it
+    are summarised: counted in ItemUsageDaily, with no single event any more. One step down the
+    (account, timestamp) index per account."""
+    accounts = [f.account.pk] if f.account is not None else list(Account.objects.values_list("pk", flat=True))
+    firsts: dict[int, date | None] = {}
+    for account_id in accounts:
+        first = ItemUsage.objects.filter(account_id=account_id).aggregate(first=Min("timestamp"))["first"]
+        firsts[account_id] = first.astimezone(UTC).date() if first else None
+    return firsts
+
+
+def summarised_days(f: UsageFilter) -> QuerySet[ItemUsageDaily]:
+    """The daily counts of days that have no raw event any more (past retention), for exports."""
+    before = Q(pk__in=[])
+    for account_id, first in _first_raw_days(f).items():
+        before |= Q(account_id=account_id, day__lt=first) if first else Q(account_id=account_id)
+    return daily_counts(f).filter(before)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What the counts of `f` read: daily counts, or raw events under a country or IP filter."""
+
+    rows: QuerySet[Any]
+    day: Any  # each row's UTC day
+    uses: Any  # how many uses one row stands for
+
+
+def _counted(f: UsageFilter) -> _Counted:
+    if f.country or f.ip:
+        return _Counted(events(f).order_by(), TruncDate("timestamp", tzinfo=UTC), Value(1))
+    return _Counted(daily_counts(f).order_by(), F("day"), F("count"))
 
 
 @dataclass(frozen=True)
@@ -143,24 +189,16 @@ class CountRow:
     pk: int | None = None  # the person's or item's page, when still known
 
 
-def _merge(raw: Iterable[tuple[int, str, int]], summarised: Iterable[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
-    totals: dict[tuple[int, str], int] = defaultdict(int)
-    for account_id, op_id, n in (*raw, *summarised):
-        totals[(account_id, op_id)] += n
-    return sorted(((a, o, n) for (a, o), n in totals.items()), key=lambda r: (-r[2], r[0], r[1]))
-
-
 def _grouped(f: UsageFilter, column: str, limit: int | None) -> list[tuple[int, str, int]]:
     """(account_id, op_id, uses) per `column`, most uses first: GROUP BY in the database."""
-    # Ties by id in byte order ("C"): the same on both paths, and a quarter of the one-scan
-    # summary's time went into sorting ids by the database's locale collation.
+    counted = _counted(f)
+    # Ties by id in byte order ("C"): the same on both paths, and sorting ids by the database's
+    # locale collation cost a quarter of the one-scan summary's time.
     order = Collate(column, "C") if connection.vendor == "postgresql" else F(column)
-    raw = events(f).order_by().values_list("account_id", column).annotate(n=Count("id")).order_by("-n", "account_id", order)
-    if not _reaches_summarised_days(f):
-        return list(raw[:limit] if limit else raw)
-    old = daily_counts(f).order_by().values_list("account_id", column).annotate(n=Sum("count"))
-    merged = _merge(raw, old)  # both lists whole: a top-N of each would miss a row split between them
-    return merged[:limit] if limit else merged
+    grouped = (
+        counted.rows.values_list("account_id", column).annotate(n=Sum(counted.uses)).order_by("-n", "account_id", order)
+    )
+    return list(grouped[:limit] if limit else grouped)
 
 
 def counts_per_person(f: UsageFilter, *, limit: int | None = TOP_ROWS) -> list[CountRow]:
@@ -209,15 +247,16 @@ class Timeline:
         return sum(n for _, n in self.points)
 
 
-def _bucket(weekly: bool) -> TruncWeek | TruncDate:
-    return TruncWeek("timestamp", tzinfo=UTC) if weekly else TruncDate("timestamp", tzinfo=UTC)
-
-
 def _as_day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _filled(first: date, last: date, weekly: bool, totals: dict[date, int]) -> Timeline:
+def _bucketed(first: date, last: date, daily: dict[date, int]) -> Timeline:
+    """Per day up to a quarter, per week (from Monday) beyond, zero-filled from `first` to `last`."""
+    weekly = (last - first).days > DAILY_BUCKET_MAX_DAYS
+    totals: dict[date, int] = defaultdict(int)
+    for day, n in daily.items():
+        totals[day - timedelta(days=day.weekday()) if weekly else day] += n
     step = timedelta(days=7 if weekly else 1)
     cursor = first - timedelta(days=first.weekday()) if weekly else first
     points = []
@@ -229,19 +268,12 @@ def _filled(first: date, last: date, weekly: bool, totals: dict[date, int]) -> T
 
 def timeline(f: UsageFilter) -> Timeline:
     """Uses per day (up to a quarter) or per week (Monday), zero-filled from start to end."""
-    raw = events(f).order_by()
-    span = _span(f, raw)
+    span = _span(f)
     if span is None:
         return Timeline("day")
-    first, last = span
-    weekly = (last - first).days > DAILY_BUCKET_MAX_DAYS
-    totals: dict[date, int] = defaultdict(int)
-    for when, n in raw.annotate(b=_bucket(weekly)).values_list("b").annotate(n=Count("id")).values_list("b", "n"):
-        totals[_as_day(when)] += n
-    if _reaches_summarised_days(f):
-        for day, n in daily_counts(f).order_by().values_list("day").annotate(n=Sum("count")).values_list("day", "n"):
-            totals[day - timedelta(days=day.weekday()) if weekly else day] += n
-    return _filled(first, last, weekly, totals)
+    counted = _counted(f)
+    daily = counted.rows.annotate(d=counted.day).values_list("d").annotate(n=Sum(counted.uses)).values_list("d", "n")
+    return _bucketed(*span, {_as_day(d): n for d, n in daily})
 
 
 @dataclass(frozen=True)
@@ -254,60 +286,58 @@ class Summary:
 def summary(f: UsageFilter, *, limit: int = TOP_ROWS) -> Summary:
     """Counts per person and per item (top `limit` each) and the timeline.
 
-    On PostgreSQL, within the raw-event period, one scan of the matching events answers all three
-    (GROUPING SETS): three separate GROUP BYs read the same rows three times, which is what made a
-    month of an organisation's usage slow (bench/bench_usage.py). Elsewhere, the three queries."""
-    if connection.vendor != "postgresql" or _reaches_summarised_days(f):
+    On PostgreSQL one scan of the matching daily counts answers all three (GROUPING SETS): three
+    separate GROUP BYs read the same rows three times (bench/bench_usage.py). Elsewhere, the three
+    queries."""
+    if connection.vendor != "postgresql":
         return Summary(counts_per_person(f, limit=limit), counts_per_item(f, limit=limit), timeline(f))
-    raw = events(f).order_by()
-    span = _span(f, raw)
+    span = _span(f)
     if span is None:
         return Summary([], [], Timeline("day"))
-    first, last = span
-    weekly = (last - first).days > DAILY_BUCKET_MAX_DAYS
-    matched_sql, params = raw.annotate(b=_bucket(weekly)).values_list("account_id", "user_op_id", "item_op_id", "b").query.sql_with_params()
+    counted = _counted(f)
+    matched = counted.rows.annotate(d=counted.day, n=counted.uses).values_list("account_id", "user_op_id", "item_op_id", "d", "n")
+    matched_sql, params = matched.query.sql_with_params()
     # In the person set item_op_id is grouped away (gi = 1), in the item set user_op_id (gu = 1),
     # in the timeline set both. Ties break as in `_grouped`, so both paths rank alike. Only
     # Django's compiled SQL is interpolated; values travel as params.
     sql = (
-        "SELECT gu, gi, account_id, user_op_id, item_op_id, b, n FROM ("  # noqa: S608
+        "SELECT gu, gi, account_id, user_op_id, item_op_id, d, n FROM ("  # noqa: S608
         " SELECT *, row_number() OVER (PARTITION BY gu, gi ORDER BY n DESC, account_id, user_op_id COLLATE \"C\","
         "  item_op_id COLLATE \"C\") AS rn FROM ("
-        "  SELECT GROUPING(user_op_id) AS gu, GROUPING(item_op_id) AS gi, account_id, user_op_id, item_op_id, b, COUNT(*) AS n"
+        "  SELECT GROUPING(user_op_id) AS gu, GROUPING(item_op_id) AS gi, account_id, user_op_id, item_op_id, d, SUM(n) AS n"
         f"  FROM ({matched_sql}) AS matched"
-        "  GROUP BY GROUPING SETS ((account_id, user_op_id), (account_id, item_op_id), (b))"
+        "  GROUP BY GROUPING SETS ((account_id, user_op_id), (account_id, item_op_id), (d))"
         " ) AS grouped"
         ") AS ranked WHERE rn <= %s OR (gu = 1 AND gi = 1)"
     )
     people: list[tuple[int, str, int]] = []
     items: list[tuple[int, str, int]] = []
-    totals: dict[date, int] = {}
+    daily: dict[date, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{SUMMARY_WORK_MEM}'")
+        # JIT compiling this one query cost ~110 ms of its time at 400k rows, more than it saved.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, (*params, limit))
-        for gu, gi, account_id, user_op_id, item_op_id, bucket, n in cursor.fetchall():
+        for gu, gi, account_id, user_op_id, item_op_id, day, n in cursor.fetchall():
             if gu and gi:
-                totals[_as_day(bucket)] = n
+                daily[_as_day(day)] = n
             elif gi:
                 people.append((account_id, user_op_id, n))
             else:
                 items.append((account_id, item_op_id, n))
     by_count = lambda row: (-row[2], row[0], row[1])  # noqa: E731 - the ranking of `_grouped`
     return Summary(_people_rows(sorted(people, key=by_count)), _item_rows(sorted(items, key=by_count)),
-                   _filled(first, last, weekly, totals))  # fmt: skip
+                   _bucketed(*span, daily))  # fmt: skip
 
 
-def _span(f: UsageFilter, raw: QuerySet[ItemUsage]) -> tuple[date, date] | None:
+def _span(f: UsageFilter) -> tuple[date, date] | None:
     """The chart's first and last day: the filter's range, else the data's."""
     if f.start and f.end:
         return f.start, f.end
-    bounds = raw.aggregate(first=Min("timestamp"), last=Max("timestamp"))
-    first = f.start or (bounds["first"].astimezone(UTC).date() if bounds["first"] else None)
-    last = f.end or (bounds["last"].astimezone(UTC).date() if bounds["last"] else None)
-    if _reaches_summarised_days(f):
-        old = daily_counts(f).aggregate(first=Min("day"), last=Max("day"))
-        first = min(d for d in (first, old["first"]) if d is not None) if (first or old["first"]) else None
-        last = max(d for d in (last, old["last"]) if d is not None) if (last or old["last"]) else None
+    counted = _counted(f)
+    bounds = counted.rows.aggregate(first=Min(counted.day), last=Max(counted.day))
+    first = f.start or (_as_day(bounds["first"]) if bounds["first"] else None)
+    last = f.end or (_as_day(bounds["last"]) if bounds["last"] else None)
     if first is None or last is None or last < first:
         return None
     return first, last
@@ -318,8 +348,10 @@ class Coverage:
     """What the answer rests on, stated on the page, in the API and in every export."""
 
     events_configured: bool
-    data_since: date | None  # first day with stored usage, raw or summarised
-    summarised_before: date | None  # days before this are daily counts only (None: none are)
+    data_since: date | None  # first day with stored usage (the daily counts hold every day)
+    summarised_before: date | None  # days before this keep daily counts only (None: none do)
+    last_import: datetime | None  # the last sync that read the usage feed
+    failing_since: datetime | None  # the first of the syncs since then that could not read it
     range_start: date | None
     range_end: date | None
     country_or_ip_filter: bool
@@ -335,6 +367,14 @@ class Coverage:
         if self.data_since is None:
             return ["Item usage is not measured yet: the Events API has delivered no item-usage event."]
         lines = [f"Stored usage data starts on {self.data_since:%Y-%m-%d} (UTC), from the {FEED}."]
+        if self.last_import is not None:
+            lines.append(f"Last read of the feed: {self.last_import.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
+                         "each read resumes from the stored cursor, so no day between reads is skipped.")  # fmt: skip
+        if self.failing_since is not None:
+            lines.append(
+                f"Reads of the feed have failed since {self.failing_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC: "
+                "usage after the last successful read is missing until a read succeeds."
+            )
         if self.range_start is not None and self.range_start < self.data_since:
             lines.append(f"The range starts before that: nothing is known about use before {self.data_since:%Y-%m-%d}.")
         if self.range_reaches_summarised and self.summarised_before is not None:
@@ -350,21 +390,38 @@ def coverage(f: UsageFilter) -> Coverage:
     accounts = Account.objects.filter(pk=f.account.pk) if f.account is not None else Account.objects.all()
     configured = accounts.exclude(events_url="").exists()
     # Per account or over all: both are one step down an index (`account__in` would scan every row).
-    raw = ItemUsage.objects.filter(account=f.account) if f.account is not None else ItemUsage.objects.all()
     old = ItemUsageDaily.objects.filter(account=f.account) if f.account is not None else ItemUsageDaily.objects.all()
-    raw_first = raw.aggregate(first=Min("timestamp"))["first"]
-    old_first = old.aggregate(first=Min("day"))["first"]
-    firsts = [d for d in (raw_first.astimezone(UTC).date() if raw_first else None, old_first) if d is not None]
-    cutoff = retention_cutoff()
-    summarised_before = cutoff.date() if cutoff is not None and old_first is not None else None
+    span = old.aggregate(first=Min("day"), last=Max("day"))
+    raw_firsts = _first_raw_days(f).values()
+    summarised_before: date | None = None
+    if span["first"] is not None:
+        if any(first is None for first in raw_firsts):
+            summarised_before = span["last"] + timedelta(days=1)  # an account with no raw event left
+        elif min(d for d in raw_firsts if d is not None) > span["first"]:
+            summarised_before = min(d for d in raw_firsts if d is not None)
+    last_import, failing_since = _reads(f)
     return Coverage(
         events_configured=configured,
-        data_since=min(firsts) if firsts else None,
+        data_since=span["first"],
         summarised_before=summarised_before,
+        last_import=last_import,
+        failing_since=failing_since,
         range_start=f.start,
         range_end=f.end,
         country_or_ip_filter=bool(f.country or f.ip),
     )
+
+
+def _reads(f: UsageFilter) -> tuple[datetime | None, datetime | None]:
+    """The last sync that read the usage feed, and the first failed read after it (vaults/sync.py
+    records the feed's count on success and "Events not read: ..." on failure)."""
+    runs = SyncRun.objects.filter(account=f.account) if f.account is not None else SyncRun.objects.all()
+    runs = runs.filter(finished_at__isnull=False)
+    last = runs.filter(counts__has_key="item_usages").aggregate(last=Max("finished_at"))["last"]
+    failed = runs.filter(error__contains=EVENTS_READ_FAILED)
+    if last is not None:
+        failed = failed.filter(finished_at__gt=last)
+    return last, failed.aggregate(first=Min("finished_at"))["first"]
 
 
 @dataclass(frozen=True)

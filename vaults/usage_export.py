@@ -1,7 +1,8 @@
 """Usage audit exports: CSV (streamed) and Excel, every text cell through `safe_cell`.
 
 Rows are the raw events of the filter, newest first, then the summarised days the range reaches
-(one row per day, item, person and action, with its count), then nothing more: an export stops at
+(days past retention with no raw event left: one row per day, item, person and action, with its
+count; days that still have their raw events are listed once, as events), then nothing more: an export stops at
 `EXPORT_MAX_ROWS` and says so in its last row, so a request never builds an unbounded file. The
 coverage statements come first, so a file read on its own still says what it rests on.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from compliance.spreadsheet import safe_cell
-from vaults.usage_audit import UsageFilter, coverage, daily_counts, events, with_items
+from vaults.usage_audit import UsageFilter, coverage, events_after, summarised_days, with_items
 
 EXPORT_MAX_ROWS = 200_000  # ~40 MB of CSV: a year of a large team's production items, filtered
 CHUNK = 2000
@@ -31,10 +32,10 @@ def rows(f: UsageFilter) -> Iterator[list[Any]]:
         yield ["coverage", line]
     yield COLUMNS
     written = 0
-    query = events(f)
+    last_id: int | None = None
     while written < EXPORT_MAX_ROWS:
         # Keyset chunks on (timestamp, id): one index range per chunk, however deep the export.
-        chunk = list(query[: min(CHUNK, EXPORT_MAX_ROWS - written)])
+        chunk = list(events_after(f, last_id)[: min(CHUNK, EXPORT_MAX_ROWS - written)])
         if not chunk:
             break
         for row in with_items(chunk):
@@ -43,9 +44,8 @@ def rows(f: UsageFilter) -> Iterator[list[Any]]:
                    row.item.title if row.item else "", e.item_op_id, row.vault_name, e.vault_op_id, e.action,
                    e.client_app, e.client_ip, e.country]  # fmt: skip
         written += len(chunk)
-        last = chunk[-1]
-        query = events(f).filter(timestamp__lte=last.timestamp).exclude(timestamp=last.timestamp, id__gte=last.id)
-    for day in daily_counts(f).order_by("-day", "item_op_id", "user_op_id", "action").iterator(chunk_size=CHUNK):
+        last_id = chunk[-1].pk
+    for day in summarised_days(f).order_by("-day", "item_op_id", "user_op_id", "action").iterator(chunk_size=CHUNK):
         if written >= EXPORT_MAX_ROWS:
             break
         yield [datetime(day.day.year, day.day.month, day.day.day), "daily count", day.count, "", "", day.user_op_id,

@@ -10,7 +10,6 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
-from vaults.forms import PageForm
 from vaults.models import Account, Item, OpGroup, OpUser, Vault
 from vaults.usage_audit import UsageFilter
 
@@ -31,7 +30,7 @@ DEFAULT_DAYS = 30  # with no range at all: the last 30 days, on the page and in 
 MAX_RANGE_DAYS = 3660  # ten years: a typo such as 0202-01-01 is an error, not a scan of everything
 
 
-class UsageFilterForm(PageForm):
+class UsageFilterForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.all(), required=False, empty_label="All accounts")
     vault = forms.ModelChoiceField(queryset=Vault.objects.all(), required=False, empty_label="All vaults")
     classification = forms.ChoiceField(required=False, choices=[("", "Any classification"), *Vault.Classification.choices])
@@ -52,6 +51,8 @@ class UsageFilterForm(PageForm):
                          help_text='An address, or a prefix ending in "." or ":".')  # fmt: skip
     start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    # The events table pages by keyset: the id of the last event shown (usage_audit.events_after).
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -63,6 +64,9 @@ class UsageFilterForm(PageForm):
         if start and end and (end - start).days > MAX_RANGE_DAYS:
             raise forms.ValidationError("The range is longer than ten years.")
         return data
+
+    def after_id(self) -> int | None:
+        return self.cleaned_data.get("after")
 
     def usage_filter(self) -> UsageFilter:
         data = self.cleaned_data

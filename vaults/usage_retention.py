@@ -7,9 +7,9 @@ summarised (one row per day, item, vault, person and action) rather than dropped
 1. The cutoff is `now - max(USAGE_RETENTION_DAYS, EVENTS_HISTORY_DAYS)` days. Never nearer than the
    first read's reach: a cursor reset re-reads at most EVENTS_HISTORY_DAYS back, so an event that
    was already counted can never come back as a raw row and be counted twice.
-2. In one transaction: the raw rows before the cutoff are added to the daily counts (an upsert that
-   adds to a day's existing count) and deleted. A second run finds no raw row left to add, so
-   running it again changes nothing.
+2. The raw rows before the cutoff are deleted. Their daily counts are already stored: the database
+   adds every inserted event to `ItemUsageDaily` in the same statement (migration 0010), and a
+   delete leaves the counts alone. A second run finds nothing left to delete.
 """
 
 from __future__ import annotations
@@ -17,14 +17,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from vaults.models import Account, ItemUsage, ItemUsageDaily
-
-KEY_COLUMNS = ("account_id", "day", "item_op_id", "vault_op_id", "user_op_id", "action")
+from vaults.models import Account, ItemUsage
 
 
 def retention_cutoff(*, now: datetime | None = None) -> datetime | None:
@@ -39,31 +34,9 @@ def retention_cutoff(*, now: datetime | None = None) -> datetime | None:
 
 
 def summarise_old_usage(*, account: Account, now: datetime | None = None) -> int:
-    """Roll `account`'s raw usage before the cutoff into daily counts; returns the rows rolled up."""
+    """Delete `account`'s raw usage before the cutoff (its daily counts stay); returns the rows deleted."""
     cutoff = retention_cutoff(now=now)
     if cutoff is None:
         return 0
-    old = ItemUsage.objects.filter(account=account, timestamp__lt=cutoff)
-    grouped = (
-        old.annotate(day=TruncDate("timestamp", tzinfo=UTC))
-        .values("account_id", "day", "item_op_id", "vault_op_id", "user_op_id", "action")
-        .annotate(n=Count("id"))
-        .values_list(*KEY_COLUMNS, "n")
-        .order_by()
-    )
-    select_sql, params = grouped.query.sql_with_params()
-    table = connection.ops.quote_name(ItemUsageDaily._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in (*KEY_COLUMNS, "count"))
-    keys = ", ".join(connection.ops.quote_name(c) for c in KEY_COLUMNS)
-    count = connection.ops.quote_name("count")
-    # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT (its documented
-    # ambiguity). Only quoted model names and Django's own compiled SQL; values travel as params.
-    upsert = (
-        f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) AS rolled WHERE true "  # noqa: S608
-        f"ON CONFLICT ({keys}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}"
-    )
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(upsert, params)
-        deleted, _ = old.delete()
+    deleted, _ = ItemUsage.objects.filter(account=account, timestamp__lt=cutoff).delete()
     return deleted

@@ -72,8 +72,11 @@ class AuditEvent(models.Model):
 
 
 class ItemUsageDaily(models.Model):
-    """Item usage older than USAGE_RETENTION_DAYS, kept as counts per day, item, person and action
-    (vaults/usage_retention.py): long audit periods keep their evidence without every raw event."""
+    """Item usage as counts per day (UTC), item, vault, person and action, for every day with usage.
+
+    Kept by database triggers on ItemUsage (migration 0010): each insert adds its rows' counts in
+    the same statement, so the counts always equal the raw events. Deleting raw events (retention,
+    vaults/usage_retention.py) leaves the counts: long audit periods keep their evidence."""
 
     account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="item_usage_days")
     day = models.DateField()
@@ -88,4 +91,12 @@ class ItemUsageDaily(models.Model):
             models.UniqueConstraint(
                 fields=["account", "day", "item_op_id", "vault_op_id", "user_op_id", "action"], name="itemusagedaily_unique"
             )
+        ]
+        # The usage audit's counts (vaults/usage_audit.py): a range of days, alone or for one item,
+        # person or vault. The unique constraint already leads with (account, day).
+        indexes = [
+            models.Index(fields=["day"], name="itemusagedaily_day"),
+            models.Index(fields=["item_op_id", "day"], name="itemusagedaily_item_day"),
+            models.Index(fields=["user_op_id", "day"], name="itemusagedaily_user_day"),
+            models.Index(fields=["vault_op_id", "day"], name="itemusagedaily_vault_day"),
         ]

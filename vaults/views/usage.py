@@ -30,17 +30,17 @@ def usage(request: HtmxHttpRequest) -> HttpResponseBase:
     if export:
         return _export(request, f, export)
     counts = usage_audit.summary(f)
-    page_number = form.page_number()
-    offset = (page_number - 1) * PAGE_SIZE
-    event_rows = usage_audit.with_items(usage_audit.events(f)[offset : offset + PAGE_SIZE + 1])
+    after = form.after_id()
+    event_rows = usage_audit.with_items(usage_audit.events_after(f, after)[: PAGE_SIZE + 1])
+    shown = event_rows[:PAGE_SIZE]
     line = counts.timeline
     context: dict[str, Any] = {
         "nav": "usage",
         "form": form,
         "filter": f,
-        "events": event_rows[:PAGE_SIZE],
-        "page_number": page_number,
-        "has_next": len(event_rows) > PAGE_SIZE,
+        "events": shown,
+        "paged": after is not None,
+        "next_after": shown[-1].event.pk if len(event_rows) > PAGE_SIZE else None,
         "people": counts.people,
         "items": counts.items,
         "timeline": line,
@@ -48,7 +48,7 @@ def usage(request: HtmxHttpRequest) -> HttpResponseBase:
             [charts.Series(f"Uses per {line.bucket}", line.points)], title=f"Uses per {line.bucket}"
         ) if line.points else None,
         "coverage": usage_audit.coverage(f),
-        "query": _query_without(request, "page", "format"),
+        "query": _query_without(request, "after", "page", "format"),
     }
     return render_page_or_fragment(request, "vaults/usage.html", "vaults/_usage_results.html", context)
 
@@ -69,6 +69,7 @@ def _export(request: HtmxHttpRequest, f: usage_audit.UsageFilter, fmt: str) -> H
         response = HttpResponse(usage_export.xlsx_bytes(f), content_type=XLSX_TYPE)
     else:
         return HttpResponseBadRequest("Unknown export format: csv or xlsx.")
-    audit.record("usage.exported", request=request, details={"format": fmt, "query": _query_without(request, "format")[:500]})
+    audit.record("usage.exported", request=request,
+                 details={"format": fmt, "query": _query_without(request, "format", "after")[:500]})  # fmt: skip
     response["Content-Disposition"] = f'attachment; filename="usage-{stamp}.{fmt}"'
     return response
