@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 from openclaw_web.api.auth import ApiAuth
 from openclaw_web.api.inventory import PageParams
 from openclaw_web.api.pagination import paginate
-from openclaw_web.api.schemas import FindingOut, FindingPage, HealthOut, HealthPage, Id
+from openclaw_web.api.schemas import WITHOUT_NUL, FindingOut, FindingPage, HealthOut, HealthPage, Id
 from openclaw_web.roles import Capability
 from vaults.findings.forms import FindingFilterForm
 from vaults.findings.models import Finding, HealthSnapshot
@@ -28,7 +28,7 @@ class FindingFilters(PageParams):
     severity: Finding.Severity | None = None
     vault: Id | None = F(None, description="findings about this vault's items, groups included")
     status: Literal["open", "accepted", "resolved", "all"] = F("open", description='"all" for any status')
-    q: str = F("", max_length=200, description='search, as on the page: "db password prod"')
+    q: str = F("", pattern=WITHOUT_NUL, max_length=200, description='search, as on the page: "db password prod"')
 
 
 class HealthFilters(PageParams):

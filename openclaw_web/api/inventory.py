@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema
 from openclaw_web.api.auth import ApiAuth
 from openclaw_web.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from openclaw_web.api.schemas import (
+    WITHOUT_NUL,
     AccountOut,
     AccountPage,
     Id,
@@ -31,7 +32,7 @@ router = Router(auth=ApiAuth(Capability.VIEW_INVENTORY), tags=["inventory"])
 
 
 class PageParams(Schema):
-    cursor: str | None = F(None, max_length=2000, description="next_cursor of the previous page")
+    cursor: str | None = F(None, pattern=WITHOUT_NUL, max_length=2000, description="next_cursor of the previous page")
     limit: int = F(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
@@ -51,7 +52,7 @@ class ItemFilters(PageParams):
     vault: Id | None = None
     category: str | None = F(None, max_length=40, pattern=r"^[A-Z_]+$")
     include_removed: bool = F(False, description="also list items removed from 1Password or archived")
-    q: str = F("", max_length=search.MAX_QUERY_CHARS,
+    q: str = F("", pattern=WITHOUT_NUL, max_length=search.MAX_QUERY_CHARS,
                description='search as the search page does (every word, any order, typos forgiven): "stripe prod"')
 
 

@@ -16,6 +16,9 @@ from vaults.findings.health import band
 # Path and filter ids are database keys: bounding them turns an absurd id into a 422 instead of
 # an integer overflow inside PostgreSQL.
 MAX_ID = 2**63 - 1
+# PostgreSQL refuses NUL inside a string: a text parameter carrying one is the caller's error
+# (422, as the pattern documents), never a server error.
+WITHOUT_NUL = r"^[^\x00]*$"
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

@@ -9,6 +9,7 @@ from ninja import Field as F
 from ninja import Query, Router, Schema
 
 from openclaw_web.api.auth import ApiAuth
+from openclaw_web.api.schemas import WITHOUT_NUL
 from openclaw_web.roles import Capability
 from vaults import search as search_domain
 
@@ -18,7 +19,7 @@ Kind = Literal["items", "vaults", "people", "groups", "findings"]
 
 
 class SearchParams(Schema):
-    q: str = F("", max_length=search_domain.MAX_QUERY_CHARS, description='words in any order, typos forgiven: "strpe prod"; empty: no hits')
+    q: str = F("", pattern=WITHOUT_NUL, max_length=search_domain.MAX_QUERY_CHARS, description='words in any order, typos forgiven: "strpe prod"; empty: no hits')
     type: Kind | None = F(None, description="only this kind of hit")
     limit: int = F(search_domain.PER_TYPE, ge=1, le=100, description="hits per kind")
 

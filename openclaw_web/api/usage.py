@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 from openclaw_web.api.auth import ApiAuth
 from openclaw_web.api.inventory import PageParams
 from openclaw_web.api.pagination import paginate
-from openclaw_web.api.schemas import Id
+from openclaw_web.api.schemas import WITHOUT_NUL, Id
 from openclaw_web.roles import Capability
 from vaults import usage_audit
 from vaults.usage_form import UsageFilterForm
@@ -26,14 +26,14 @@ class UsageFilters(PageParams):
     account: Id | None = None
     vault: Id | None = None
     item: Id | None = None
-    classification: str = F("", max_length=20)
-    title: str = F("", max_length=200, description="part of the item title")
-    tag: str = F("", max_length=200, description="one of the item's tags, exactly")
+    classification: str = F("", pattern=WITHOUT_NUL, max_length=20)
+    title: str = F("", pattern=WITHOUT_NUL, max_length=200, description="part of the item title")
+    tag: str = F("", pattern=WITHOUT_NUL, max_length=200, description="one of the item's tags, exactly")
     person: Id | None = F(None, description="a 1Password user's id in this API (as on /people/<id>/)")
     group: Id | None = F(None, description="current members of the group")
-    action: str = F("", max_length=60)
-    country: str = F("", max_length=100)
-    ip: str = F("", max_length=64, description='an address, or a prefix ending in "." or ":"')
+    action: str = F("", pattern=WITHOUT_NUL, max_length=60)
+    country: str = F("", pattern=WITHOUT_NUL, max_length=100)
+    ip: str = F("", pattern=WITHOUT_NUL, max_length=64, description='an address, or a prefix ending in "." or ":"')
     start: datetime.date | None = F(None, description="first day (UTC), inclusive; with neither start nor end: the last 30 days")
     end: datetime.date | None = F(None, description="last day (UTC), inclusive")
     counts: bool = F(False, description="add uses per person and per item (top 100) and the total")
