@@ -42,8 +42,13 @@ def _plant() -> dict[str, int]:
 
     make_usage(account=account, user=person, item=first, when=days_ago(2))
     make_usage(account=account, user=person, item=first, when=days_ago(1000))
+    # A weak secret someone read lately: the generated plan's rotation lists its recent readers.
+    weak = make_item(vault=prod, title="Legacy Billing DB Password", category="DATABASE")
+    make_secret(item=weak, zxcvbn_score=0, length=6, strength="TERRIBLE")
+    make_usage(account=account, user=person, item=weak, when=days_ago(3))
+    compute_findings(account=account)
     summarise_old_usage(account=account)
-    return {"vault": prod.pk, "item": first.pk, "person": person.pk}
+    return {"account": account.pk, "vault": prod.pk, "item": first.pk, "person": person.pk}
 
 
 def main() -> None:
@@ -55,6 +60,7 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
+    from vaults.cleanup.models import ProposedAction
     from vaults.findings.models import Finding
 
     assert connection.vendor == "sqlite", connection.vendor
@@ -75,7 +81,24 @@ def main() -> None:
         reverse("usage") + "?format=xlsx&start=2020-01-01",
         reverse("search") + "?q=strpe+prod", reverse("search") + "?q=dana&type=people",
     ]  # fmt: skip
+    paths += [
+        reverse("reviews:inbox"), reverse("cleanup:rotation_policy"), reverse("cleanup:generate"),
+        reverse("cleanup:propose_move", args=[ids["item"]]), reverse("cleanup:propose_metadata", args=[ids["item"]]),
+        reverse("cleanup:propose_revoke", args=[ids["vault"]]),
+    ]  # fmt: skip
     failures = [[path, status] for path in paths if (status := client.get(path).status_code) != 200]
+    # The demo's first journeys write too: SQL that only PostgreSQL knows must fail here, not there.
+    generated = client.post(reverse("cleanup:generate"), {"account": ids["account"]})
+    if generated.status_code != 302:
+        failures.append(["POST " + reverse("cleanup:generate"), generated.status_code])
+    else:
+        paths.append(generated["Location"])
+        if (status := client.get(generated["Location"]).status_code) != 200:
+            failures.append([generated["Location"], status])
+        rotation = ProposedAction.objects.filter(kind=ProposedAction.Kind.ROTATE_SECRET).first()
+        readers = [p for p in (rotation.params.get("places") or []) if p["kind"] == "reader"] if rotation else []
+        if not readers:
+            failures.append(["the generated rotation lists no recent reader", rotation and rotation.params])
     print(json.dumps({"checked": len(paths), "failures": failures}))
 
 

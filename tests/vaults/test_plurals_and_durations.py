@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.vaults.factories import make_account, make_finding, make_sync_run
-from vaults.templatetags.inventory_ui import duration
+from vaults.templatetags.inventory_ui import ago, duration
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,22 @@ def test_a_duration_is_read_to_the_second_below_a_minute(seconds, expected):
 
 def test_an_unfinished_run_has_no_duration():
     assert duration(T0, None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds_ago", "expected"),
+    [(0, "just now"), (17, "just now"), (59, "just now"), (61, "1 minute ago"), (3 * 3600 + 5, "3 hours ago")],
+)
+def test_a_moment_under_a_minute_ago_is_just_now_never_zero_minutes(seconds_ago, expected):
+    assert ago(timezone.now() - datetime.timedelta(seconds=seconds_ago)).replace("\xa0", " ") == expected
+
+
+def test_the_dashboard_says_just_now_for_a_sync_that_finished_seconds_ago(client_for, admin_user):
+    run = make_sync_run(account=make_account(), status="succeeded")
+    now = timezone.now()
+    type(run).objects.filter(pk=run.pk).update(started_at=now - datetime.timedelta(seconds=17), finished_at=now)
+    page = client_for(admin_user).get(reverse("dashboard")).content.decode()
+    assert "just now" in page and "0 minutes" not in page
 
 
 def test_the_sync_page_says_17_s_and_counts_in_the_singular_and_plural(client_for, viewer):

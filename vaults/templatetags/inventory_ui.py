@@ -6,8 +6,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from vaults.access import ELEVATED_PERMISSIONS
 from vaults.charts import band_of
@@ -220,3 +222,13 @@ def duration(start: datetime | None, end: datetime | None) -> str:
         return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "3 minutes ago", or "just now" under a minute, where `timesince` would say "0 minutes"."""
+    if value is None:
+        return "—"
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"
