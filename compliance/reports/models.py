@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# Past the longest render's hard limit (tasks.XLSX_TIME_LIMIT, 10 minutes) with room for a queue.
+ABANDONED_AFTER = timedelta(minutes=30)
 
 
 class ReportKind(models.TextChoices):
@@ -56,6 +62,15 @@ class ReportArtifact(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_abandoned(self) -> bool:
+        """Queued or running past every render's hard time limit (tasks.py): whoever had it is gone
+        (a stopped demo server, a killed worker), so its row stops saying "queued" and polling."""
+        if self.is_finished:
+            return False
+        since = self.started_at or self.created_at
+        return since is not None and since < timezone.now() - ABANDONED_AFTER
 
     @property
     def filename(self) -> str:

@@ -31,6 +31,16 @@ class OpenReviewForm(forms.Form):
     # while REVIEW_SECOND_APPROVER_FOR_PRODUCTION is on (review.open_review).
     require_second_approver = forms.BooleanField(required=False, label="Require a second approver at sign-off")
 
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        account, vaults = data.get("account"), data.get("vaults")
+        if account is not None and vaults:
+            foreign = [v.name for v in vaults if v.account_id != account.pk]
+            if foreign:
+                # Dropping them silently would widen a one-vault review to every vault.
+                self.add_error("vaults", f"Not a vault of {account.name}: {', '.join(foreign[:5])}.")
+        return data
+
 
 class EntryFilterForm(forms.Form):
     REVIEWER_MINE, REVIEWER_POOL = "mine", "pool"

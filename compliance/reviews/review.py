@@ -170,7 +170,9 @@ def open_review(
     """Create the review and freeze its entries (see the module docstring, step 1).
     `require_second_approver=None` decides by scope: on when it covers a production vault and
     REVIEW_SECOND_APPROVER_FOR_PRODUCTION is on (the default)."""
-    chosen = [v for v in vaults if v.account_id == account.pk]
+    chosen = list(vaults)
+    if any(v.account_id != account.pk for v in chosen):
+        raise ReviewError("Every vault in a review's scope must belong to the review's account.")
     classes = sorted(set(classifications))
     if require_second_approver is None:
         require_second_approver = covers_production(account, chosen, classes) and second_approver_for_production()
@@ -305,6 +307,9 @@ def decide(
     review = _locked_review(entry.review_id)
     if review.is_locked:
         raise ReviewLocked("This review is signed off and locked: its decisions can no longer change.")
+    # Who may decide is read under the lock: the entry may have been handed to someone else since
+    # the caller read it (delegation.reassign takes the same review lock).
+    entry = AccessReviewEntry.objects.select_for_update().get(pk=entry.pk)
     refusal = _refusal(user, entry)
     if refusal:
         raise NotYourEntry(refusal)
@@ -325,7 +330,7 @@ def decide(
             raise ReviewError("Keep at least one permission, or decide to revoke.")
         if set(kept) == set(entry.permissions):
             raise ReviewError("A change must remove at least one permission; otherwise decide to keep.")
-    fresh = AccessReviewEntry.objects.select_for_update().get(pk=entry.pk)
+    fresh = entry
     previous = fresh.decision
     fresh.decision, fresh.justification, fresh.keep_permissions = decision, justification[:4000], kept
     fresh.decided_by, fresh.decided_at = user, timezone.now()

@@ -349,3 +349,44 @@ def test_two_threads_writing_the_audit_log_on_sqlite_neither_fails_nor_forks_the
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"errors": [], "entries": 50, "chain_ok": True}
+
+
+@pytest.mark.django_db
+def test_an_execution_nobody_moved_for_the_stall_limit_says_interrupted_and_stops_polling(
+    fake_org: FakeOrg, team_lead: User, approver: User, second_approver: User, client_for: Callable[[User], Client],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A stopped demo server (or a killed worker) takes the execution with it: the box must not
+    say "Queued" for ever. The audit row of the request cannot be backdated, so the limit moves."""
+    from vaults.cleanup import progress
+
+    plan = _plan_with_actions(fake_org, team_lead, [approver, second_approver], n=1)
+    action = plan.actions.get()
+    audit.record("cleanup.plan.execution_requested", actor=approver, target=plan, details={"actions": [action.pk]})
+    client = client_for(approver)
+    # Decoy: just requested, within the limit: queued and polling.
+    assert 'data-execution-state="queued"' in _progress(client, plan).text
+
+    monkeypatch.setattr(progress, "STALLED_AFTER", timedelta(0))
+    response = _progress(client, plan)
+    assert response.status_code == 286 and 'data-execution-state="interrupted"' in response.text
+    assert "Press Execute again" in response.text and 'hx-trigger="every 2s"' not in response.text
+
+    # Decoy: an action that started a moment ago is activity, so a limit of a minute keeps it running.
+    monkeypatch.setattr(progress, "STALLED_AFTER", timedelta(minutes=1))
+    ProposedAction.objects.filter(pk=action.pk).update(status=Status.EXECUTING, started_at=timezone.now())
+    assert 'data-execution-state="running"' in _progress(client, plan).text
+
+
+@pytest.mark.django_db
+def test_a_report_render_nobody_finished_says_interrupted_and_stops_polling(compliance_officer, client_for):
+    lost = ReportArtifact.objects.create(kind="soc2", period="2026Q3", format="pdf", generator_label="x")
+    fresh = ReportArtifact.objects.create(kind="soc2", period="2026Q3", format="pdf", generator_label="x")
+    ReportArtifact.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    client = client_for(compliance_officer)
+
+    lost_row = client.get(reverse("reports:artifact", args=[lost.pk])).text
+    fresh_row = client.get(reverse("reports:artifact", args=[fresh.pk])).text
+
+    assert "Interrupted" in lost_row and "hx-trigger" not in lost_row
+    assert "Queued" in fresh_row and "hx-trigger" in fresh_row  # decoy: still waiting its turn

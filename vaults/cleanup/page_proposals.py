@@ -289,13 +289,18 @@ def propose(*, user: User, specs: list[ActionSpec], manual_reason: str = "") -> 
     scope.check_specs(user, specs)
     account = specs[0].vault.account
     plan = open_page_draft(account, user)
+    if plan is not None:
+        # Another tab may have submitted it since it was read: submit_plan holds the same lock, so
+        # once we hold it a draft stays a draft until we commit, and a submitted plan (whose
+        # approvers never saw this action) is left alone for a new draft.
+        plan = CleanupPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != CleanupPlan.Status.DRAFT:
+            plan = None
     new_plan = plan is None
     if plan is None:
         plan = CleanupPlan.objects.create(
             account=account, proposed_by=user, title=PAGE_PLAN_TITLE.format(account=account.name)[:300]
         )
-    else:
-        plan = CleanupPlan.objects.select_for_update().get(pk=plan.pk)  # two tabs submitting at once
     landed = []
     for spec in specs:
         if _same_change(plan, spec):

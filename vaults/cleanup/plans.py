@@ -434,8 +434,13 @@ def org_counts(account: Account) -> tuple[int, int | None]:
     return open_findings, snapshot.score if snapshot else None
 
 
+@transaction.atomic
 def submit_plan(*, plan: CleanupPlan, user: User) -> CleanupPlan:
-    """Draft → proposed. Every action must build a valid command first."""
+    """Draft → proposed. Every action must build a valid command first. The plan's row is locked,
+    so no action lands in it between these checks and the status change (page_proposals.propose
+    takes the same lock)."""
+    CleanupPlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk").get()
+    plan.refresh_from_db()  # the caller's object moves to PROPOSED with the row
     _check_draft(plan, user)
     actions = list(plan.actions.select_related("vault", "item", "op_user", "op_group", "destination_vault"))
     if not actions:

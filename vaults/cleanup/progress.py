@@ -9,19 +9,26 @@ the approved actions it covers) and `execute_plan` stamps `executed_at` when it 
 3. Ended after the request: FINISHED, or FAILED when one of its actions failed (execution stops
    at the first failure).
 4. Never requested: NONE (nothing to show).
+5. Not ended and nothing moved for STALLED_AFTER: INTERRUPTED. Its worker is gone (the demo's
+   server was stopped, a worker was killed); the page stops polling and says to press Execute
+   again, which runs only what is still approved (execution is idempotent).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from compliance.models import AuditLogEntry
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 
 REQUESTED = "cleanup.plan.execution_requested"
 Status = ProposedAction.Status
+# Longer than any one action runs (an `op` call times out long before): past it, nobody is running it.
+STALLED_AFTER = timedelta(minutes=30)
 # Statuses an action reaches when execution has dealt with it.
 SETTLED = {Status.DONE, Status.FAILED, Status.MANUAL, Status.MANUAL_DONE, Status.VERIFIED}
 
@@ -32,9 +39,16 @@ class State(enum.StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
-LABELS = {State.QUEUED: "Queued", State.RUNNING: "Running", State.FINISHED: "Finished", State.FAILED: "Failed"}
+LABELS = {
+    State.QUEUED: "Queued",
+    State.RUNNING: "Running",
+    State.FINISHED: "Finished",
+    State.FAILED: "Failed",
+    State.INTERRUPTED: "Interrupted",
+}
 
 
 @dataclass
@@ -50,6 +64,10 @@ class ExecutionProgress:
     @property
     def is_active(self) -> bool:
         return self.state in (State.QUEUED, State.RUNNING)
+
+    @property
+    def stalled_minutes(self) -> int:
+        return int(STALLED_AFTER.total_seconds() // 60)
 
     @property
     def settled(self) -> int:
@@ -87,4 +105,14 @@ def execution_progress(plan: CleanupPlan) -> ExecutionProgress:
         state = State.FAILED
     else:
         state = State.FINISHED
+    if state in (State.QUEUED, State.RUNNING) and _last_activity(request["created_at"], actions) < (
+        timezone.now() - STALLED_AFTER
+    ):
+        state = State.INTERRUPTED
     return ExecutionProgress(state=state, requested_at=request["created_at"], actions=actions)
+
+
+def _last_activity(requested_at: datetime, actions: list[ProposedAction]) -> datetime:
+    moments = [requested_at]
+    moments += [moment for action in actions for moment in (action.started_at, action.finished_at) if moment]
+    return max(moments)

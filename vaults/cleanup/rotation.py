@@ -19,6 +19,7 @@ places that use it, the checklist its executor ticks, and the sync that proves i
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -81,14 +82,16 @@ def mode_for(item: Item, policy: EffectivePolicy) -> Mode:
     return Mode(True, "The policy allows op to generate a new password for this category.")
 
 
-def fingerprint_digest(fingerprint: str) -> str:
-    """A reference to a stored fingerprint that is useless anywhere else (a hash of the HMAC)."""
-    return hashlib.sha256(f"openclaw-rotation:{fingerprint}".encode()).hexdigest()[:16]
+def fingerprint_digest(fingerprint: str, salt: str) -> str:
+    """A reference to a stored fingerprint that is useless anywhere else: a hash of the HMAC under
+    the action's own random salt, so two rotations of items sharing a secret carry different
+    references and nobody reading plans learns which secrets are shared."""
+    return hashlib.sha256(f"openclaw-rotation:{salt}:{fingerprint}".encode()).hexdigest()[:16]
 
 
-def fingerprint_refs(item: Item) -> dict[str, str]:
+def fingerprint_refs(item: Item, salt: str) -> dict[str, str]:
     rows = SecretField.objects.filter(item=item, fingerprint__isnull=False).values_list("field_id", "fingerprint")
-    return {field_id: fingerprint_digest(fp) for field_id, fp in rows if fp}
+    return {field_id: fingerprint_digest(fp, salt) for field_id, fp in rows if fp}
 
 
 def _reference(item: Item, field_id: str) -> str:
@@ -163,13 +166,15 @@ def rotation_params(item: Item, policy: EffectivePolicy) -> dict[str, Any]:
     """The params of a ROTATE_SECRET action, recorded at proposal time."""
     mode = mode_for(item, policy)
     places = places_for(item)
+    salt = secrets.token_hex(16)
     return {
         "recipe": policy.password_recipe,
         "via_op": mode.via_op,
         "mode_reason": mode.reason,
         "places": places,
         "checklist": checklist_for(places),
-        "fingerprint_refs": fingerprint_refs(item),
+        "fingerprint_salt": salt,
+        "fingerprint_refs": fingerprint_refs(item, salt),
     }
 
 
@@ -233,8 +238,9 @@ def fingerprint_changed(action: ProposedAction) -> bool | None:
     recorded: dict[str, str] = action.param("fingerprint_refs") or {}
     if not recorded or action.item_id is None:
         return None
+    salt = str(action.param("fingerprint_salt", ""))
     now = {
-        field_id: fingerprint_digest(fp)
+        field_id: fingerprint_digest(fp, salt)
         for field_id, fp in SecretField.objects.filter(item_id=action.item_id, fingerprint__isnull=False).values_list(
             "field_id", "fingerprint"
         )

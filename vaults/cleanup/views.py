@@ -29,6 +29,10 @@ from vaults.findings.models import Finding
 Status = ProposedAction.Status
 
 
+# The params a proposer's edit may change (plans.update_action); the audit row records only these.
+EDITABLE_PARAMS = frozenset({"title", "tags", "url", "keep_item_id", "archive_item_ids"})
+
+
 def _get_plan(pk: int) -> CleanupPlan:
     return get_object_or_404(CleanupPlan.objects.select_related("account", "proposed_by"), pk=pk)
 
@@ -235,6 +239,7 @@ def action_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"Action #{action.pk}: {error}")
         return _to_plan(action.plan_id, f"#action-{action.pk}")
     values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") and k in request.POST}
+    before = dict(action.params)
     try:
         plans.update_action(action=action, user=_user(request), values=values)
     except scope.OutsideVaultScope as error:
@@ -246,7 +251,13 @@ def action_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cleanup.action.edited",
         request=request,
         target=action,
-        details={"plan": action.plan_id, "params": action.params, "destination_vault": action.destination_vault_id},
+        # Only what the edit changed: a rotation's params also hold fingerprint references and
+        # its readers' addresses, which have no place in an exported audit log.
+        details={
+            "plan": action.plan_id,
+            "changed": {k: v for k, v in action.params.items() if before.get(k) != v and k in EDITABLE_PARAMS},
+            "destination_vault": action.destination_vault_id,
+        },
     )
     return _to_plan(action.plan_id, f"#action-{action.pk}")
 

@@ -116,7 +116,7 @@ def test_places_come_from_metadata_only_and_never_hold_a_value(fake_org: FakeOrg
     value = account_file.secret_field(stored)["value"]
     for secret in ("hunter2", "abc123", fingerprint, value):
         assert secret not in text
-    assert params["fingerprint_refs"]["password"] == rotation.fingerprint_digest(fingerprint)
+    assert params["fingerprint_refs"]["password"] == rotation.fingerprint_digest(fingerprint, params["fingerprint_salt"])
 
 
 def test_op_rotation_is_complete_only_after_the_checklist_and_a_sync_showing_the_new_fingerprint(
