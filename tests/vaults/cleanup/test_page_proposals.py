@@ -202,10 +202,8 @@ def _sync_grant(vault: Vault) -> VaultGrant:
     return VaultGrant.objects.get(vault=vault, user__op_id=own)
 
 
-def test_move_offers_active_vaults_and_a_read_only_destination_becomes_a_manual_step(
-    fake_org: FakeOrg, team_lead, client_for
-):
-    item = _item()
+def _writable_and_read_only_destinations(fake_org: FakeOrg, item: Item) -> tuple[Vault, Vault]:
+    """Two shared vaults other than the item's; OpenClaw's own identity may only view the second."""
     others = [
         v
         for v in Vault.objects.filter(account=fake_org.account, removed_at__isnull=True).exclude(pk=item.vault_id)
@@ -215,6 +213,14 @@ def test_move_offers_active_vaults_and_a_read_only_destination_becomes_a_manual_
     grant = _sync_grant(read_only)
     grant.permissions = ["view_items"]
     grant.save()
+    return writable, read_only
+
+
+def test_move_offers_active_vaults_and_a_read_only_destination_becomes_a_manual_step(
+    fake_org: FakeOrg, team_lead, client_for
+):
+    item = _item()
+    writable, read_only = _writable_and_read_only_destinations(fake_org, item)
     client = client_for(team_lead)
 
     page = client.get(_url(item, "move")).content.decode()
@@ -236,15 +242,7 @@ def test_move_offers_active_vaults_and_a_read_only_destination_becomes_a_manual_
 
 def test_editing_a_moves_destination_in_the_draft_applies_the_same_rule(fake_org: FakeOrg, team_lead, client_for):
     item = _item()
-    others = [
-        v
-        for v in Vault.objects.filter(account=fake_org.account, removed_at__isnull=True).exclude(pk=item.vault_id)
-        if not is_personal_vault(v)
-    ]
-    writable, read_only = others[0], others[1]
-    grant = _sync_grant(read_only)
-    grant.permissions = ["view_items"]
-    grant.save()
+    writable, read_only = _writable_and_read_only_destinations(fake_org, item)
     client_for(team_lead).post(_url(item, "move"), {"destination": writable.pk})
     action = ProposedAction.objects.get()
     assert action.identity == Identity.SERVICE_ACCOUNT
