@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "vaults.cleanup",
     "compliance.reviews",
     "compliance.reports",
+    "vaults.offboarding",
+    "vaults.access_expiry",
+    "vaults.breakglass",
+    "compliance.alerts",
 ]
 
 MIDDLEWARE = [

@@ -147,6 +147,11 @@ class Finding(models.Model):
         MISSING_METADATA = "missing_metadata", "Missing metadata"
         EXPIRING = "expiring", "Expiring or expired"
         SHARED_ACROSS_ENVIRONMENTS = "shared_across_environments", "Shared across environments"
+        # Access lifecycle (issue 16): a time-limited grant still held after its end date, and
+        # break-glass uses without a stated reason or without the rotation that must follow.
+        ACCESS_PAST_END_DATE = "access_past_end_date", "Access past its end date"
+        EMERGENCY_REASON_MISSING = "emergency_reason_missing", "Break-glass use without a reason"
+        EMERGENCY_ROTATION_LATE = "emergency_rotation_late", "Break-glass secret not rotated in time"
 
     class Severity(models.TextChoices):
         HIGH = "high", "High"

@@ -11,6 +11,8 @@ class Vault(models.Model):
         NON_PRODUCTION = "non-production", "Non-production"
         SHARED = "shared", "Shared / corporate"
         PERSONAL = "personal", "Personal"
+        # Break-glass vaults: every use is an emergency event (vaults/breakglass/).
+        EMERGENCY = "emergency", "Emergency / break-glass"
         UNCLASSIFIED = "unclassified", "Unclassified"
 
     account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="vaults")
