@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "vaults.access_expiry",
     "vaults.breakglass",
     "compliance.alerts",
+    "compliance.tickets",
 ]
 
 MIDDLEWARE = [
