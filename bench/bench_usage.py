@@ -14,7 +14,15 @@ Printed:
 2. for each filter shape, p50/p95 of the domain answer (first page of events with items, counts
    per person and per item and the timeline in one scan, coverage) and of `/api/v1/usage?...&counts=true` and the
    `/usage/` page through the Django test client (rendering included, no network). Shapes whose
-   answer takes over a second are timed 5 times instead of 15.
+   answer takes over a second are timed 5 times instead of 15;
+3. the load average before and after the measurement (other jobs share the machine), the size of
+   each usage table, and the plan of the events table's first page under a broad filter (it must
+   stop after the page's rows, not sort every match).
+
+BENCH_USAGE_KEEP=1 keeps `bench_usage` and, when it already holds events, skips planting: a
+re-measure then only migrates (e.g. 0012's rollup backfill, timed), imports the two days and measures;
+BENCH_USAGE_SKIP_IMPORTS=1 leaves the imports out too (each run's imports add ~113k events "today").
+BENCH_USAGE_COMPARE=1 times `summary()` with and without the rollups instead, alternated.
 """
 
 from __future__ import annotations
@@ -211,6 +219,9 @@ def _measure(org: dict[str, Any], now: datetime.date) -> None:
 
         return answer
 
+    _sizes()
+    _first_page_plan(org, now)
+    print(f"  load average before measuring: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  {'filter shape':<32} {'matches':>9}  {'domain p50/p95':>16}  {'API p50/p95':>16}  {'page p50/p95':>16}")
     for name, query in _shapes(org, now).items():
         form = UsageFilterForm(dict(p.split("=", 1) for p in query.split("&") if p))
@@ -220,6 +231,60 @@ def _measure(org: dict[str, Any], now: datetime.date) -> None:
         a = _time(get(api, f"/api/v1/usage?{query}&counts=true"))
         p = _time(get(browser, f"/usage/?{query}"))
         print(f"  {name:<32} {matches:>9,}  {d[0]:>7.0f}/{d[1]:>4.0f} ms  {a[0]:>7.0f}/{a[1]:>4.0f} ms  {p[0]:>7.0f}/{p[1]:>4.0f} ms")
+    print(f"  load average after measuring: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def _compare_paths(org: dict[str, Any], now: datetime.date) -> None:
+    """`summary()` per shape with the rollups and with the daily counts only (0012's functions
+    answering None), alternated run by run so both see the same load: a ratio that holds on a
+    busy machine, where absolute times do not (BENCH_USAGE_COMPARE=1)."""
+    from vaults import usage_audit, usage_rollups
+    from vaults.usage_form import UsageFilterForm
+
+    real = {name: getattr(usage_rollups, name) for name in ("people", "top_items", "daily_totals")}
+    print(f"  summary() median of 5, rollups vs daily counts only (load {os.getloadavg()[0]:.1f}):")
+    for name, query in _shapes(org, now).items():
+        form = UsageFilterForm(dict(p.split("=", 1) for p in query.split("&") if p))
+        assert form.is_valid(), form.errors
+        f = form.usage_filter()
+        samples: dict[bool, list[float]] = {True: [], False: []}
+        answers = {}
+        for _ in range(5):
+            for rolled in (True, False):
+                for fn_name, fn in real.items():
+                    setattr(usage_rollups, fn_name, fn if rolled else (lambda *a, **k: None))
+                started = time.perf_counter()
+                answers[rolled] = usage_audit.summary(f)
+                samples[rolled].append(time.perf_counter() - started)
+        for fn_name, fn in real.items():
+            setattr(usage_rollups, fn_name, fn)
+        same = answers[True] == answers[False]
+        print(f"    {name:<32} {_p(samples[True], 0.5):>7.0f} ms vs {_p(samples[False], 0.5):>7.0f} ms  same answer: {same}")
+
+
+def _sizes() -> None:
+    tables = ["vaults_itemusage", "vaults_itemusagedaily", "vaults_itemusagepersonday", "vaults_itemusagepersonmonth",
+              "vaults_itemusagevaultday", "vaults_itemusageitemmonth"]  # fmt: skip
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}")
+            rows, size = cursor.fetchone()
+            print(f"  {table:<30} {rows:>10,} rows {size:>9} with indexes")
+
+
+def _first_page_plan(org: dict[str, Any], now: datetime.date) -> None:
+    """EXPLAIN ANALYZE of the events table's first page for production vaults over 13 months."""
+    from vaults import usage_audit
+
+    f = usage_audit.UsageFilter(classification="production", start=now - datetime.timedelta(days=DAYS), end=now)
+    sql, params = usage_audit.events(f)[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        plan = [row[0] for row in cursor.fetchall()]
+    print("  first page of events, production vaults, 13 months:")
+    for line in plan:
+        if "rows=" in line or "Execution Time" in line:
+            print(f"    {line.strip()[:150]}")
 
 
 def run() -> None:
@@ -232,6 +297,7 @@ def run() -> None:
     test_settings["NAME"] = "bench_usage"
     creation = connection.creation
     reuse = keep and _has_events()
+    skip_imports = reuse and os.environ.get("BENCH_USAGE_SKIP_IMPORTS") == "1"  # a quick re-measure
     started = time.perf_counter()
     old_name = creation.create_test_db(verbosity=0, autoclobber=not reuse, keepdb=reuse, serialize=False)
     if reuse:  # a kept database gets the migrations it lacks, e.g. 0010's backfill of daily counts
@@ -260,10 +326,14 @@ def run() -> None:
             print(f"  COPY of {n:,} events over {DAYS} days: {seconds:.1f} s ({n / seconds:,.0f} rows/s)")
         from vaults.events import _refresh_last_used
 
-        _refresh_last_used(org["account"])  # what the first import did; the timed day is a later one
-        _import_one_day(org, max(1, n // DAYS), now, rng)
-        _import_one_day(org, BIG_DAY, now, rng, tag="B")
-        _measure(org, now.date())
+        if not skip_imports:
+            _refresh_last_used(org["account"])  # what the first import did; the timed day is a later one
+            _import_one_day(org, max(1, n // DAYS), now, rng)
+            _import_one_day(org, BIG_DAY, now, rng, tag="B")
+        if os.environ.get("BENCH_USAGE_COMPARE") == "1":
+            _compare_paths(org, now.date())
+        else:
+            _measure(org, now.date())
     finally:
         if not keep:
             creation.destroy_test_db(old_name, verbosity=0)

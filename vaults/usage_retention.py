@@ -7,9 +7,10 @@ summarised (one row per day, item, vault, person and action) rather than dropped
 1. The cutoff is `now - max(USAGE_RETENTION_DAYS, EVENTS_HISTORY_DAYS)` days. Never nearer than the
    first read's reach: a cursor reset re-reads at most EVENTS_HISTORY_DAYS back, so an event that
    was already counted can never come back as a raw row and be counted twice.
-2. The raw rows before the cutoff are deleted. Their daily counts are already stored: the database
-   adds every inserted event to `ItemUsageDaily` in the same statement (migration 0010), and a
-   delete leaves the counts alone. A second run finds nothing left to delete.
+2. The raw rows before the cutoff are deleted. Their daily counts and coarser rollups are already
+   stored: the database adds every inserted event to `ItemUsageDaily` (migration 0010) and to the
+   per-person, per-vault and per-item rollups (migration 0012) in the same statement, and a delete
+   leaves them all alone. A second run finds nothing left to delete.
 """
 
 from __future__ import annotations

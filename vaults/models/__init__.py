@@ -1,6 +1,15 @@
 from vaults.models.access import GroupMembership, OpGroup, OpUser, VaultGrant
 from vaults.models.account import Account
-from vaults.models.events import AuditEvent, ItemUsage, ItemUsageDaily, SignInAttempt
+from vaults.models.events import (
+    AuditEvent,
+    ItemUsage,
+    ItemUsageDaily,
+    ItemUsageItemMonth,
+    ItemUsagePersonDay,
+    ItemUsagePersonMonth,
+    ItemUsageVaultDay,
+    SignInAttempt,
+)
 from vaults.models.history import (
     GrantSpan,
     GroupSpan,
@@ -24,6 +33,10 @@ __all__ = [
     "ItemSpan",
     "ItemUsage",
     "ItemUsageDaily",
+    "ItemUsageItemMonth",
+    "ItemUsagePersonDay",
+    "ItemUsagePersonMonth",
+    "ItemUsageVaultDay",
     "MembershipSpan",
     "OpGroup",
     "OpUser",

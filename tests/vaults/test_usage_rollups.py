@@ -1,0 +1,255 @@
+"""The coarser usage rollups (migration 0012) equal the raw events after every kind of write, on
+PostgreSQL and on SQLite, and the usage audit's counts read from them are exactly the raw events'
+counts: top N per item by the threshold algorithm, per person from months plus edge days, the
+timeline per vault or person. Truth is computed in Python from the stored raw events."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.vaults import usage_rollup_scenario
+from tests.vaults.factories import make_account, make_item, make_op_group, make_op_user, make_vault
+from vaults import usage_rollups
+from vaults.models import Account, Item, ItemUsage
+from vaults.usage_audit import UsageFilter, counts_per_item, counts_per_person, summary, timeline
+
+pytestmark = pytest.mark.django_db
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _assert_every_step_matches(report: dict[str, Any]) -> None:
+    for step in ("bulk", "single", "ignored_duplicate", "moved", "retention", "retention_equals_daily"):
+        assert report[step] == [], (step, report[step])
+    assert report["retention_deleted"] == 6 and report["raw_left"] == 7  # the deletes happened, counts stayed
+
+
+def test_the_rollups_equal_the_raw_events_after_every_write_on_postgresql() -> None:
+    assert connection.vendor == "postgresql"
+    _assert_every_step_matches(usage_rollup_scenario.run())
+
+
+def test_the_rollups_equal_the_raw_events_after_every_write_on_sqlite(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'rollups.sqlite3'}", "OPENCLAW_VAR_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "openclaw_web.settings"}  # fmt: skip
+    for name in ("CELERY_BROKER_URL", "CACHE_URL"):
+        env.pop(name, None)
+
+    result = subprocess.run([sys.executable, "-m", "tests.vaults.usage_rollup_scenario"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["vendor"] == "sqlite"
+    _assert_every_step_matches(report)
+
+
+def test_the_migration_backfills_the_rollups_from_the_daily_counts() -> None:
+    """Usage stored before 0012 (including days past retention, kept only as daily counts) is in the rollups."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    acme = make_account(name="Before")
+    item = make_item(vault=make_vault(account=acme))
+    ItemUsage.objects.bulk_create([usage_rollup_scenario._use(acme, "u1", item, datetime(2026, 1, d, tzinfo=UTC)) for d in (1, 1, 2)])
+    ItemUsage.objects.filter(timestamp__date=date(2026, 1, 2)).delete()  # retention: raw gone, daily count kept
+    expected = usage_rollup_scenario.from_daily()
+    with connection.cursor() as cursor:  # dropping a table waits for no deferred foreign-key check
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("vaults", "0011_emergency_vault_class")])
+    try:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes("vaults"))
+        assert usage_rollup_scenario.differences(expected) == []
+        assert sum(usage_rollup_scenario.stored()["item_month"].values()) == 3
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- counts read from the rollups ----------------------------------------------------------------
+
+_serial = iter(range(1, 10_000_000))
+START, END = date(2026, 1, 15), date(2026, 3, 10)  # a whole February between two partial months
+
+
+class Skewed:
+    """60 items and 12 people in one account, used with a seeded skew over December to April; a
+    second account on the same days; and decoys that would rank first if another month, the days
+    just outside the range or another account leaked into the counts."""
+
+    def __init__(self) -> None:
+        rng = random.Random(19)
+        self.acme = make_account(name="Acme")
+        self.other = make_account(name="Other")
+        vaults = [make_vault(account=self.acme, name=f"V{n}") for n in range(3)]
+        self.items = [make_item(vault=vaults[n % 3], title=f"{'API key' if n % 4 == 0 else 'Login'} {n}",
+                                tags=["api-key"] if n % 4 == 0 else []) for n in range(60)]  # fmt: skip
+        self.people = [make_op_user(account=self.acme, name=f"P{n}") for n in range(12)]
+        self.group = make_op_group(account=self.acme, name="Half", members=self.people[::2])
+        other_item = make_item(vault=make_vault(account=self.other), title="API key elsewhere", tags=["api-key"])
+        someone = make_op_user(account=self.other, name="Someone").op_id
+        actions = ["reveal", "fill", "fill", "secure-copy"]
+        rows = []
+        first = datetime(2025, 12, 1, tzinfo=UTC)
+        for _ in range(2500):
+            item = self.items[min(59, int(rng.random() ** 2.5 * 60))]
+            person = self.people[min(11, int(rng.random() ** 2 * 12))]
+            when = first + timedelta(seconds=rng.random() * 150 * 86400)
+            rows.append(self._use(self.acme, person.op_id, item, when, rng.choice(actions)))
+        # Decoys on the least-used items: December, the day before the range, the day after it.
+        for when in (datetime(2025, 12, 20, tzinfo=UTC), datetime(2026, 1, 14, 23, 59, tzinfo=UTC), datetime(2026, 3, 11, tzinfo=UTC)):
+            rows += [self._use(self.acme, self.people[11].op_id, self.items[59], when, "fill") for _ in range(400)]
+        rows += [self._use(self.other, someone, other_item, datetime(2026, 2, 10, tzinfo=UTC), "fill") for _ in range(300)]
+        ItemUsage.objects.bulk_create(rows, batch_size=1000)
+
+    @staticmethod
+    def _use(account: Account, user: str, item: Item, when: datetime, action: str) -> ItemUsage:
+        return ItemUsage(account=account, uuid=f"S{next(_serial):09d}", timestamp=when, user_op_id=user, item_op_id=item.op_id,
+                         vault_op_id=item.vault.op_id, action=action)  # fmt: skip
+
+
+@pytest.fixture
+def skewed() -> Skewed:
+    return Skewed()
+
+
+def _truth(f: UsageFilter, column: str) -> Counter[str]:
+    items = {i.op_id: i for i in Item.objects.all()}
+    members = set(f.group.memberships.values_list("user__op_id", flat=True)) if f.group else None
+    counts: Counter[str] = Counter()
+    for e in ItemUsage.objects.all():
+        day, item = e.timestamp.astimezone(UTC).date(), items.get(e.item_op_id)
+        if (f.start and day < f.start) or (f.end and day > f.end) or (f.account and e.account_id != f.account.pk):
+            continue
+        if (f.action and e.action != f.action) or (f.person and e.user_op_id != f.person.op_id):
+            continue
+        if (members is not None and e.user_op_id not in members) or (f.tag and not (item and f.tag in item.tags)):
+            continue
+        if f.title and not (item and f.title.lower() in item.title.lower()):
+            continue
+        counts[day.isoformat() if column == "day" else getattr(e, column)] += 1
+    return counts
+
+
+def _top(counts: Counter[str], accounts: dict[str, int], n: int) -> list[tuple[str, int]]:
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], accounts[kv[0]], kv[0].encode()))
+    return ranked[:n]
+
+
+RANGE = UsageFilter(start=START, end=END)
+
+
+def _filters(w: Skewed) -> list[UsageFilter]:
+    return [
+        RANGE,
+        replace(RANGE, account=w.acme),
+        replace(RANGE, action="fill"),
+        replace(RANGE, tag="api-key"),
+        replace(RANGE, title="api", account=w.acme),
+        replace(RANGE, person=w.people[0]),
+        replace(RANGE, group=w.group, action="reveal"),
+        UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 28)),  # one whole month, no edge
+        UsageFilter(start=date(2026, 2, 3), end=date(2026, 2, 20)),  # inside one month: edges only
+        UsageFilter(start=date(2025, 12, 1), end=date(2026, 4, 30)),  # whole months only
+    ]
+
+
+def test_the_top_items_from_the_monthly_lists_are_exactly_the_raw_events_top(skewed: Skewed) -> None:
+    accounts = {i.op_id: i.vault.account_id for i in Item.objects.select_related("vault")}
+    for f in _filters(skewed):
+        truth = _truth(f, "item_op_id")
+        for n in (3, 10):
+            got = [(r.op_id, r.count) for r in counts_per_item(f, limit=n)]
+            assert got == _top(truth, accounts, n), (f, n)
+        assert [(r.op_id, r.count) for r in summary(f, limit=5).items] == _top(truth, accounts, 5), f
+
+
+def test_the_top_items_come_from_the_rollup_and_grow_their_lists_when_the_first_read_proves_nothing(skewed: Skewed,
+                                                                                                  monkeypatch: Any) -> None:  # fmt: skip
+    parts = usage_rollups.split(START, END)
+    from vaults.usage_audit import _scoped
+
+    answer = usage_rollups.top_items(RANGE, _scoped, START, END, 10)
+    assert answer is not None and [n for _, _, n in answer] == sorted((n for _, _, n in answer), reverse=True)
+    assert parts.months == (date(2026, 2, 1), date(2026, 2, 1))
+    assert parts.edges == [(START, date(2026, 1, 31)), (date(2026, 3, 1), END)]
+    reads: list[int] = []
+    real = usage_rollups._read_lists
+
+    def counted(matching: Any, lists: Any, depth: int) -> Any:
+        reads.append(depth)
+        return real(matching, lists, depth)
+
+    monkeypatch.setattr(usage_rollups, "_read_lists", counted)
+    monkeypatch.setattr(usage_rollups, "FIRST_DEPTH_FACTOR", 0)  # a first read of 10 rows a list: too shallow here
+    deep = usage_rollups.top_items(RANGE, _scoped, START, END, 10)
+    assert deep == answer and reads[0] == 10 and len(reads) >= 2  # it read deeper, and the answer is unchanged
+
+
+def test_counts_per_person_and_the_timeline_are_exact_and_skip_the_daily_counts(skewed: Skewed) -> None:
+    for f in _filters(skewed):
+        people, days = _truth(f, "user_op_id"), _truth(f, "day")
+        assert {r.op_id: r.count for r in counts_per_person(f, limit=None)} == dict(people), f
+        line = timeline(f)
+        assert line.total == sum(days.values()), f
+        if line.bucket == "day":
+            assert {d.isoformat(): n for d, n in line.points if n} == dict(days), f
+        whole = summary(f, limit=50)
+        assert {r.op_id: r.count for r in whole.people} == dict(people) and whole.timeline == line, f
+    with CaptureQueriesContext(connection) as queries:
+        summary(UsageFilter(start=date(2025, 12, 1), end=date(2026, 4, 30), action="fill"))
+    # Whole months, no person or item attribute: nothing reads the daily counts or the raw events.
+    assert not [q["sql"] for q in queries.captured_queries if "vaults_itemusagedaily" in q["sql"] or "vaults_itemusage\"" in q["sql"]]
+
+
+def test_a_month_split_covers_each_day_once() -> None:
+    for first, last in [(date(2026, 1, 1), date(2026, 1, 31)), (date(2025, 11, 27), date(2026, 11, 27)),
+                        (date(2026, 2, 28), date(2026, 3, 1)), (date(2024, 2, 29), date(2024, 2, 29))]:  # fmt: skip
+        parts = usage_rollups.split(first, last)
+        covered: list[date] = []
+        if parts.months:
+            month = parts.months[0]
+            while month <= parts.months[1]:
+                nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+                covered += [month + timedelta(days=k) for k in range((nxt - month).days)]
+                month = nxt
+        for a, b in parts.edges:
+            covered += [a + timedelta(days=k) for k in range((b - a).days + 1)]
+        assert sorted(covered) == [first + timedelta(days=k) for k in range((last - first).days + 1)], (first, last)
+
+
+def test_an_item_never_first_in_any_month_but_most_used_overall_still_tops_the_list(monkeypatch: Any) -> None:
+    """The threshold algorithm's own trap: in each of four (month, action) lists eleven items used
+    five times fill the first read, and one item used four times in each list (16 in all, the
+    most) is in none of them. Only the bound sends the reader deeper."""
+    acme = make_account(name="Lists")
+    vault = make_vault(account=acme)
+    steady = make_item(vault=vault, title="Steady")
+    person = make_op_user(account=acme).op_id
+    rows = []
+    for action in ("fill", "reveal", "secure-copy", "export"):
+        for n in range(11):
+            spike = make_item(vault=vault, title=f"Spike {action} {n}")
+            rows += [Skewed._use(acme, person, spike, datetime(2026, 2, 10, tzinfo=UTC), action) for _ in range(5)]
+        rows += [Skewed._use(acme, person, steady, datetime(2026, 2, 11, tzinfo=UTC), action) for _ in range(4)]
+    ItemUsage.objects.bulk_create(rows)
+    monkeypatch.setattr(usage_rollups, "FIRST_DEPTH_FACTOR", 0)  # first read: 10 rows a list
+
+    top = counts_per_item(UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 28)), limit=1)
+
+    assert [(r.label, r.count) for r in top] == [("Steady", 16)]
