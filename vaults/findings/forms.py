@@ -31,6 +31,10 @@ class FindingFilterForm(forms.Form):
     vault = forms.ModelChoiceField(required=False, queryset=Vault.objects.none(), empty_label="Any vault")
     status = forms.ChoiceField(required=False, choices=STATUSES)
     sort = forms.ChoiceField(required=False, choices=SORTS)
+    # Keyset cursors (vaults/findings/keyset.py): the id of the row a page continues after or
+    # before. `page` is accepted and ignored so old bookmarks still open (at the first page).
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -4,7 +4,6 @@ finding's detail, and the two decisions a person makes: accept a risk, reopen.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -19,16 +18,27 @@ from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 from vaults.findings import acceptance
 from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
+from vaults.findings.keyset import keyset_page
 from vaults.findings.models import Finding
 from vaults.findings.search import filtered_findings
-
-PAGE_SIZE = 50
 
 
 def _next_url(request: HttpRequest, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return reverse("findings:list")
+
+
+def _page_query(request: HttpRequest, **cursor: int | None) -> str:
+    """The list's query string with the filters kept and the cursor replaced ("" when no such page)."""
+    name, value = next(iter(cursor.items()))
+    if value is None:
+        return ""
+    query = request.GET.copy()
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
+    query[name] = str(value)
+    return query.urlencode()
 
 
 @requires(Capability.VIEW_INVENTORY)
@@ -38,8 +48,11 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Invalid filter.")
 
     def table() -> str:
-        page = Paginator(filtered_findings(**form.cleaned_data), PAGE_SIZE).get_page(form.cleaned_data.get("page"))
-        return render_to_string("findings/_table.html", {"page": page}, request=request)
+        data = form.cleaned_data
+        page = keyset_page(filtered_findings(**data), sort=data["sort"], after=data["after"], before=data["before"])
+        context = {"page": page, "next_query": _page_query(request, after=page.next_after),
+                   "previous_query": _page_query(request, before=page.previous_before)}  # fmt: skip
+        return render_to_string("findings/_table.html", context, request=request)
 
     table_html = cached_fragment(request, "findings-table", table)
     if request.htmx:
