@@ -59,7 +59,7 @@ SOC2_CONTROLS: tuple[Control, ...] = (
             "Privileged rights (vault managers, Owners and Administrators) are listed; elevated and unused access "
             "is flagged; revocations decided in reviews run only after a second person approves them; role "
             "changes in OpenClaw itself are audit-logged.",
-            ("privileged_access", "over_permissioned", "review_changes", "cleanup", "openclaw_access_changes"),
+            ("privileged_access", "over_permissioned", "review_changes", "cleanup", "openclaw_access_changes", "offboarding"),
             "The role definitions (which job needs which vault) are the organisation's own documents."),
     Control(SOC2, "CC6.6", "Protection against threats from outside the system boundary",
             "Logical access security measures protect against threats from sources outside the system boundaries: "
@@ -111,7 +111,7 @@ ISO_CONTROLS: tuple[Control, ...] = (
             "Access rights are provisioned, reviewed, modified and removed in accordance with policy.",
             "Access granted, changed and removed in the period is listed; rights are reviewed each quarter by vault "
             "owners; revocations become approved cleanup actions.",
-            ("access_changes", "access_reviews", "review_changes", "over_permissioned", "cleanup"),
+            ("access_changes", "access_reviews", "review_changes", "over_permissioned", "cleanup", "offboarding"),
             "The approval given before access was granted directly in 1Password."),
     Control(ISO27001, "A.8.2", "Privileged access rights",
             "The allocation and use of privileged access rights is restricted and managed.",

@@ -47,6 +47,9 @@ class Capability(enum.StrEnum):
     OWN_PROFILE = "own profile"
     MANAGE_PEOPLE = "manage people"  # OpenClaw's own accounts: create, roles, (de)activate
     RESET_TWO_FACTOR = "reset two-factor"  # remove another person's lost device (they enrol again)
+    CREATE_TICKETS = "create tickets"  # send a finding, plan or case to a tracker; export ticket CSV
+    MANAGE_TICKET_DESTINATIONS = "manage ticket destinations"  # Jira / Linear / webhook settings
+    MANAGE_ALERTS = "manage alerts"  # alert rules and channels, "send a test"; reading them is VIEW_AUDIT_LOG
 
 
 _EVERYONE = frozenset(Role)
@@ -75,6 +78,12 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.OWN_PROFILE: _EVERYONE,
     Capability.MANAGE_PEOPLE: frozenset({Role.ADMIN}),
     Capability.RESET_TWO_FACTOR: frozenset({Role.ADMIN}),
+    # Those who act on findings raise tickets for them; destinations (where findings' metadata is
+    # sent, with which credential variable) are set by an administrator or compliance officer.
+    Capability.CREATE_TICKETS: frozenset({Role.ADMIN, Role.TEAM_LEAD, Role.COMPLIANCE_OFFICER}),
+    Capability.MANAGE_TICKET_DESTINATIONS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER}),
+    # Alert rules and channels decide what leaves for outside systems: as ticket destinations.
+    Capability.MANAGE_ALERTS: frozenset({Role.ADMIN, Role.COMPLIANCE_OFFICER}),
 }
 
 

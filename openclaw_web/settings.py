@@ -253,6 +253,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- outbound HTTP (alert webhooks, ticket trackers: openclaw_web/outbound.py) --------------
+# Link-local and cloud-metadata addresses are always refused. Private and loopback ones (an
+# internal Jira, a collector on the same host) are allowed on a self-hosted install; set this to
+# false where every receiver is on the public internet.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", default=True)
+
 # --- 1Password ------------------------------------------------------------------------------
 OP_BIN = env_str("OP_BIN", "op")
 OP_TIMEOUT_SECONDS = env_float("OP_TIMEOUT_SECONDS", 60.0)
@@ -264,6 +270,21 @@ EVENTS_API_URL = env_str("EVENTS_API_URL")
 EVENTS_HISTORY_DAYS = env_int("EVENTS_HISTORY_DAYS", 400, minimum=1)
 # Raw item-usage events older than this become daily counts (vaults/usage_retention.py); 0 keeps all.
 USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 800, minimum=0)
+# Leavers (vaults/offboarding/): a case is due this many days after the leave date; its rotation
+# plan looks this many days back from the leave date for secrets the person used.
+OFFBOARDING_SLA_DAYS = env_int("OFFBOARDING_SLA_DAYS", 7, minimum=1)
+OFFBOARDING_LOOKBACK_DAYS = env_int("OFFBOARDING_LOOKBACK_DAYS", 90, minimum=1)
+# Break-glass (vaults/breakglass/): each use of an emergency vault must be explained within
+# BREAK_GLASS_REASON_HOURS and its secret rotated within BREAK_GLASS_ROTATION_HOURS; the signed
+# link that asks for the reason expires after BREAK_GLASS_LINK_DAYS. SECURITY_CONTACTS (comma-
+# separated e-mails) and OpenClaw's admins are told of every use.
+BREAK_GLASS_ROTATION_HOURS = env_int("BREAK_GLASS_ROTATION_HOURS", 24, minimum=1)
+BREAK_GLASS_REASON_HOURS = env_int("BREAK_GLASS_REASON_HOURS", 24, minimum=1)
+BREAK_GLASS_LINK_DAYS = env_int("BREAK_GLASS_LINK_DAYS", 7, minimum=1)
+SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", [])
+# Time-limited access (vaults/access_expiry/): a guest without an end date gets one this many days
+# after OpenClaw first saw them.
+GUEST_ACCESS_DAYS = env_int("GUEST_ACCESS_DAYS", 90, minimum=1)
 # Report controls declared out of scope: "REF=reason; REF=reason" (compliance/controls.py `not_applicable`).
 CONTROLS_NOT_APPLICABLE = env_str("CONTROLS_NOT_APPLICABLE", "")
 
@@ -305,6 +326,24 @@ CELERY_BEAT_SCHEDULE = {
     "run-report-schedules-daily": {
         "task": "compliance.reports.tasks.run_report_schedules_task",
         "schedule": crontab(hour=5, minute=17),
+    },
+    # Alerts (compliance/alerts/): conditions that change without a findings run, and retries.
+    "evaluate-alerts": {
+        "task": "compliance.alerts.tasks.evaluate_all_alerts_task",
+        "schedule": env_float("ALERTS_EVALUATE_SECONDS", 300.0),
+    },
+    "deliver-due-alerts": {
+        "task": "compliance.alerts.tasks.deliver_due_alerts_task",
+        "schedule": 60.0,
+    },
+    # End dates (vaults/access_expiry/): reminders, removals, guest defaults; and the weekly report.
+    "access-expiry-daily": {
+        "task": "vaults.access_expiry.tasks.run_access_expiry_task",
+        "schedule": crontab(hour=6, minute=23),
+    },
+    "contractor-report-weekly": {
+        "task": "vaults.access_expiry.tasks.weekly_contractor_report_task",
+        "schedule": crontab(day_of_week=1, hour=7, minute=11),
     },
     "anchor-audit-chain-daily": {
         "task": "compliance.tasks.write_audit_anchor_task",

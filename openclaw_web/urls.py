@@ -35,13 +35,19 @@ urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("search/", search_page, name="search"),
     path("vaults/", include("vaults.urls.inventory")),
+    # End dates and the contractor report live under the people pages they extend.
+    path("vaults/people/", include("vaults.access_expiry.urls")),
     path("usage/", usage, name="usage"),
     path("sync/", include("vaults.urls.sync")),
     path("findings/", include("vaults.findings.urls")),
     path("cleanup/", include("vaults.cleanup.urls")),
+    path("break-glass/", include("vaults.breakglass.urls")),
+    path("offboarding/", include("vaults.offboarding.urls")),
     path("reviews/", include("compliance.reviews.urls")),
     path("reports/", include("compliance.reports.urls")),
     path("audit/", include("compliance.urls")),
+    path("alerts/", include("compliance.alerts.urls")),
+    path("tickets/", include("compliance.tickets.urls")),
 ]
 
 # Off unless ADMIN_ENABLED=1: people and roles are managed on /settings/people/.

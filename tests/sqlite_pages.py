@@ -46,6 +46,14 @@ def _plant() -> dict[str, int]:
     weak = make_item(vault=prod, title="Legacy Billing DB Password", category="DATABASE")
     make_secret(item=weak, zxcvbn_score=0, length=6, strength="TERRIBLE")
     make_usage(account=account, user=person, item=weak, when=days_ago(3))
+    # A break-glass use (20 days ago: recorded, not mailed): the event's queries on SQLite.
+    from vaults.breakglass.track import track
+
+    emergency = make_vault(account=account, name="Emergency Access", classification=Vault.Classification.EMERGENCY)
+    root = make_item(vault=emergency, title="AWS Production Root Login", category="LOGIN")
+    make_secret(item=root)
+    make_usage(account=account, user=person, item=root, when=days_ago(20))
+    track(account=account)
     compute_findings(account=account)
     summarise_old_usage(account=account)
     return {"account": account.pk, "vault": prod.pk, "item": first.pk, "person": person.pk}
@@ -60,6 +68,7 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
+    from vaults.breakglass.models import EmergencyUse
     from vaults.cleanup.models import ProposedAction
     from vaults.findings.models import Finding
 
@@ -85,7 +94,20 @@ def main() -> None:
         reverse("reviews:inbox"), reverse("cleanup:rotation_policy"), reverse("cleanup:generate"),
         reverse("cleanup:propose_move", args=[ids["item"]]), reverse("cleanup:propose_metadata", args=[ids["item"]]),
         reverse("cleanup:propose_revoke", args=[ids["vault"]]),
+        reverse("alerts:index"), reverse("alerts:rule_create"), reverse("alerts:channel_create"),
+        reverse("breakglass:list"), reverse("breakglass:detail", args=[EmergencyUse.objects.get().pk]),
     ]  # fmt: skip
+    # Remediation tickets (issue 16): settings, a destination, a finding with a ticket, the CSV.
+    from compliance.tickets.models import TicketDestination, TicketLink
+
+    destination = TicketDestination.objects.create(name="Jira", kind="jira", url="https://acme.atlassian.net", project="SEC")
+    TicketLink.objects.create(subject_kind="finding", subject_id=finding.pk, destination=destination, external_key="SEC-1",
+                              url="https://acme.atlassian.net/browse/SEC-1", response_status=201)  # fmt: skip
+    paths += [reverse("tickets:settings"), reverse("tickets:destination", args=[destination.pk]),
+              reverse("tickets:export_csv") + "?status=all&q=stripe"]  # fmt: skip
+    # Leavers (issue 16): Dana marked as leaving; the list, the case page with its plan, the person page.
+    marked = client.post(reverse("offboarding:mark_leaving", args=[ids["person"]]), {"leave_date": "2026-01-05"})
+    paths += [reverse("offboarding:list"), reverse("offboarding:list") + "?status=all", marked["Location"]]
     failures = [[path, status] for path in paths if (status := client.get(path).status_code) != 200]
     # The demo's first journeys write too: SQL that only PostgreSQL knows must fail here, not there.
     generated = client.post(reverse("cleanup:generate"), {"account": ids["account"]})

@@ -15,6 +15,9 @@ _NAME_RULES: tuple[tuple[tuple[str, ...], Vault.Classification], ...] = (
     (("staging", "stage", "dev", "test", "qa", "sandbox"), Vault.Classification.NON_PRODUCTION),
     (("private", "personal", "employee"), Vault.Classification.PERSONAL),
     (("shared", "corporate", "everyone"), Vault.Classification.SHARED),
+    # Last: a name that also names an environment ("Break Glass Production") keeps that class, whose
+    # rotation period applies; an admin makes it emergency on the vault page (vaults/breakglass/).
+    (("break glass", "break-glass", "breakglass", "emergency"), Vault.Classification.EMERGENCY),
 )
 
 

@@ -30,8 +30,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from vaults import history, snapshot
+from vaults.breakglass.track import track as breakglass_track
 from vaults.events import EventsApiError, sync_events
 from vaults.models import Account, Item, SyncRun, Vault
+from vaults.offboarding.after_sync import open_cases_after_sync
 from vaults.op import OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
 from vaults.op_settings import op_client
 
@@ -143,7 +145,17 @@ def run_sync(*, sync_run_id: int) -> SyncRun:
         raise
     else:
         _finish(run, client, progress, status=SyncRun.Status.SUCCEEDED, error="\n".join(sync.warnings if sync else []))
+        _open_offboarding_cases(run)
     return run
+
+
+def _open_offboarding_cases(run: SyncRun) -> None:
+    """Leavers this sync revealed get a case (vaults/offboarding/cases.py). After the run is
+    recorded as succeeded: a problem here must not turn a good sync into a failed one."""
+    try:
+        open_cases_after_sync(run.account)
+    except Exception:
+        logger.exception("offboarding cases after sync %s not updated", run.pk)
 
 
 def _finish(run: SyncRun, client: OpClient | None, progress: Progress, *, status: str,
@@ -188,10 +200,12 @@ class _Sync:
         except EventsApiError as exc:
             # Inventory and permissions are stored; usage data can catch up from the cursor.
             self.warnings.append(f"Events not read: {exc}")
-            return
+            summary = None
         if summary is not None:
             self.progress.counts.update(item_usages=summary.item_usages, signin_attempts=summary.signin_attempts,
                                         audit_events=summary.audit_events)
+        # Break-glass events from the uses just stored, and rotations from the items just read.
+        breakglass_track(account=self.account)
 
     # --- phases ---------------------------------------------------------------------------------
 

@@ -34,6 +34,10 @@ def sync_account_task(sync_run_id: int) -> str:
 
         compute_findings_task.delay(run.account_id, run.pk)
         reconcile_account_plans_task.delay(run.account_id, run.pk)
+        # What the sync learned may complete a removal or a guest may be new.
+        from vaults.access_expiry.tasks import run_access_expiry_task
+
+        run_access_expiry_task.delay(run.account_id)
     return run.status
 
 

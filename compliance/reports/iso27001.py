@@ -6,7 +6,7 @@ import datetime
 
 from compliance import audit
 from compliance.controls import ISO_CONTROLS
-from compliance.reports import review_evidence, sections, verdicts
+from compliance.reports import break_glass, offboarding_evidence, review_evidence, sections, verdicts
 from compliance.reports.document import ReportDocument
 from compliance.reports.evidence import Evidence
 from compliance.reviews.periods import Period
@@ -31,9 +31,11 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
             sections.access_inventory_section(ev),
             sections.access_section(ev),
             sections.access_changes_section(ev),
+            offboarding_evidence.offboarding_section(ev),
             sections.rotation_section(ev),
             sections.violations_section(ev),
             sections.emergency_section(ev),
+            break_glass.section(ev),
             sections.reviews_section(ev),
             verdicts.privileged_access_section(ev),
             verdicts.signins_section(ev),

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compliance.controls import MAPPING_DOCUMENT, Control, not_applicable
+from compliance.reports import offboarding_evidence
 from compliance.reports.approval_gate import GRANTED, NOT_THROUGH, gate_labels
 from compliance.reports.document import Cell, Column, Kpi, Section, plural, table
 from compliance.reports.evidence import Evidence
@@ -309,7 +310,12 @@ def _own_access_line(ev: Evidence) -> str:
 def evidence_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     """Evidence key -> its line for the period (keys named by `Control.evidence`)."""
     return {**_access_lines(ev), **_findings_lines(ev), **_review_lines(ev), **_usage_lines(ev), **_signin_lines(ev),
-            **_openclaw_lines(ev)}
+            **_openclaw_lines(ev), **_offboarding_lines(ev)}
+
+
+def _offboarding_lines(ev: Evidence) -> dict[str, EvidenceLine]:
+    available, text, breaches = offboarding_evidence.evidence_line_parts(ev)
+    return {"offboarding": EvidenceLine(text, breaches, available, offboarding_evidence.KEY if breaches else None)}
 
 
 # --- the control section -------------------------------------------------------------------------

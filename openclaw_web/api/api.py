@@ -20,7 +20,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from compliance import audit
-from openclaw_web.api import findings, inventory, refused_calls, reports, reviews, search, usage
+from openclaw_web.api import findings, inventory, offboarding, refused_calls, reports, reviews, search, usage
 
 MAX_AUDITED_QUERY = 500
 
@@ -96,3 +96,4 @@ api.add_router("", reviews.router)
 api.add_router("", reports.router)
 api.add_router("", search.router)
 api.add_router("", usage.router)
+api.add_router("", offboarding.router)

@@ -20,6 +20,8 @@ PUBLIC = {
     "login": "the sign-in page",
     "logout": "signing out needs no role (POST only)",
     "favicon": "a redirect to the static icon, which anyone may fetch",
+    "breakglass:reason_link": "the signed link e-mailed to a break-glass user, who may have no account: "
+    "the signature (tested in tests/vaults/breakglass/) is the guard",
 }
 EXCLUDED_NAMESPACES = {
     "admin": "Django admin: staff-only by Django's own check",

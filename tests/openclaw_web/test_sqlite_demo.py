@@ -22,4 +22,4 @@ def test_every_main_page_renders_on_sqlite_the_demos_database(tmp_path) -> None:
 
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["checked"] == 27 and report["failures"] == []
+    assert report["checked"] == 38 and report["failures"] == []

@@ -73,6 +73,34 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "cleanup:propose_archive": PROPOSERS,
     "cleanup:propose_revoke": PROPOSERS,
     "cleanup:propose_bulk": PROPOSERS,
+    # remediation tickets (issue 16): whoever acts on findings raises tickets for findings, plans
+    # and leavers; where tickets go (a URL and a credential's variable) is set like reports are made
+    "tickets:settings": REPORT_MAKERS,
+    "tickets:destination": REPORT_MAKERS,
+    "tickets:create_for_finding": FINDING_MANAGERS,
+    "tickets:create_for_plan": FINDING_MANAGERS,
+    "tickets:create_for_offboarding": FINDING_MANAGERS,
+    "tickets:export_csv": FINDING_MANAGERS,
+    # break-glass (issue 16): everyone who sees usage sees the emergency events; admins and the
+    # vault's lead record a reason or propose the rotation (approved by someone else). The signed
+    # reason link is public: tests/openclaw_web/test_authorization.py PUBLIC.
+    "breakglass:list": EVERYONE,
+    "breakglass:detail": EVERYONE,
+    "breakglass:reason": PROPOSERS,
+    "breakglass:rotate": PROPOSERS,
+    # leavers (issue 16): cases read like cleanup plans; admins and leads mark someone as leaving,
+    # create the case's actions (approved by someone else) or cancel it.
+    "offboarding:list": CLEANUP_READERS,
+    "offboarding:detail": CLEANUP_READERS,
+    "offboarding:create_actions": PROPOSERS,
+    "offboarding:cancel": PROPOSERS,
+    "offboarding:mark_leaving": PROPOSERS,
+    # time-limited access (issue 16): admins and leads set or clear an end date (they become its
+    # sponsor, who proposes the removal someone else approves); the weekly contractor report is
+    # access-review material, read by those who read reviews.
+    "access_expiry:set": PROPOSERS,
+    "access_expiry:clear": PROPOSERS,
+    "access_expiry:report": REVIEW_READERS,
     # access reviews
     "reviews:list": REVIEW_READERS,
     "reviews:detail": REVIEW_READERS,
@@ -98,6 +126,16 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "reports:schedule_delete": REPORT_MAKERS,
     "audit:list": REPORT_READERS,
     "audit:export": REPORT_READERS,
+    # alerts (issue 16): rules and channels decide what is sent to outside systems, so those who
+    # make reports manage them; auditors read the rules and the delivery log, like the audit log.
+    "alerts:index": REPORT_READERS,
+    "alerts:channel_create": REPORT_MAKERS,
+    "alerts:channel_edit": REPORT_MAKERS,
+    "alerts:channel_delete": REPORT_MAKERS,
+    "alerts:channel_test": REPORT_MAKERS,
+    "alerts:rule_create": REPORT_MAKERS,
+    "alerts:rule_edit": REPORT_MAKERS,
+    "alerts:rule_delete": REPORT_MAKERS,
     # one's own account
     "profile": EVERYONE,
     "password_change": EVERYONE,
@@ -129,6 +167,9 @@ API_ACCESS: dict[str, frozenset[Role]] = {
     "/api/v1/items/{item_id}": EVERYONE,
     "/api/v1/search": EVERYONE,
     "/api/v1/usage": EVERYONE,
+    "/api/v1/offboarding": CLEANUP_READERS,
+    "/api/v1/offboarding/{case_id}": CLEANUP_READERS,
+    "/api/v1/offboarding/{case_id}/plan": CLEANUP_READERS,
     "/api/v1/findings": EVERYONE,
     "/api/v1/findings/{finding_id}": EVERYONE,
     "/api/v1/health": EVERYONE,

@@ -14,17 +14,21 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from compliance.alerts.models import AlertDelivery
 from compliance.reports.models import ReportArtifact
 from compliance.reviews.models import AccessReview
 from compliance.reviews.periods import period_containing
 from compliance.reviews.review import open_review
+from compliance.tickets.models import TicketDestination, TicketLink
 from tests.security.planted import HOSTILE_TITLES
 from vaults import sync
+from vaults.breakglass.models import EmergencyUse
 from vaults.cleanup.models import CleanupPlan
 from vaults.cleanup.plans import PlanError, generate_plan
 from vaults.fake_op import account as fake_account
 from vaults.findings.engine import compute_findings
 from vaults.models import Account, Item, OpUser, SyncRun, Vault
+from vaults.offboarding.models import OffboardingCase
 
 HOSTILE_VAULT = '"><svg onload=alert("vault")> Production'
 HOSTILE_PERSON = "<script>alert('person')</script> Mallory"
@@ -98,6 +102,13 @@ def build(fake_org: object, *, admin: User) -> HostileOrg:
         sha256=hashlib.sha256(body).hexdigest(), size=len(body), generator_label=HOSTILE_TITLES[2],
         finished_at=timezone.now() - datetime.timedelta(minutes=1), parameters={"note": HOSTILE_TITLES[0]},
     )  # fmt: skip
+    # Tickets (issue 16): a destination named with markup, and a ticket whose key is hostile text.
+    destination = TicketDestination.objects.create(name=HOSTILE_TITLES[1], kind="jira", url="https://tracker.invalid",
+                                                   project="SEC", summary_template=HOSTILE_TITLES[0])  # fmt: skip
+    hostile_finding = account.findings.filter(item__title__in=HOSTILE_TITLES).first()
+    if hostile_finding is not None:
+        TicketLink.objects.create(subject_kind="finding", subject_id=hostile_finding.pk, destination=destination,
+                                  external_key=HOSTILE_TITLES[0], url="https://tracker.invalid/browse/SEC-1", response_status=201)  # fmt: skip
     return HostileOrg(account=account, run=run, review=review, plan=plan, artifact=artifact)
 
 
@@ -129,5 +140,77 @@ def pks_for(route: str, org: HostileOrg) -> list[int] | None:
         "reports:artifact": [org.artifact.pk],
         "reports:download": [org.artifact.pk],
         "sync:sync_now": [account.pk],
+        "tickets:destination": list(TicketDestination.objects.values_list("pk", flat=True)[:3]),
+        # Break-glass (issue 16): an event naming the hostile item, vault and person, with a hostile reason.
+        "breakglass:detail": [hostile_emergency_use(org).pk],
+        "breakglass:reason_link": [],  # a signed token, not a pk: tests/vaults/breakglass/test_views.py
+        # Leavers (issue 16): a case for the hostile person who used the hostile items.
+        "offboarding:detail": [hostile_offboarding_case(org).pk],
+        # Alerts (issue 16): a channel and a rule named with markup, and an alert about the hostile vault.
+        **{f"alerts:channel_{action}": [hostile_alert(org).channel.pk] for action in ("edit", "delete", "test")},
+        **{f"alerts:rule_{action}": [hostile_alert(org).state.rule_id] for action in ("edit", "delete")},
     }
     return by_route.get(route)
+
+
+def hostile_alert(org: HostileOrg) -> AlertDelivery:
+    """A webhook channel and a health rule named with hostile text, and one alert (with its
+    delivery) about the hostile vault, so /alerts/ renders them (created once)."""
+    from compliance.alerts.models import AlertChannel, AlertRule, AlertState
+
+    found = AlertDelivery.objects.filter(channel__name=HOSTILE_TITLES[0]).select_related("channel", "state__rule").first()
+    if found is not None:
+        return found
+    now = timezone.now()
+    vault = Vault.objects.get(account=org.account, name=HOSTILE_VAULT)
+    channel = AlertChannel.objects.create(name=HOSTILE_TITLES[0], kind="webhook", url="https://hooks.invalid/x?token=t",
+                                          secret_env="ALERT_HOOK_KEY")  # fmt: skip
+    rule = AlertRule.objects.create(name=HOSTILE_TITLES[1], kind="health_below", threshold=101, vault=vault,
+                                    account=org.account, created_at=now)  # fmt: skip
+    rule.channels.set([channel])
+    state = AlertState.objects.create(rule=rule, account=org.account, key=f"health:{vault.pk}", kind="health_below",
+                                      title=f"vault “{vault.name}” health score 40/100", url=f"/vaults/{vault.pk}/",
+                                      severity="high", vault_id=vault.pk, details={"vault": vault.name},
+                                      raised_at=now, last_seen_at=now)  # fmt: skip
+    return AlertDelivery.objects.create(state=state, channel=channel, created_at=now, status="failed", attempts=1,
+                                        last_error=HOSTILE_TITLES[2][:500])  # fmt: skip
+
+
+def hostile_offboarding_case(org: HostileOrg) -> OffboardingCase:
+    """An open offboarding case named with hostile text, whose plan lists the hostile items (created once)."""
+    from vaults.models import ItemUsage
+    from vaults.offboarding.cases import open_case
+
+    person = OpUser.objects.filter(account=org.account).exclude(user_type="SERVICE_ACCOUNT").order_by("name").first()
+    assert person is not None
+    found = OffboardingCase.objects.filter(op_user=person, status=OffboardingCase.Status.OPEN).first()
+    if found is not None:
+        return found
+    now = timezone.now()
+    for n, item in enumerate(org.hostile_items()):
+        ItemUsage.objects.get_or_create(
+            account=org.account, uuid=f"hostile-offboarding-{n}",
+            defaults={"timestamp": now - datetime.timedelta(days=1), "user_op_id": person.op_id, "item_op_id": item.op_id,
+                      "vault_op_id": item.vault.op_id, "action": "reveal", "user_name": HOSTILE_PERSON},
+        )
+    case = open_case(person, leave_date=now.date(), reason=OffboardingCase.Reason.MARKED_LEAVING)
+    OffboardingCase.objects.filter(pk=case.pk).update(name=HOSTILE_PERSON, email=HOSTILE_TITLES[0][:200])
+    case.refresh_from_db()
+    return case
+
+
+def hostile_emergency_use(org: HostileOrg) -> EmergencyUse:
+    """One break-glass event made of the organisation's hostile texts (created once)."""
+    found = EmergencyUse.objects.filter(account=org.account, user_op_id="hostile-user").first()
+    if found is not None:
+        return found
+    item = org.hostile_items()[0]
+    now = timezone.now()
+    event = EmergencyUse.objects.create(
+        account=org.account, user_op_id="hostile-user", item_op_id=item.op_id, item=item, vault=item.vault,
+        vault_op_id=item.vault.op_id, vault_name=HOSTILE_VAULT, item_title=item.title, user_name=HOSTILE_PERSON,
+        user_email="mallory@example.com", first_used_at=now - datetime.timedelta(days=2),
+        last_used_at=now - datetime.timedelta(days=2), reason=HOSTILE_TITLES[0], reason_by=EmergencyUse.ReasonBy.USER,
+        reason_by_label=HOSTILE_PERSON, reason_at=now, rotation_due_at=now - datetime.timedelta(days=1),
+    )
+    return event

@@ -71,10 +71,20 @@ def planted(admin_user, settings, tmp_path):
     return plant(titles=["Stripe Production API Key"], opened_by=admin_user)
 
 
+def _offboarding_case_id(planted) -> int:
+    """A leaver's case in the planted account (issue 16), so /api/v1/offboarding/{case_id} has one to show."""
+    from vaults.models import OpUser
+    from vaults.offboarding.cases import open_case
+
+    person, _ = OpUser.objects.get_or_create(account=planted.account, op_id="LEAVERPLANTED0000000000001",
+                                             defaults={"name": "Leaver", "email": "leaver@example.com", "state": "SUSPENDED"})
+    return open_case(person, leave_date=person.account.created_at.date(), reason="became_inactive").pk
+
+
 def _url(path: str, planted) -> str:
     ids = {"account_id": planted.account.pk, "run_id": planted.runs[0].pk, "vault_id": planted.vault.pk,
            "item_id": planted.items[0].pk, "finding_id": planted.findings[0].pk, "review_id": planted.review.pk,
-           "report_id": planted.artifact.pk}  # fmt: skip
+           "report_id": planted.artifact.pk, "case_id": _offboarding_case_id(planted)}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 

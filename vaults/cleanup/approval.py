@@ -7,6 +7,9 @@ approvals stop counting.
    approver when the vault's Policy says so (`risky_actions_need_second_approver`).
 3. An approval expires after `Policy.approval_ttl_hours`; only unexpired approvals count, and
    execution re-checks them (execute.py), so a stale approval can never run an action.
+4. A plan no person proposed (OpenClaw's access-expiry identity, `proposed_by_system`) needs
+   two distinct approvers for every action, whatever the policy: otherwise one human alone
+   would turn a machine's proposal into a write to 1Password.
 """
 
 from __future__ import annotations
@@ -33,7 +36,17 @@ class ApprovalRefused(Exception):
     """The decision is not allowed; the message is for the person."""
 
 
+def proposed_by_system(plan: CleanupPlan) -> bool:
+    """No person who may propose stands behind the plan: OpenClaw's own identities (the access
+    expiry one is inactive and has no role), or a proposer who since lost the account or role."""
+    proposer = plan.proposed_by
+    return not proposer.is_active or not has_capability(proposer, Capability.PROPOSE_CLEANUP)
+
+
 def required_approvals(action: ProposedAction) -> int:
+    if proposed_by_system(action.plan):
+        # The approvers are the only humans: two of them, whatever the policy waives (rule 4).
+        return 2
     if action_kinds.is_risky(action) and Policy.for_vault(action.vault).risky_actions_need_second_approver:
         return 2
     return 1

@@ -217,6 +217,15 @@ class _Builder:
                 vault["user_grants"].append({"user_id": user["id"], "permissions": list(catalog.NORMAL_PERMISSIONS)})
                 self.direct_normal_holders.add(user["id"])
 
+    def mark_guests(self, count: int) -> None:
+        """The last `count` people outside the owners, administrators and planted people become
+        guests (1Password's GUEST type), whom OpenClaw gives a default access end date. Run after
+        everything else: it draws nothing from the generator, so the rest of the file is unchanged."""
+        planted = set(self.planted.get("over_permissioned", [])) | set(self.planted.get("pending_state", []))
+        taken = self.owners | self.admins | planted
+        for user in [u for u in reversed(self.humans) if u["id"] not in taken][:count]:
+            user["type"] = "GUEST"
+
     def _member_groups(self, user_id: str) -> set[str]:
         if not self.groups_of:
             for group in self.groups:
@@ -609,6 +618,7 @@ def generate_organisation(
     groups: int = 8,
     now: datetime,
     hostile: bool = False,
+    guests: int = 0,
 ) -> dict[str, Any]:
     """Build the demo account (see the module docstring); the same arguments give the same file."""
     if vaults < 8 or users < 12:
@@ -651,6 +661,7 @@ def generate_organisation(
     builder.finish_vaults()
     events, break_glass = build_events(builder)
     builder.planted["break_glass_usages"] = break_glass
+    builder.mark_guests(guests)
     return _assemble(builder, seed, events)
 
 

@@ -73,6 +73,7 @@ TITLE_ENVIRONMENT = {
     "shared": ["Shared", "Corporate"],
     "personal": ["Corporate"],
     "unclassified": ["Shared", "Corporate"],
+    "emergency": ["Production"],  # break-glass credentials open production systems
 }
 NONPROD_WORDS = [
     ("staging", "Staging"),
@@ -309,6 +310,8 @@ def classify(name: str, vault_type: str = "USER_CREATED") -> str:
         return "personal"
     if any(word in lowered for word in ("shared", "corporate", "everyone")):
         return "shared"
+    if any(word in lowered for word in ("break glass", "break-glass", "breakglass", "emergency")):
+        return "emergency"
     return "unclassified"
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from vaults.fake_op.account import format_ts, parse_ts
+from vaults.fake_op.demo_leavers import leaver_usages
 
 Row = dict[str, Any]
 
@@ -223,6 +224,7 @@ def _older_shape(signins: list[Row]) -> None:
 
 def build_events(builder: BuiltOrganisation) -> tuple[dict[str, list[Row]], list[str]]:
     usages, break_glass = _usages(builder)
+    usages += leaver_usages(builder)
     feeds = {"itemusages": usages, "signinattempts": _signins(builder), "auditevents": _audit(builder)}
     for feed in feeds.values():
         feed.sort(key=lambda event: event["timestamp"])

@@ -43,6 +43,8 @@ ITEM_KINDS = (
     "weak", "overdue_rotation", "rotation_due_soon", "orphaned", "unclear_name", "missing_metadata", "expiring",
 )  # fmt: skip
 GROUP_KINDS = ("duplicate", "reused_secret", "shared_across_environments")
+# Break-glass (vaults/breakglass/): subjects are the item of the emergency event.
+EMERGENCY_KINDS = ("emergency_reason_missing", "emergency_rotation_late")
 ANOMALY_SPREAD = "anomaly_item_spread"  # one item, several people, several addresses, one minute
 ANOMALY_ADDRESSES = "anomaly_several_addresses"  # one person, several addresses within an hour
 ANOMALY_BURST = "anomaly_burst"  # one person, many item uses within an hour
@@ -51,7 +53,10 @@ ANOMALY_KINDS = (ANOMALY_SPREAD, ANOMALY_ADDRESSES, ANOMALY_BURST, ANOMALY_NIGHT
 SUBJECT_OF: dict[str, str] = {
     **{kind: "item" for kind in ITEM_KINDS},
     **{kind: "item_group" for kind in GROUP_KINDS},
+    **{kind: "item" for kind in EMERGENCY_KINDS},
     "over_permissioned": "user",
+    # Time-limited access (vaults/access_expiry/): the person's op user id.
+    "access_past_end_date": "user",
     ANOMALY_SPREAD: "item_title",
     ANOMALY_ADDRESSES: "user_email",
     ANOMALY_BURST: "user_email",
@@ -518,6 +523,162 @@ class _Labeller:
         self.use(night_item, owl, self.office_time(5, hour=2))
         self.decoy(ANOMALY_NIGHT, self.users[owl]["email"], "night use in a non-production vault: not reported")
 
+    # --- break-glass (vaults/breakglass/): an emergency vault and its uses ---------------------------
+
+    def plant_break_glass(self) -> None:
+        """A vault named "Emergency Access" (inferred emergency) whose items were used: each use
+        older than 24 h has no reason (the file cannot carry one), so each is reason_missing; the
+        rotation cases differ. Reasons given in time are tested with the database
+        (tests/vaults/breakglass/)."""
+        prod = self.vault_of("production", 0)
+        created = format_ts(self.days_ago(300))
+        vault: Row = {
+            "id": self.new_id(), "name": "Emergency Access", "description": "Break-glass credentials.",
+            "type": "USER_CREATED", "content_version": 0, "attribute_version": 1, "created_at": created,
+            "updated_at": "", "created_by": self.service_account["id"],
+            "user_grants": [{"user_id": self.service_account["id"],
+                             "permissions": list(catalog.SERVICE_ACCOUNT_PERMISSIONS)}],
+            "group_grants": copy.deepcopy(prod["group_grants"]),
+        }  # fmt: skip
+        self.data["vaults"].append(vault)
+        self.vaults[vault["id"]] = vault
+        self.klass[vault["id"]] = "emergency"
+        people = self.reachers(vault)
+        night = self.days_ago(3).replace(hour=3, minute=5, second=0, microsecond=0)
+
+        def used(title: str, service: str, domain: str, when: datetime, user: str) -> Row:
+            row = self.item(vault, title, "LOGIN", service=service, domain=domain)
+            self.use(row, user, when)
+            self.use(row, user, when + timedelta(minutes=12))  # one emergency: a second use minutes later
+            return row
+
+        in_time = used("AWS Production Root Login", "AWS", "aws.amazon.com", night, people[0])
+        in_time["updated_at"] = format_ts(night + timedelta(hours=5))
+        self.expect("emergency_reason_missing", in_time["id"])
+        self.decoy("emergency_rotation_late", in_time["id"], "rotated 5 h after the use: in time")
+        never = used("Postgres Production Superuser Login", "Postgres", "postgresql.org", night - timedelta(days=1),
+                     people[1])  # fmt: skip
+        never["updated_at"] = format_ts(self.days_ago(20))
+        self.expect("emergency_reason_missing", never["id"])
+        self.expect("emergency_rotation_late", never["id"])  # last changed 20 days before the use: does not count
+        late_use = self.days_ago(2).replace(hour=2, minute=40, second=0, microsecond=0)
+        late = used("Cloudflare Production Owner Login", "Cloudflare", "cloudflare.com", late_use, people[2])
+        late["updated_at"] = format_ts(late_use + timedelta(hours=30))
+        self.expect("emergency_reason_missing", late["id"])
+        self.decoy("emergency_rotation_late", late["id"], "rotated 30 h after the use: late, but rotated (resolved)")
+        fresh = used("Okta Production Super Admin Login", "Okta", "okta.com", self.now - timedelta(hours=6), people[3])
+        self.decoy("emergency_reason_missing", fresh["id"], "used 6 h ago: the reason is not due yet")
+        self.decoy("emergency_rotation_late", fresh["id"], "used 6 h ago: rotation not due yet")
+        unused = self.item(vault, "GitHub Production Owner Login", "LOGIN", service="GitHub", domain="github.com")
+        self.decoy("emergency_reason_missing", unused["id"], "an emergency item nobody used")
+        ordinary = self.item(prod, "Vault Production Unseal Login", "LOGIN", service="Vault", domain="vaultproject.io")
+        self.use(ordinary, people[4], self.office_time(3))
+        self.decoy("emergency_reason_missing", ordinary["id"], "used in a production vault: not break-glass")
+        self.decoy("emergency_rotation_late", ordinary["id"], "used in a production vault: not break-glass")
+
+    # --- leavers (vaults/offboarding/): what each suspended member's plan must list ------------------
+
+    def label_leavers(self, lookback_days: int = 90) -> None:
+        """For each suspended member (the base plants them, and demo_leavers.py gives them item use
+        before they left): the live items they used in the lookback window, which their rotation plan
+        must list; and decoys it must not: items only other people used, in vaults the leaver does
+        not reach. Subjects are op item ids. Labelled from the events as planted, never by a rule."""
+        since = self.days_ago(lookback_days)
+        reach: dict[str, set[str]] = {}
+        for vault in self.data["vaults"]:
+            groups = {g["group_id"] for g in vault["group_grants"]}
+            people = {g["user_id"] for g in vault["user_grants"]} | {u for u, gs in self.groups_of.items() if gs & groups}
+            for person in people:
+                reach.setdefault(person, set()).add(vault["id"])
+        leavers = sorted(u["id"] for u in self.data["users"] if u["type"] == "MEMBER" and u["state"] in INACTIVE_STATES)
+        labels = []
+        for user_id in leavers:
+            used = sorted({
+                e["item_uuid"] for e in self.usages
+                if e["user_uuid"] == user_id and parse_ts(e["timestamp"]) >= since
+                and self.items.get(e["item_uuid"], {}).get("state") == "ACTIVE"
+            })  # fmt: skip
+            others = sorted({
+                e["item_uuid"] for e in self.usages
+                if e["user_uuid"] != user_id and e["vault_uuid"] not in reach.get(user_id, set())
+                and self.items.get(e["item_uuid"], {}).get("state") == "ACTIVE"
+            } - set(used))[:5]  # fmt: skip
+            labels.append({"user_id": user_id, "email": self.users[user_id]["email"], "used_items": used,
+                           "decoy_items": others})
+        self.data["offboarding_labels"] = labels
+
+    # --- time-limited access (vaults/access_expiry/): contractors and guests with end dates ----------
+
+    def end_date(self, user: Row, days: int, vaults: list[Row] | None = None) -> None:
+        """An end date `days` from now (negative: past). End dates are OpenClaw's data, not op's:
+        they travel under `openclaw` and the test seeds them after the sync
+        (vaults/access_expiry/evaluation.py)."""
+        self.data.setdefault("openclaw", {}).setdefault("access_end_dates", []).append(
+            {"user_id": user["id"], "ends_on": (self.now + timedelta(days=days)).date().isoformat(),
+             "vault_ids": None if vaults is None else [v["id"] for v in vaults]}
+        )  # fmt: skip
+
+    def plant_end_dates(self) -> None:
+        shared, other = self.vault_of("shared", 2), self.vault_of("shared", 1)
+        rights = list(catalog.NORMAL_PERMISSIONS)
+        past = self.person("Eval Contractor Past")
+        self.grant(past, shared, rights)
+        self.end_date(past, -5)
+        self.expect("access_past_end_date", past["id"])
+        today = self.person("Eval Contractor Ends Today")
+        self.grant(today, shared, rights)
+        self.end_date(today, 0)
+        self.expect("access_past_end_date", today["id"])
+        via_group = self.person("Eval Contractor Group Past")
+        group_id = self.new_id()
+        created = format_ts(self.days_ago(300))
+        self.data["groups"].append(
+            {"id": group_id, "name": "Eval Contractors", "description": "Contractors.", "state": "ACTIVE",
+             "type": "USER_DEFINED", "created_at": created, "updated_at": created, "permissions": [],
+             "members": [{"user_id": via_group["id"], "role": "MEMBER"}]}
+        )  # fmt: skip
+        shared["group_grants"].append({"group_id": group_id, "permissions": rights})
+        self.groups_of.setdefault(via_group["id"], set()).add(group_id)
+        self.end_date(via_group, -2)
+        self.expect("access_past_end_date", via_group["id"])  # a group grant is access too
+        scoped = self.person("Eval Contractor Vault Past")
+        self.grant(scoped, shared, rights)
+        self.grant(scoped, other, rights)
+        self.end_date(scoped, -3, vaults=[shared])
+        self.expect("access_past_end_date", scoped["id"])
+        guest = self.person("Eval Guest Past", kind="GUEST")
+        self.grant(guest, shared, rights)
+        self.end_date(guest, -1)
+        self.expect("access_past_end_date", guest["id"])
+        soon = self.person("Eval Contractor Soon")
+        self.grant(soon, shared, rights)
+        self.end_date(soon, 5)
+        self.decoy("access_past_end_date", soon["id"], "end date in five days: not passed")
+        far = self.person("Eval Contractor Far")
+        self.grant(far, shared, rights)
+        self.end_date(far, 120)
+        self.decoy("access_past_end_date", far["id"], "end date in 120 days")
+        gone = self.person("Eval Contractor Access Removed")
+        self.end_date(gone, -10)
+        self.decoy("access_past_end_date", gone["id"], "end date passed, but no grant or membership is left")
+        elsewhere = self.person("Eval Contractor Other Vault")
+        self.grant(elsewhere, other, rights)
+        self.end_date(elsewhere, -4, vaults=[shared])
+        self.decoy("access_past_end_date", elsewhere["id"], "ended on one vault; only another vault is left")
+        visitor = self.person("Eval Guest Visitor", kind="GUEST")
+        self.grant(visitor, shared, rights)
+        self.decoy("access_past_end_date", visitor["id"], "a guest on the default end date, 90 days after first seen")
+        robot = self.person("Eval Contractor Robot", kind="SERVICE_ACCOUNT")
+        self.grant(robot, shared, list(catalog.SERVICE_ACCOUNT_PERMISSIONS), used=False)
+        self.end_date(robot, -6)
+        self.decoy("access_past_end_date", robot["id"], "a service account: its access is not an engagement")
+        self.decoy("over_permissioned", robot["id"], "a service account with one grant it has not used")
+        deleted = self.person("Eval Contractor Deleted", state="DELETED")
+        self.grant(deleted, shared, rights, used=False)
+        self.end_date(deleted, -6)
+        self.decoy("access_past_end_date", deleted["id"], "deleted from 1Password: nothing left to end")
+        self.expect("over_permissioned", deleted["id"])  # a deleted person still holding a grant: revoke it
+
     # --- finish -------------------------------------------------------------------------------------
 
     def finish(self) -> dict[str, Any]:
@@ -550,4 +711,7 @@ def generate_evaluation_organisation(
     labeller.plant_expiring()
     labeller.plant_people()
     labeller.plant_anomalies()
+    labeller.plant_end_dates()
+    labeller.plant_break_glass()
+    labeller.label_leavers()
     return labeller.finish()

@@ -32,8 +32,11 @@ from django.db.models import Count, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from openclaw_web import dispatch
 from vaults.findings import (
+    access_end_date,
     duplicate,
+    emergency,
     expiring,
     metadata,
     naming,
@@ -50,6 +53,8 @@ from vaults.findings.health import take_snapshots
 from vaults.findings.models import SEVERITY_RANK, Finding
 from vaults.models import Account, SyncRun
 
+ALERTS_TASK = "compliance.alerts.tasks.evaluate_alerts_task"
+
 RULES: tuple[Callable[..., list[Candidate]], ...] = (
     duplicate.find,
     reused_secret.find,
@@ -61,6 +66,8 @@ RULES: tuple[Callable[..., list[Candidate]], ...] = (
     metadata.find,
     expiring.find,
     shared_environments.find,
+    emergency.find,
+    access_end_date.find,
 )
 
 # Rows per INSERT/UPDATE statement. PostgreSQL caps a statement at 65,535 parameters and old
@@ -320,4 +327,6 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
     account.findings_computed_at = now
     snapshots = take_snapshots(account=account, now=now, sync_run=sync_run)
     summary.score = snapshots[0].score if snapshots else None
+    # Alert rules read the findings and scores just written: evaluated once they are committed.
+    dispatch.after_commit(ALERTS_TASK, account.pk)
     return summary

@@ -8,12 +8,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
 from vaults import inventory
 from vaults.forms import PAGE_SIZE, PeopleFilterForm
 from vaults.models import Item, ItemUsage, OpUser
+from vaults.offboarding.forms import MarkLeavingForm
+from vaults.offboarding.summary import latest_case
 from vaults.views.fragments import render_page_or_fragment
 
 RECENT_USES = 15
@@ -70,5 +73,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "access": inventory.person_access(person),
         "usage": _usage(person),
         "findings": inventory.open_findings(user=person),
+        "offboarding_case": latest_case(person),
+        "leaving_form": MarkLeavingForm(initial={"leave_date": timezone.now().date()}),
     }
     return render(request, "vaults/person_detail.html", context)

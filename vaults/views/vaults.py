@@ -20,6 +20,7 @@ from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults import history, inventory
+from vaults.breakglass.track import track as breakglass_track
 from vaults.cleanup import page_proposals
 from vaults.forms import PAGE_SIZE, ItemFilterForm, VaultFilterForm, VaultSettingsForm
 from vaults.models import Vault
@@ -97,6 +98,8 @@ def vault_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         vault.save(update_fields=["classification", "owner", "classification_set_by_person"])
         if vault.classification != before["classification"]:
             history.record_classification(vault.account, at=timezone.now())
+            if vault.classification == Vault.Classification.EMERGENCY:  # its stored uses become break-glass events
+                breakglass_track(account=vault.account)
         after = {"classification": vault.classification, "owner": vault.owner.get_username() if vault.owner else None}
         audit.record("vault.settings_changed", request=request, target=vault, details={"before": before, "after": after})
     messages.success(request, "Vault classification and owner saved.")

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from compliance.reports.anomaly_observations import observed_anomalies
 from tests.vaults.conftest import FAKE_OP
 from vaults import sync
+from vaults.access_expiry.evaluation import seed_end_dates
 from vaults.fake_op.evaluation import ANOMALY_KINDS, SUBJECT_OF, generate_evaluation_organisation
 from vaults.fake_op.events_server import start_events_server
 from vaults.findings.engine import compute_findings
@@ -56,6 +57,7 @@ def evaluation_org(
         run, _ = sync.start_sync(account=account)
         run = sync.run_sync(sync_run_id=run.pk)
         assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        seed_end_dates(account=account, data=data)  # OpenClaw's own data: access end dates
         compute_findings(account=account, sync_run=run)
         yield path, data
     finally:

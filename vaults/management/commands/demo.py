@@ -53,9 +53,18 @@ class Command(BaseCommand):
             raise CommandError("The demo sync did not succeed.")
         # The team lead owns the production vaults, so reviews and cleanup have someone to route to.
         Vault.objects.filter(account=account, classification=Vault.Classification.PRODUCTION, owner__isnull=True).update(owner=users["lead"])
+        from vaults.access_expiry.demo_end_dates import seed_demo_end_dates
+
+        seed_demo_end_dates(account=account, sponsor=users["lead"])
+        from vaults.breakglass.demo import seed_demo_break_glass
+
+        seed_demo_break_glass(account=account, admin=users["admin"], lead=users["lead"])
         from vaults.findings.engine import compute_findings
 
         compute_findings(account=account, sync_run=run)
+        from vaults.offboarding.demo_cases import open_demo_cases
+
+        open_demo_cases(account=account, opened_by=users["admin"])
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<11} {role.value:<19} {full_name}")

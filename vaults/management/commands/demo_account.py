@@ -24,6 +24,7 @@ class Command(BaseCommand):
             parser.add_argument(f"--{size}", type=int, default=default)
         parser.add_argument("--now", help="ISO 8601 moment the organisation is generated for (default: now).")
         parser.add_argument("--hostile", action="store_true", help="Add items with hostile titles.")
+        parser.add_argument("--guests", type=int, default=2, help="People who are guests (type GUEST), not members.")
         parser.add_argument(
             "--evaluation",
             action="store_true",
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             groups=options["groups"],
             now=now,
             hostile=options["hostile"],
+            guests=options["guests"],
         )
         out = Path(options["out"])
         out.parent.mkdir(parents=True, exist_ok=True)
