@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.compliance.alerts.receivers import SIGNING_KEY, HttpReceiver, Inbox, smtp_server, start_http_receiver
+from tests.compliance.alerts.receivers import SIGNING_KEY, HttpReceiver, start_http_receiver
+from tests.smtp_inbox import Inbox, smtp_server
 
 
 @pytest.fixture

@@ -7,12 +7,9 @@ import hashlib
 import hmac
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-from aiosmtpd.controller import Controller
 
 SIGNING_KEY = "whsec-test-key-7f3a9c"
 
@@ -76,25 +73,3 @@ def start_http_receiver(key: str = SIGNING_KEY) -> tuple[HttpReceiver, Threading
     return receiver, server
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def smtp_server(settings: Any) -> Iterator[Inbox]:
-    """A real SMTP server, with Django's SMTP backend pointed at it."""
-    port = _free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
-        yield inbox
-    finally:
-        controller.stop()

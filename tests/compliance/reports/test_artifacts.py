@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +19,7 @@ from compliance.reports.tasks import render_pdf_task, render_xlsx_task
 from compliance.reviews.periods import period_containing
 from openclaw_web.celery import app
 from tests.compliance.reports.helpers import pdf_text
+from tests.smtp_inbox import smtp_server
 from tests.vaults import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -149,30 +148,9 @@ def test_the_preview_page_shows_the_same_sections(small_org, auditor, client_for
 # --- schedules and e-mail delivery to a real SMTP server ------------------------------------------
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+    yield from smtp_server(settings)
 
 
 def test_a_due_schedule_generates_the_previous_quarter_once_and_mails_it_to_a_real_smtp_server(

@@ -4,14 +4,13 @@ server for the mails."""
 from __future__ import annotations
 
 import datetime
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
+from tests.smtp_inbox import smtp_server
 from tests.vaults import factories as f
 from vaults.models import Account, Item, OpUser, Vault
 
@@ -68,19 +67,7 @@ class Inbox:
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Inbox]:
     """A real SMTP server on 127.0.0.1 that the app's SMTP backend delivers to."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+    yield from smtp_server(settings, Inbox())
 
 
 @pytest.fixture(autouse=True)
