@@ -26,7 +26,7 @@ class CaseFilters(PageParams):
 
 
 def _cases() -> Any:
-    return OffboardingCase.objects.select_related("account", "op_user")
+    return OffboardingCase.objects.select_related("account", "op_user", "plan").prefetch_related("further_plans")
 
 
 @router.get("/offboarding", response=dict[str, Any])

@@ -12,6 +12,9 @@ For one account, as of `now`:
    A sponsor who is not an admin proposes only on the vaults they own (vaults/cleanup/scope.py);
    the vaults outside their scope go into a second plan (`outside_scope_plan`) proposed by the
    expiry identity below, never in the lead's name (sponsorship.py).
+   A whole-access end date also removes the person from their groups (the same split: a lead
+   proposes only groups wholly inside their vaults, vaults/cleanup/scope.py). A per-vault end date
+   never does: leaving a group would also take the other vaults it reaches.
    With no sponsor (a guest's default) or one who can no longer propose, the proposer is
    OpenClaw's own expiry identity: an inactive account with no role that can never sign in or
    approve, so every approver is a second person, and a plan it proposes always needs two
@@ -37,12 +40,13 @@ from vaults.access_expiry.models import AccessEndDate
 from vaults.access_expiry.schedule import SYSTEM_LABEL, ensure_guest_defaults
 from vaults.access_expiry.scope import scoped_vault_ids, still_reachable, vaults_by_user
 from vaults.access_expiry.sponsorship import outside_scope
+from vaults.cleanup import scope as cleanup_scope
 from vaults.cleanup.models import CleanupPlan
 from vaults.cleanup.plans import PlanError
-from vaults.models import Account, Vault
+from vaults.models import Account, OpGroup, Vault
 from vaults.offboarding.cases import open_case
 from vaults.offboarding.models import OffboardingCase
-from vaults.offboarding.removals import propose_access_removals
+from vaults.offboarding.removals import membership_specs, propose_access_removals
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,11 @@ EXPIRY_USERNAME = "openclaw-access-expiry"
 NO_DIRECT_GRANTS = (
     "No direct grant to revoke: the access left is through group memberships, which an administrator removes "
     "in 1Password (the next sync confirms it)."
+)
+NO_GROUP_PER_VAULT = (
+    "No direct grant to revoke on these vaults: the access left is through group memberships, and leaving a group "
+    "would also take the other vaults it reaches, so it is not proposed for a per-vault end date: an administrator "
+    "changes the group's access in 1Password (the next sync confirms it)."
 )
 
 
@@ -85,19 +94,33 @@ def proposer_for(end_date: AccessEndDate) -> User:
 
 
 def _plan_removal(
-    end_date: AccessEndDate, proposer: User, vaults: list[Vault] | None
+    end_date: AccessEndDate, proposer: User, vaults: list[Vault] | None, groups: list[OpGroup] | None = None
 ) -> tuple[CleanupPlan | None, str]:
-    """(the plan revoking the direct grants in `vaults`, or why there is none)."""
+    """(the plan revoking the direct grants in `vaults` and the memberships of `groups`, or why
+    there is none)."""
     reason = f"Access end date {end_date.ends_on.isoformat()} reached" + (
         f": {end_date.reason}" if end_date.reason else ""
     )
     try:
         with transaction.atomic():
-            plan = propose_access_removals(end_date.op_user, proposed_by=proposer, reason=reason[:300], vaults=vaults)
+            plan = propose_access_removals(
+                end_date.op_user, proposed_by=proposer, reason=reason[:300], vaults=vaults, groups=groups or ()
+            )
     except PlanError as error:
         # An action that cannot be built (a vault gone mid-way): say why; the finding stays open.
         return None, f"The removal could not be proposed: {error}"
     return plan, ""
+
+
+def _group_split(end_date: AccessEndDate, proposer: User) -> tuple[list[OpGroup], list[OpGroup]]:
+    """(groups `proposer` may remove the person from, the rest): whole access only."""
+    if not end_date.covers_all:
+        return [], []
+    specs = membership_specs(end_date.op_user)
+    if proposer.pk == expiry_identity().pk:
+        return [s.op_group for s in specs if s.op_group], []
+    mine = [s.op_group for s in specs if s.op_group and not cleanup_scope.group_refusal(proposer, s)]
+    return mine, [s.op_group for s in specs if s.op_group and s.op_group not in mine]
 
 
 def _propose_removal(end_date: AccessEndDate, vault_ids: set[int], now: datetime.datetime) -> bool:
@@ -108,23 +131,25 @@ def _propose_removal(end_date: AccessEndDate, vault_ids: set[int], now: datetime
     left = list(Vault.objects.filter(pk__in=sorted(vault_ids)).order_by("name"))
     proposer = proposer_for(end_date)
     outside = [] if proposer.pk == expiry_identity().pk else outside_scope(proposer, left)
+    groups, other_groups = _group_split(end_date, proposer)
     other: CleanupPlan | None = None
-    if outside:
+    if outside or other_groups:
         inside = [v for v in left if v not in outside]
-        plan, note = _plan_removal(end_date, proposer, inside) if inside else (None, "")
-        other, other_note = _plan_removal(end_date, expiry_identity(), outside)
-        # A count, not names: the note is plain text, and vault names are hostile input.
+        plan, note = _plan_removal(end_date, proposer, inside, groups) if inside or groups else (None, "")
+        other, other_note = _plan_removal(end_date, expiry_identity(), outside, other_groups)
+        # Counts, not names: the note is plain text, and vault and group names are hostile input.
+        groups_note = f" and {len(other_groups)} group(s)" if other_groups else ""
         aside = (
-            f"{len(outside)} vault(s) outside the sponsor's: proposed separately by OpenClaw's expiry identity."
+            f"{len(outside)} vault(s){groups_note} outside the sponsor's: proposed separately by OpenClaw's expiry identity."
             if other
             else ""
         )
         notes = [note, other_note, aside]
     else:
-        plan, note = _plan_removal(end_date, proposer, None if end_date.covers_all else left)
+        plan, note = _plan_removal(end_date, proposer, None if end_date.covers_all else left, groups)
         notes = [note]
     if plan is None and other is None and not any(notes):
-        notes = [NO_DIRECT_GRANTS]
+        notes = [NO_DIRECT_GRANTS if end_date.covers_all else NO_GROUP_PER_VAULT]
     end_date.removal_plan = plan
     end_date.outside_scope_plan = other
     end_date.removal_proposed_at = now
@@ -139,8 +164,8 @@ def _propose_removal(end_date: AccessEndDate, vault_ids: set[int], now: datetime
 
 
 def _open_leaver_case(end_date: AccessEndDate, now: datetime.datetime) -> None:
-    reason = getattr(OffboardingCase.Reason, "ACCESS_ENDED", OffboardingCase.Reason.MARKED_LEAVING)
-    open_case(end_date.op_user, leave_date=end_date.ends_on, reason=reason, opened_by=end_date.sponsor)
+    # No person opens it: the sponsor set a date once, the contract's end opened the case.
+    open_case(end_date.op_user, leave_date=end_date.ends_on, reason=OffboardingCase.Reason.ACCESS_ENDED)
     end_date.leaver_case_opened_at = now
     end_date.save(update_fields=["leaver_case_opened_at", "updated_at"])
 

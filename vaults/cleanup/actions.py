@@ -19,17 +19,34 @@ from vaults.cleanup import rotation
 from vaults.cleanup.models import ProposedAction
 from vaults.findings.copies import describe, not_copies_of
 from vaults.findings.models import DEFAULT_PASSWORD_RECIPE, Policy
-from vaults.models import Item, SecretField, Vault, VaultGrant
+from vaults.models import GroupMembership, Item, SecretField, Vault, VaultGrant
 from vaults.op import OpClient, OpInvalidArgument, commands
 from vaults.op.commands import OpCommand
 
 Kind = ProposedAction.Kind
 DEFAULT_RECIPE = DEFAULT_PASSWORD_RECIPE
 GRANT_KINDS = frozenset({Kind.REVOKE_USER, Kind.REVOKE_GROUP})
+# Everything that takes access away: vault grants, and a person's membership of a group.
+ACCESS_KINDS = GRANT_KINDS | {Kind.REMOVE_GROUP_MEMBER}
 
 
 class ActionNotPossible(Exception):
     """The action cannot run as proposed (target gone, policy changed): a permanent failure."""
+
+
+def _vault(action: ProposedAction) -> Vault:
+    if action.vault is None:  # only a membership removal has none (a check constraint)
+        raise ActionNotPossible("The action names no vault.")
+    return action.vault
+
+
+def _membership(action: ProposedAction) -> tuple[str, str]:
+    """(group op id, user op id) of a membership removal."""
+    if action.op_group is None:
+        raise ActionNotPossible("The group is no longer in the inventory.")
+    if action.op_user is None:
+        raise ActionNotPossible("The person is no longer in the inventory.")
+    return action.op_group.op_id, action.op_user.op_id
 
 
 def _item(action: ProposedAction) -> Item:
@@ -62,8 +79,10 @@ def refuse_non_copies(keep: Item, others: list[Item]) -> None:
 def commands_for(action: ProposedAction) -> list[OpCommand]:
     """The op commands this action runs, in order. Raises OpInvalidArgument or
     ActionNotPossible when the inputs cannot make a valid command."""
-    vault = action.vault
     kind = action.kind
+    if kind == Kind.REMOVE_GROUP_MEMBER:
+        return [commands.group_user_revoke(*_membership(action))]
+    vault = _vault(action)
     if kind == Kind.CONSOLIDATE_DUPLICATES:
         keep, others = consolidate_items(action)
         if keep is None:
@@ -119,16 +138,19 @@ def estimated_requests(action: ProposedAction) -> int:
 
 
 def target_label(action: ProposedAction) -> str:
+    where = action.vault_name
+    if action.kind == Kind.REMOVE_GROUP_MEMBER:
+        return f"{action.op_user or 'the person'} from group {action.op_group or '(gone)'}"
     if action.kind == Kind.REVOKE_USER and action.op_user is not None:
-        return f"{action.op_user} on {action.vault.name}"
+        return f"{action.op_user} on {where}"
     if action.kind == Kind.REVOKE_GROUP and action.op_group is not None:
-        return f"group {action.op_group} on {action.vault.name}"
+        return f"group {action.op_group} on {where}"
     if action.kind == Kind.CONSOLIDATE_DUPLICATES:
         keep, others = consolidate_items(action)
         return f"{len(others) + (1 if keep else 0)} copies of one credential: archive {describe(others)}"
     if action.item is not None:
-        return f"{action.item.title} ({action.vault.name})"
-    return action.vault.name
+        return f"{action.item.title} ({where})"
+    return where
 
 
 def expected_effect(action: ProposedAction) -> str:
@@ -147,9 +169,16 @@ def expected_effect(action: ProposedAction) -> str:
         dest = action.destination_vault.name if action.destination_vault else "?"
         return f"“{title}” moves to {dest}; 1Password gives it a new ID, which OpenClaw follows."
     if kind == Kind.REVOKE_USER:
-        return f"{action.op_user} loses {', '.join(action.param('permissions', []))} on {action.vault.name}."
+        return f"{action.op_user} loses {', '.join(action.param('permissions', []))} on {action.vault_name}."
     if kind == Kind.REVOKE_GROUP:
-        return f"Group {action.op_group} loses {', '.join(action.param('permissions', []))} on {action.vault.name}."
+        return f"Group {action.op_group} loses {', '.join(action.param('permissions', []))} on {action.vault_name}."
+    if kind == Kind.REMOVE_GROUP_MEMBER:
+        reached = group_vault_names(action)
+        through = f": {', '.join(reached)}" if reached else ""
+        return (
+            f"{action.op_user} leaves the group {action.op_group} and loses the access it gives "
+            f"({len(reached)} vault{'s' if len(reached) != 1 else ''}{through}); the group keeps its other members."
+        )
     if kind == Kind.CONSOLIDATE_DUPLICATES:
         keep, others = consolidate_items(action)
         if keep is None:
@@ -169,7 +198,24 @@ def expected_effect(action: ProposedAction) -> str:
     return ""
 
 
+def group_vaults(group_id: int | None) -> list[Vault]:
+    """The live vaults a group holds a grant on, by name."""
+    if group_id is None:
+        return []
+    return list(
+        Vault.objects.filter(grants__group_id=group_id, removed_at__isnull=True).distinct().order_by("name", "pk")
+    )
+
+
+def group_vault_names(action: ProposedAction) -> list[str]:
+    return [v.name for v in group_vaults(action.op_group_id)]
+
+
 def touched_vaults(action: ProposedAction) -> list[Vault]:
+    """The vaults an action writes in (locked while it runs). A membership removal writes in no
+    vault: it changes the group, so it touches none."""
+    if action.vault is None:
+        return []
     vaults = {action.vault.pk: action.vault}
     if action.destination_vault is not None:
         vaults[action.destination_vault.pk] = action.destination_vault
@@ -181,8 +227,8 @@ def touched_vaults(action: ProposedAction) -> list[Vault]:
 
 
 def is_risky(action: ProposedAction) -> bool:
-    """Revocations, and anything touching a production vault."""
-    if action.kind in GRANT_KINDS:
+    """Revocations and membership removals, and anything touching a production vault."""
+    if action.kind in ACCESS_KINDS:
         return True
     return any(v.classification == Vault.Classification.PRODUCTION for v in touched_vaults(action))
 
@@ -208,9 +254,13 @@ def run(
     """Run the action's op commands through `client` and make the local rows follow, so pages
     are right before the next sync confirms. Returns the result to store. `on_progress` saves
     partial results of multi-step actions (consolidation) so a crash leaves a true record."""
-    vault = action.vault
     kind = action.kind
     result: dict[str, object] = {}
+    if kind == Kind.REMOVE_GROUP_MEMBER:
+        client.remove_group_member(*_membership(action))
+        GroupMembership.objects.filter(group_id=action.op_group_id, user_id=action.op_user_id).delete()
+        return result
+    vault = _vault(action)
     if kind == Kind.CONSOLIDATE_DUPLICATES:
         keep, others = consolidate_items(action)
         if keep is None:
@@ -297,6 +347,10 @@ def effect_visible(action: ProposedAction, *, since: datetime | None) -> bool:
     item = Item.objects.filter(pk=action.item_id).first() if action.item_id else None
     if kind == Kind.CONSOLIDATE_DUPLICATES:
         return _gone_or_archived([int(i) for i in action.param("archive_item_ids", [])])
+    if kind == Kind.REMOVE_GROUP_MEMBER:
+        return not GroupMembership.objects.filter(
+            group_id=action.op_group_id, user_id=action.op_user_id, group__removed_at__isnull=True
+        ).exists()
     if kind == Kind.REVOKE_USER:
         return _grant_lacks(Q(vault=action.vault, user_id=action.op_user_id), action.param("permissions", []))
     if kind == Kind.REVOKE_GROUP:

@@ -107,7 +107,12 @@ def approve_action(
 ) -> ProposedAction:
     now = now or timezone.now()
     with transaction.atomic():
-        action = ProposedAction.objects.select_for_update().select_related("plan", "vault").get(pk=action.pk)
+        # `of`: a membership removal has no vault, and the nullable side of a join cannot be locked.
+        action = (
+            ProposedAction.objects.select_for_update(of=("self", "plan"))
+            .select_related("plan", "vault")
+            .get(pk=action.pk)
+        )
         reason = refusal(action, approver, now=now)
         if reason:
             raise ApprovalRefused(reason)
@@ -132,7 +137,12 @@ def reject_action(
 ) -> ProposedAction:
     now = now or timezone.now()
     with transaction.atomic():
-        action = ProposedAction.objects.select_for_update().select_related("plan", "vault").get(pk=action.pk)
+        # `of`: a membership removal has no vault, and the nullable side of a join cannot be locked.
+        action = (
+            ProposedAction.objects.select_for_update(of=("self", "plan"))
+            .select_related("plan", "vault")
+            .get(pk=action.pk)
+        )
         reason = refusal(action, approver, now=now)
         if reason and not reason.startswith("You already approved"):
             raise ApprovalRefused(reason)
@@ -143,6 +153,21 @@ def reject_action(
         action.status = Status.REJECTED
     notifications.plan_decided(refresh_status(action.plan))
     return action
+
+
+def withdraw_actions(actions: QuerySet[ProposedAction], *, note: str) -> list[int]:
+    """Reject, without an approver, the actions of `actions` still awaiting approval; their ids.
+
+    For a proposal whose reason went away (an end date moved later): nobody decided against it,
+    so no Approval row is written, but everything else a rejection does happens here too: the
+    note on each action, the plan's status, the proposer told. The caller audits who withdrew."""
+    with transaction.atomic():
+        pending = list(actions.select_for_update(of=("self",)).filter(status=Status.PROPOSED).order_by("pk"))
+        ids = [a.pk for a in pending]
+        ProposedAction.objects.filter(pk__in=ids, status=Status.PROPOSED).update(status=Status.REJECTED, error=note[:500])
+        for plan in CleanupPlan.objects.filter(pk__in={a.plan_id for a in pending}).order_by("pk"):
+            notifications.plan_decided(refresh_status(plan))
+    return ids
 
 
 def _decide_plan(plan: CleanupPlan, approver: User, comment: str, *, approve: bool) -> PlanDecision:

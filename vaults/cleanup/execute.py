@@ -131,7 +131,16 @@ def _run_locked(action: ProposedAction, client: object) -> None:
         try:
             result = action_kinds.run(action, client, on_progress=save_progress)
         except OpPermissionDenied as error:
-            if NEEDS[action.kind] is Need.GRANT_CHANGE and action.identity == Identity.SERVICE_ACCOUNT:
+            if NEEDS[action.kind] is Need.GROUP_MEMBERSHIP:
+                # The privileged identity is not an owner, administrator or the group's manager.
+                _finish(
+                    action,
+                    Status.MANUAL,
+                    requests=client.requests,
+                    error=f"1Password refused the privileged identity ({error}): an administrator removes the person.",
+                    identity_reason="1Password refused the privileged identity: it may not manage this group.",
+                )
+            elif NEEDS[action.kind] is Need.GRANT_CHANGE and action.identity == Identity.SERVICE_ACCOUNT:
                 _finish(
                     action,
                     Status.MANUAL,
@@ -196,7 +205,7 @@ def execute_plan(*, plan_id: int) -> PlanRun:
     refresh_status(plan)
     notifications.plan_executed(plan, done=outcome.done, manual=outcome.manual, failed=outcome.failed)
     if outcome.done:
-        grants_changed = plan.actions.filter(pk__in=outcome.done, kind__in=action_kinds.GRANT_KINDS).exists()
+        grants_changed = plan.actions.filter(pk__in=outcome.done, kind__in=action_kinds.ACCESS_KINDS).exists()
         outcome.follow_up_sync = queue_verification(plan=plan, full=grants_changed)
     return outcome
 
@@ -315,7 +324,7 @@ def mark_manual_done(*, action: ProposedAction, user: object) -> ProposedAction:
         raise StepRefused("Only a manual step that is waiting for an administrator can be marked done.")
     plan = action.plan
     refresh_status(plan)
-    queue_verification(plan=plan, full=action.kind in action_kinds.GRANT_KINDS, triggered_by=user)
+    queue_verification(plan=plan, full=action.kind in action_kinds.ACCESS_KINDS, triggered_by=user)
     return ProposedAction.objects.get(pk=action.pk)
 
 

@@ -7,7 +7,9 @@ The rules 1Password enforces, as we model them:
 3. An account may name a privileged identity (`Account.privileged_token_env`, an administrator's
    session token on the worker). It can act on every shared vault, but not inside someone's
    Personal/Private vault either.
-4. Where no configured identity can run an action it becomes a MANUAL STEP: the plan shows an
+4. A service account cannot manage groups at all: removing a person from a group runs as the
+   privileged identity when one is configured, else it is a manual step.
+5. Where no configured identity can run an action it becomes a MANUAL STEP: the plan shows an
    administrator the exact command, a person marks it done, and the next sync verifies it.
 
 "Created by the service account": `op vault list/get` does not print a vault's creator, so sync
@@ -49,6 +51,7 @@ class Need(enum.Enum):
 
     ITEM_WRITE = "edit items in the vault"
     GRANT_CHANGE = "change who can access the vault"
+    GROUP_MEMBERSHIP = "change who is in a group"
 
 
 NEEDS: dict[str, Need] = {
@@ -61,6 +64,7 @@ NEEDS: dict[str, Need] = {
     Kind.ROTATE_SECRET: Need.ITEM_WRITE,
     Kind.REVOKE_USER: Need.GRANT_CHANGE,
     Kind.REVOKE_GROUP: Need.GRANT_CHANGE,
+    Kind.REMOVE_GROUP_MEMBER: Need.GROUP_MEMBERSHIP,
 }
 
 
@@ -95,6 +99,8 @@ def choose_identity(*, kind: str, account: Account, vaults: list[Vault]) -> Iden
         )
     if need is Need.ITEM_WRITE:
         return IdentityChoice(Identity.SERVICE_ACCOUNT, "The service account can edit items in shared vaults.")
+    if need is Need.GROUP_MEMBERSHIP:
+        return _group_membership_identity(account)
     if all(created_by_service_account(v, account) for v in vaults):
         return IdentityChoice(
             Identity.SERVICE_ACCOUNT, "The service account created this vault, so it may change its grants."
@@ -109,6 +115,19 @@ def choose_identity(*, kind: str, account: Account, vaults: list[Vault]) -> Iden
         Identity.MANUAL,
         "The service account can change grants only on vaults it created, and no privileged identity "
         "is configured: an administrator runs the command.",
+    )
+
+
+def _group_membership_identity(account: Account) -> IdentityChoice:
+    if account.privileged_token_env:
+        return IdentityChoice(
+            Identity.PRIVILEGED,
+            f"Service accounts cannot manage groups; the privileged identity ({account.privileged_token_env}) runs it.",
+        )
+    return IdentityChoice(
+        Identity.MANUAL,
+        "Service accounts cannot manage groups and no privileged identity is configured: "
+        "an administrator removes the person in 1Password.",
     )
 
 

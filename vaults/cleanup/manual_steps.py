@@ -1,8 +1,8 @@
 """What a person clicks in 1Password to do an action no configured identity can run.
 
 The steps follow 1Password.com and the 1Password app as an administrator sees them (vault
-access: 1Password.com → Vaults → vault → People or Groups → Manage; items: the app's item
-menu). The `op` command stays on the page too, for an administrator who prefers the CLI. A
+access: 1Password.com → Vaults → vault → People or Groups → Manage; group membership:
+1Password.com → Groups → group → Members; items: the app's item menu). The `op` command stays on the page too, for an administrator who prefers the CLI. A
 person then marks the step done and the next sync verifies it (execute.py), so a wrong click
 shows up as "not confirmed", never as done.
 """
@@ -30,9 +30,25 @@ SOURCE_STEP = {
 DEFAULT_SOURCE_STEP = "Change the password at the service itself (its account or security settings page)"
 
 
+def _person(action: ProposedAction) -> str:
+    user = action.op_user
+    return (f"{user.name} ({user.email})" if user.name and user.email else str(user)) if user else "the person"
+
+
+def _membership_steps(action: ProposedAction) -> list[str]:
+    group = f"“{action.op_group}”" if action.op_group else "the group"
+    who = _person(action)
+    return [
+        "Sign in to 1Password.com as an owner or administrator (or a manager of the group).",
+        f"1Password → Groups → {group} → Members → remove {who}: tick the person, choose Remove from Group, confirm.",
+        "Leave the group's vault access as it is: its other members keep it. The next sync verifies the person is gone "
+        "from the group.",
+    ]
+
+
 def _grantee_steps(action: ProposedAction, *, tab: str, who: str, remaining: list[str]) -> list[str]:
     revoked = permission_labels(action.param("permissions", []))
-    vault = action.vault.name
+    vault = action.vault_name
     last = (
         f"Nothing remains of the grant: choose “Remove from vault” for {who}, then confirm."
         if not remaining
@@ -69,11 +85,11 @@ def _item_path(item: Item | None, vault_name: str) -> str:
 def instructions(action: ProposedAction) -> list[str]:
     """Numbered steps (without numbers) for the person doing `action` by hand."""
     kind = action.kind
-    vault = action.vault.name
+    vault = action.vault_name
+    if kind == Kind.REMOVE_GROUP_MEMBER:
+        return _membership_steps(action)
     if kind == Kind.REVOKE_USER:
-        user = action.op_user
-        who = (f"{user.name} ({user.email})" if user.name and user.email else str(user)) if user else "the person"
-        return _grantee_steps(action, tab="People", who=who, remaining=_remaining(action))
+        return _grantee_steps(action, tab="People", who=_person(action), remaining=_remaining(action))
     if kind == Kind.REVOKE_GROUP:
         who = f"the group “{action.op_group}”" if action.op_group else "the group"
         return _grantee_steps(action, tab="Groups", who=who, remaining=_remaining(action))

@@ -71,6 +71,8 @@ class ProposedAction(models.Model):
         REVOKE_GROUP = "revoke_group", "Revoke group access"
         CONSOLIDATE_DUPLICATES = "consolidate_duplicates", "Consolidate duplicates"
         ROTATE_SECRET = "rotate_secret", "Rotate secret"
+        # Concerns a group and a person, not one vault: the only kind without a vault.
+        REMOVE_GROUP_MEMBER = "remove_group_member", "Remove from group"
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Awaiting approval"
@@ -109,7 +111,10 @@ class ProposedAction(models.Model):
     finding = models.ForeignKey(
         "findings.Finding", null=True, blank=True, on_delete=models.SET_NULL, related_name="cleanup_actions"
     )
-    vault = models.ForeignKey("vaults.Vault", on_delete=models.CASCADE, related_name="cleanup_actions")
+    # Null only for REMOVE_GROUP_MEMBER (a check constraint holds every other kind to a vault).
+    vault = models.ForeignKey(
+        "vaults.Vault", null=True, blank=True, on_delete=models.CASCADE, related_name="cleanup_actions"
+    )
     item = models.ForeignKey(
         "vaults.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="cleanup_actions"
     )
@@ -138,9 +143,22 @@ class ProposedAction(models.Model):
     class Meta:
         ordering = ["plan", "position", "pk"]
         indexes = [models.Index(fields=["plan", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(vault__isnull=False) | models.Q(kind="remove_group_member"),
+                name="cleanup_action_vault_unless_group_member",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def vault_name(self) -> str:
+        """The vault's name, or the group's for a membership removal (which has no vault)."""
+        if self.vault is not None:
+            return self.vault.name
+        return f"group {self.op_group}" if self.op_group is not None else "—"
 
     @property
     def is_terminal(self) -> bool:

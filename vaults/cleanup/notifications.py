@@ -22,12 +22,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import audit
-from openclaw_web.roles import MATRIX, Capability
+from openclaw_web.roles import MATRIX, Capability, active_people_with
+from openclaw_web.site_url import absolute_url
 from vaults.cleanup.models import CleanupPlan, NotificationSent, ProposedAction
 
 logger = logging.getLogger(__name__)
@@ -38,19 +38,17 @@ MAX_VAULT_NAMES = 5
 
 
 def plan_url(plan: CleanupPlan) -> str:
-    # SITE_URL (optional) makes the link absolute; without it the path is given (as reminders do).
-    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("cleanup:plan", args=[plan.pk])
+    return absolute_url(reverse("cleanup:plan", args=[plan.pk]))
 
 
 def approvers_of(plan: CleanupPlan) -> list[User]:
     """Active people whose role may approve cleanup, except the proposer (two-person rule)."""
-    roles = [role.value for role in MATRIX[Capability.APPROVE_CLEANUP]]
-    people = User.objects.filter(Q(groups__name__in=roles) | Q(is_superuser=True), is_active=True)
-    return list(people.exclude(pk=plan.proposed_by_id).distinct().order_by("username"))
+    return list(active_people_with(MATRIX[Capability.APPROVE_CLEANUP]).exclude(pk=plan.proposed_by_id))
 
 
 def _vault_names(plan: CleanupPlan) -> str:
-    names = sorted(set(plan.actions.values_list("vault__name", flat=True)))
+    # A membership removal has no vault: it names its group instead.
+    names = sorted({a.vault_name for a in plan.actions.select_related("vault", "op_group")})
     shown = ", ".join(names[:MAX_VAULT_NAMES])
     return shown + (f" and {len(names) - MAX_VAULT_NAMES} more" if len(names) > MAX_VAULT_NAMES else "")
 

@@ -287,7 +287,9 @@ def propose(*, user: User, specs: list[ActionSpec], manual_reason: str = "") -> 
     if not specs:
         raise plans.PlanError("Nothing to propose.")
     scope.check_specs(user, specs)
-    account = specs[0].vault.account
+    account = specs[0].vault.account if specs[0].vault else specs[0].op_user.account if specs[0].op_user else None
+    if account is None:
+        raise plans.PlanError("Nothing to propose.")
     plan = open_page_draft(account, user)
     if plan is not None:
         # Another tab may have submitted it since it was read: submit_plan holds the same lock, so
@@ -351,7 +353,7 @@ def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False) 
             continue
         outcome.addressed += 1
         for spec in inside:
-            key = (spec.kind, spec.vault.pk, spec.item and spec.item.pk, spec.op_user and spec.op_user.pk,
+            key = (spec.kind, spec.vault and spec.vault.pk, spec.item and spec.item.pk, spec.op_user and spec.op_user.pk,
                    spec.op_group and spec.op_group.pk)  # fmt: skip
             if key not in seen:
                 seen.add(key)

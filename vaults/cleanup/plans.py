@@ -14,9 +14,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
+from compliance import audit
 from vaults.access import ELEVATED_PERMISSIONS, normalise_permissions
 from vaults.cleanup import actions as action_kinds
 from vaults.cleanup import notifications, rotation, scope
@@ -239,7 +241,7 @@ def _item_specs(finding: Finding, item: Item, phase: int) -> tuple[list[ActionSp
 def proposal_for(findings: Iterable[Finding]) -> Proposal:
     specs: list[ActionSpec] = []
     skipped: list[str] = []
-    seen: set[tuple[str, int | None, int | None, int]] = set()
+    seen: set[tuple[str, int | None, int | None, int | None]] = set()
     for finding in findings:
         found, reason = specs_for_finding(finding)
         if not found:
@@ -249,7 +251,7 @@ def proposal_for(findings: Iterable[Finding]) -> Proposal:
                 spec.kind,
                 spec.item.pk if spec.item else None,
                 spec.op_user.pk if spec.op_user else None,
-                spec.vault.pk,
+                spec.vault.pk if spec.vault else None,
             )
             if key not in seen:
                 seen.add(key)
@@ -282,8 +284,10 @@ def add_action(*, plan: CleanupPlan, spec: ActionSpec, position: int | None = No
 
 
 def _assign_identity(action: ProposedAction, account: Account) -> None:
-    vaults = [action.vault] if action.kind == Kind.CONSOLIDATE_DUPLICATES and not action.pk else []
-    if action.kind == Kind.MOVE_ITEM and action.destination_vault is not None:
+    vaults = (
+        [action.vault] if action.kind == Kind.CONSOLIDATE_DUPLICATES and not action.pk and action.vault else []
+    )
+    if action.kind == Kind.MOVE_ITEM and action.vault is not None and action.destination_vault is not None:
         choice = choose_move_identity(account, source=action.vault, destination=action.destination_vault)
     else:
         choice = choose_identity(kind=action.kind, account=account, vaults=vaults or action_kinds.touched_vaults(action))
@@ -435,10 +439,12 @@ def org_counts(account: Account) -> tuple[int, int | None]:
 
 
 @transaction.atomic
-def submit_plan(*, plan: CleanupPlan, user: User) -> CleanupPlan:
+def submit_plan(*, plan: CleanupPlan, user: User, request: HttpRequest | None = None) -> CleanupPlan:
     """Draft → proposed. Every action must build a valid command first. The plan's row is locked,
     so no action lands in it between these checks and the status change (page_proposals.propose
-    takes the same lock)."""
+    takes the same lock). The submission is audit-logged here, so every path (the plan page, an
+    offboarding case, an ended access, a review's revocations) writes its one entry; a page passes
+    its `request` for the client's address."""
     CleanupPlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk").get()
     plan.refresh_from_db()  # the caller's object moves to PROPOSED with the row
     _check_draft(plan, user)
@@ -454,6 +460,7 @@ def submit_plan(*, plan: CleanupPlan, user: User) -> CleanupPlan:
     plan.submitted_at = timezone.now()
     plan.save(update_fields=["status", "submitted_at", "findings_before", "health_before"])
     notifications.plan_submitted(plan)
+    audit.record("cleanup.plan.submitted", actor=user, request=request, target=plan, details={"actions": len(actions)})
     return plan
 
 

@@ -33,8 +33,10 @@ from compliance import audit
 from vaults.cleanup.models import ProposedAction
 from vaults.findings.models import EffectivePolicy
 from vaults.models import Item, ItemUsage, OpUser, SecretField
+from vaults.models.access import service_accounts
 from vaults.op import OpInvalidArgument, commands
 from vaults.op.url_redaction import redact_url
+from vaults.rotated import rotated_at
 
 Status = ProposedAction.Status
 # Fields `--generate-password` writes: the built-in password of LOGIN/PASSWORD-like items.
@@ -77,8 +79,14 @@ def mode_for(item: Item, policy: EffectivePolicy) -> Mode:
             f"The policy rotates {category} items by hand: the secret must change at its source "
             "(the provider, database or server) in the same step.",
         )
-    if not item.secret_fields.filter(field_id__in=PASSWORD_FIELD_IDS).exists():
+    fields = set(item.secret_fields.filter(fingerprint__isnull=False).values_list("field_id", flat=True))
+    if not fields & PASSWORD_FIELD_IDS:
         return Mode(False, "The item has no built-in password field for op to generate into: a person rotates it.")
+    # op generates the password only; a rotation counts once every secret changed (vaults/rotated.py),
+    # so an item holding more than its password is rotated by a person, all of it in one step.
+    if others := sorted(fields - PASSWORD_FIELD_IDS):
+        return Mode(False, f"The item holds other secret fields ({', '.join(others)}) that op cannot generate: a person "
+                           "rotates every one of them at the source.")  # fmt: skip
     return Mode(True, "The policy allows op to generate a new password for this category.")
 
 
@@ -119,7 +127,7 @@ def places_for(item: Item, *, now: Any = None) -> list[dict[str, str]]:
         recent.values("user_op_id", "client_app").annotate(last=Max("timestamp")).order_by("-last", "user_op_id")[:6]
     )
     service_ids = set(
-        OpUser.objects.filter(account_id=item.vault.account_id, user_type="SERVICE_ACCOUNT").values_list(
+        OpUser.objects.filter(service_accounts(), account_id=item.vault.account_id).values_list(
             "op_id", flat=True
         )
     )
@@ -233,20 +241,13 @@ def tick(*, action: ProposedAction, user: User, key: str, done: bool) -> Propose
 
 
 def fingerprint_changed(action: ProposedAction) -> bool | None:
-    """True when a field recorded at proposal now has another fingerprint (or a new field has
-    one); None when nothing was recorded to compare with."""
+    """True when every secret field recorded at proposal now has another fingerprint (the one
+    definition of rotated: vaults/rotated.py); None when nothing was recorded to compare with."""
     recorded: dict[str, str] = action.param("fingerprint_refs") or {}
     if not recorded or action.item_id is None:
         return None
     salt = str(action.param("fingerprint_salt", ""))
-    now = {
-        field_id: fingerprint_digest(fp, salt)
-        for field_id, fp in SecretField.objects.filter(item_id=action.item_id, fingerprint__isnull=False).values_list(
-            "field_id", "fingerprint"
-        )
-        if fp
-    }
-    return any(now.get(field_id) not in (None, ref) for field_id, ref in recorded.items())
+    return rotated_at(action.item_id, seen=recorded, digest=lambda fp: fingerprint_digest(fp, salt)) is not None
 
 
 def verify(action: ProposedAction, *, sync_run_id: int, changed: bool | None = None) -> bool:

@@ -7,6 +7,10 @@
    archive, rename or revoke in a vault nobody assigned to them.
 4. An action is in scope only if *every* vault it touches is: a consolidation archives copies in
    other vaults, a move writes into its destination.
+5. Removing a person from a group takes away every vault the group reaches: a lead may propose it
+   only when the group holds a live grant and every one is on a vault they own. A group with no
+   vault grant (it may carry account rights, like Administrators) is an admin's, as are the
+   built-in groups whose membership is account administration (ADMIN_GROUPS).
 
 Personal and private vaults follow the same rule (an admin, or the lead an admin made their
 owner); docs/security.md records what each role sees of them.
@@ -19,8 +23,13 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from openclaw_web.roles import Role, roles_of
+from vaults.cleanup.actions import group_vaults
+from vaults.cleanup.models import ProposedAction
 from vaults.cleanup.specs import ActionSpec
 from vaults.models import Account, Item, Vault
+
+# 1Password's built-in groups whose members administer the account (same names as the reports').
+ADMIN_GROUPS = frozenset({"Owners", "Administrators"})
 
 
 class OutsideVaultScope(Exception):
@@ -36,8 +45,13 @@ def is_in_scope(user: AbstractBaseUser | AnonymousUser, vault: Vault) -> bool:
 
 
 def spec_vaults(spec: ActionSpec) -> list[Vault]:
-    """Every vault the action would touch, the copies of a consolidation included."""
-    vaults = {spec.vault.pk: spec.vault}
+    """Every vault the action would touch, the copies of a consolidation included, and every
+    vault a group reaches for a membership removal."""
+    if spec.kind == ProposedAction.Kind.REMOVE_GROUP_MEMBER:
+        return group_vaults(spec.op_group.pk if spec.op_group else None)
+    vaults: dict[int, Vault] = {}
+    if spec.vault is not None:
+        vaults[spec.vault.pk] = spec.vault
     if spec.destination_vault is not None:
         vaults[spec.destination_vault.pk] = spec.destination_vault
     copies = [int(i) for i in spec.params.get("candidate_item_ids", []) or spec.params.get("archive_item_ids", [])]
@@ -65,9 +79,33 @@ def check_vaults(user: AbstractBaseUser | AnonymousUser, vaults: Iterable[Vault]
         raise OutsideVaultScope(refusal_message(outside))
 
 
+def group_refusal(user: AbstractBaseUser | AnonymousUser, spec: ActionSpec) -> str:
+    """Why `user` may not propose this membership removal ("" when they may): rule 5."""
+    if spec.kind != ProposedAction.Kind.REMOVE_GROUP_MEMBER or proposes_anywhere(user):
+        return ""
+    group = spec.op_group
+    name = f"“{group}”" if group is not None else "the group"
+    if group is None or group.name in ADMIN_GROUPS:
+        return f"Only an admin removes people from {name}: its members administer the account."
+    vaults = spec_vaults(spec)
+    if not vaults:
+        return f"Only an admin removes people from {name}: it holds no vault grant, so no vault of yours is concerned."
+    outside = [v for v in vaults if not is_in_scope(user, v)]
+    if outside:
+        return (
+            f"The group {name} also reaches {_names(outside)}, which you do not own: removing someone from it "
+            "takes that access too; ask an admin."
+        )
+    return ""
+
+
 def check_specs(user: AbstractBaseUser | AnonymousUser, specs: Iterable[ActionSpec]) -> None:
     """Refuse the whole proposal when any action touches a vault outside the person's scope:
     half a plan silently created would hide the refusal."""
+    specs = list(specs)
+    for spec in specs:
+        if reason := group_refusal(user, spec):
+            raise OutsideVaultScope(reason)
     check_vaults(user, [vault for spec in specs for vault in spec_vaults(spec)])
 
 
@@ -81,6 +119,9 @@ def keep_in_scope(
     kept: list[ActionSpec] = []
     notes: list[str] = []
     for spec in specs:
+        if reason := group_refusal(user, spec):
+            notes.append(reason)
+            continue
         outside = [v for v in spec_vaults(spec) if not is_in_scope(user, v)]
         if outside:
             label = spec.finding.title if spec.finding is not None else spec.kind

@@ -15,7 +15,7 @@ from vaults.models import Item, OpGroup, OpUser, Vault
 @dataclass
 class ActionSpec:
     kind: str
-    vault: Vault
+    vault: Vault | None  # None only for a membership removal (REMOVE_GROUP_MEMBER)
     item: Item | None = None
     op_user: OpUser | None = None
     op_group: OpGroup | None = None

@@ -219,11 +219,10 @@ def dry_run(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan(pk)
     try:
-        plans.submit_plan(plan=plan, user=_user(request))
+        plans.submit_plan(plan=plan, user=_user(request), request=request)
     except plans.PlanError as error:
         messages.error(request, str(error))
         return _to_plan(plan.pk)
-    audit.record("cleanup.plan.submitted", request=request, target=plan, details={"actions": plan.actions.count()})
     messages.success(request, "Submitted: an approver (not you) decides next.")
     return _to_plan(plan.pk)
 

@@ -303,6 +303,15 @@ def set_user_grant(path: str | os.PathLike[str], vault_id: str, user_id: str, pe
         vault["user_grants"] = grants
 
 
+def remove_group_member(path: str | os.PathLike[str], group_id: str, user_id: str) -> None:
+    """An administrator removes a person from a group in 1Password."""
+    with locked_update(path) as data:
+        group = find(data["groups"], group_id)
+        if group is None:
+            raise KeyError(f"no group {group_id}")
+        group["members"] = [m for m in group.get("members", []) if m["user_id"] != user_id]
+
+
 def revoke_token(path: str | os.PathLike[str], token: str) -> None:
     with locked_update(path) as data:
         for row in data["tokens"]:

@@ -308,6 +308,27 @@ def vault_group_revoke(call: Call) -> Any:
     return _revoke(call, "group_grants", "group_id", _group(call, call.flag("group"))["id"])
 
 
+def _manages_groups(call: Call, group: Row) -> bool:
+    """Owners and administrators manage every group, a group's managers their own group; a
+    service account none (1Password gives service accounts no group management)."""
+    if call.user.get("type") == "SERVICE_ACCOUNT":
+        return False
+    mine = _group_ids(call.data, call.user["id"])
+    if any(g["id"] in mine and g.get("type") in _ADMIN_GROUP_TYPES for g in call.data["groups"]):
+        return True
+    return any(m["user_id"] == call.user["id"] and m.get("role") == "MANAGER" for m in group.get("members", []))
+
+
+def group_user_revoke(call: Call) -> Any:
+    group = _group(call, call.flag("group"))
+    user = _user(call, call.flag("user"))
+    if not _manages_groups(call, group):
+        raise errors.forbidden_group(group["name"])
+    # A person who already left the group: nothing to remove, and the approved effect holds.
+    group["members"] = [m for m in group.get("members", []) if m["user_id"] != user["id"]]
+    return None
+
+
 @dataclass(frozen=True)
 class Command:
     handler: Callable[[Call], Any]
@@ -352,4 +373,5 @@ COMMANDS: dict[str, Command] = {
     "vault group revoke": Command(
         vault_group_revoke, is_write=True, value_flags=frozenset({"vault", "group", "permissions"})
     ),
+    "group user revoke": Command(group_user_revoke, is_write=True, value_flags=frozenset({"group", "user"})),
 }

@@ -1,8 +1,8 @@
 """The error texts and exit codes of real `op`, from ../shared/op-samples/op-errors.md.
 
 Where op-errors.md has no verbatim text or exit code (429 exit code, 409, 500, the 403 for grants
-on a vault the service account did not create), the text follows op's `(code) Reason: message`
-form and the exit code follows its observed pattern: 4 for HTTP errors, 1 for everything else.
+on a vault the service account did not create or for a group it may not manage), the text follows
+op's `(code) Reason: message` form and the exit code follows its observed pattern: 4 for HTTP errors, 1 for everything else.
 """
 
 from __future__ import annotations
@@ -83,6 +83,11 @@ def internal_error() -> FakeOpError:
 
 def forbidden_vault(vault_name: str) -> FakeOpError:
     return FakeOpError(f"(403) Forbidden: You do not have the requested access to vault '{vault_name}'.", exit_code=4)
+
+
+def forbidden_group(group_name: str) -> FakeOpError:
+    # No verbatim sample: the same `(403) Forbidden:` form as for a vault.
+    return FakeOpError(f"(403) Forbidden: You do not have the requested access to group '{group_name}'.", exit_code=4)
 
 
 def usage(message: str) -> FakeOpError:

@@ -2,7 +2,8 @@
 
 1. Each plan line whose item is still in the inventory with a secret field becomes a
    `rotate_secret` action; the rotation policy decides `op` or a manual step (vaults/cleanup/rotation.py).
-2. Each direct grant becomes a `revoke_user` action (removals.py).
+2. Each direct grant becomes a `revoke_user` action, each group membership a
+   `remove_group_member` action (removals.py).
 3. A team lead creates actions only in vaults they own; the rest is named in the result so an
    admin (or that vault's owner) picks it up with a further "Create actions", which proposes
    only what no plan of the case covers yet. Each plan is submitted at once: approvers see it,
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance import audit
@@ -25,7 +27,7 @@ from vaults.models import Item, SecretField
 from vaults.offboarding.cases import CaseRefused, case_plan
 from vaults.offboarding.models import OffboardingCase
 from vaults.offboarding.plan import OffboardingPlan
-from vaults.offboarding.removals import revocation_specs
+from vaults.offboarding.removals import membership_specs, revocation_specs
 
 
 @dataclass
@@ -51,11 +53,18 @@ def rotation_specs(offboarding_plan: OffboardingPlan) -> tuple[list[ActionSpec],
     return specs, skipped
 
 
-SpecKey = tuple[str, int, int | None, int | None]
+SpecKey = tuple[str, int | None, int | None, int | None, int | None]
 
 
-def _key(kind: str, vault_id: int, item_id: int | None, op_user_id: int | None) -> SpecKey:
-    return (kind, vault_id, item_id, op_user_id)
+def _key(kind: str, vault_id: int | None, item_id: int | None, op_user_id: int | None, op_group_id: int | None) -> SpecKey:
+    return (kind, vault_id, item_id, op_user_id, op_group_id)
+
+
+def _spec_key(s: ActionSpec) -> SpecKey:
+    return _key(
+        s.kind, s.vault.pk if s.vault else None, s.item.pk if s.item else None, s.op_user.pk if s.op_user else None,
+        s.op_group.pk if s.op_group else None,
+    )
 
 
 def covered(case: OffboardingCase, *, decided: bool = False) -> set[SpecKey]:
@@ -64,26 +73,24 @@ def covered(case: OffboardingCase, *, decided: bool = False) -> set[SpecKey]:
     `decided` (completion: the approvers' no is an answer, not a gap)."""
     live = [p.pk for p in case.plans() if decided or p.status != CleanupPlan.Status.REJECTED]
     return {
-        _key(kind, vault_id, item_id, op_user_id)
-        for kind, vault_id, item_id, op_user_id in ProposedAction.objects.filter(plan_id__in=live).values_list(
-            "kind", "vault_id", "item_id", "op_user_id"
+        _key(*row)
+        for row in ProposedAction.objects.filter(plan_id__in=live).values_list(
+            "kind", "vault_id", "item_id", "op_user_id", "op_group_id"
         )
     }
 
 
 def remaining_specs(case: OffboardingCase, *, decided: bool = False) -> tuple[list[ActionSpec], list[str]]:
-    """The plan's rotations and revocations that no plan of the case proposes yet, and the notes
-    on lines that cannot become actions."""
+    """The plan's rotations, revocations and group removals that no plan of the case proposes
+    yet, and the notes on lines that cannot become actions."""
     specs, skipped = rotation_specs(case_plan(case))
     specs += revocation_specs(case.op_user)
+    specs += membership_specs(case.op_user)
     done = covered(case, decided=decided)
-    return [
-        s for s in specs
-        if _key(s.kind, s.vault.pk, s.item.pk if s.item else None, s.op_user.pk if s.op_user else None) not in done
-    ], skipped
+    return [s for s in specs if _spec_key(s) not in done], skipped
 
 
-def create_actions(*, case: OffboardingCase, user: User) -> Created:
+def create_actions(*, case: OffboardingCase, user: User, request: HttpRequest | None = None) -> Created:
     """A submitted plan for what the case's plans do not cover yet, within `user`'s vaults.
 
     The first plan becomes `case.plan` (again, when the earlier one was rejected); a later one,
@@ -100,11 +107,13 @@ def create_actions(*, case: OffboardingCase, user: User) -> Created:
         specs, outside = scope.keep_in_scope(user, specs)
         skipped += outside
         if not specs:
-            raise CaseRefused("Nothing to turn into actions: " + ("; ".join(skipped) or "no secret to rotate and no direct grant."))
+            raise CaseRefused(
+                "Nothing to turn into actions: " + ("; ".join(skipped) or "no secret to rotate, no direct grant and no group.")
+            )
         plan = plans.create_plan(
             account=case.account, proposed_by=user, specs=specs, title=f"Offboarding of {case.person_label or case.op_user}"
         )
-        plans.submit_plan(plan=plan, user=user)
+        plans.submit_plan(plan=plan, user=user, request=request)
         if first:
             case.plan = plan
             case.plan_created_at = timezone.now()
@@ -112,7 +121,7 @@ def create_actions(*, case: OffboardingCase, user: User) -> Created:
         else:
             case.further_plans.add(plan)
         audit.record(
-            "offboarding.plan_created", actor=user, target=case,
+            "offboarding.plan_created", actor=user, request=request, target=case,
             details={"cleanup_plan": plan.pk, "actions": len(specs), "skipped": len(skipped), "further": not first},
         )
     return Created(plan=plan, skipped=skipped)

@@ -4,8 +4,9 @@ A case completes when (1) every rotation of its cleanup plan shows a new fingerp
 inventory (the sync's proof; rejected rotations are an approver's decision not to rotate) —
 a case with secrets to rotate and no plan yet is not complete, nor one whose plans leave a
 secret without a rotation (a lead's plan covers only their vaults) —
-(2) no action of the plan failed or is still waiting, and (3) the inventory shows no direct
-grant and no group membership of the person left (a person removed from 1Password has none).
+(2) no action of the plan failed or is still waiting (group removals included), and (3) the
+inventory shows no direct grant and no group membership of the person left (a person removed from
+1Password has none): a removal action marked done counts only once a sync shows it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vaults.models import Account, GroupMembership, VaultGrant
 from vaults.offboarding.actions import remaining_specs
 from vaults.offboarding.cases import case_plan
 from vaults.offboarding.models import OffboardingCase
+from vaults.offboarding.removals import EVERYONE_GROUPS
 
 Status = ProposedAction.Status
 WAITING = {Status.PROPOSED, Status.APPROVED, Status.EXECUTING, Status.MANUAL, Status.MANUAL_DONE}
@@ -37,11 +39,11 @@ def blockers(case: OffboardingCase) -> list[str]:
         if remaining:
             n = len(remaining)
             found.append(f"{n} secret{'s' if n != 1 else ''} to rotate without an action yet: create the remaining actions.")
-        actions = ProposedAction.objects.filter(plan__in=case.plans()).select_related("item", "vault", "op_user")
+        actions = ProposedAction.objects.filter(plan__in=case.plans()).select_related("item", "vault", "op_user", "op_group")
         for action in actions.order_by("plan_id", "position", "pk"):
             if action.status == Status.REJECTED:
                 continue
-            label = f"“{action.item.title}” ({action.vault.name})" if action.item else action.vault.name
+            label = f"“{action.item.title}” ({action.vault_name})" if action.item else action.vault_name
             if action.kind == ProposedAction.Kind.ROTATE_SECRET:
                 if rotation.fingerprint_changed(action) or rotation.is_complete(action):
                     continue
@@ -56,11 +58,24 @@ def blockers(case: OffboardingCase) -> list[str]:
             "vault__name", flat=True
         ).order_by("vault__name"):
             found.append(f"Direct access to “{vault_name}” remains.")
-        for group_name in GroupMembership.objects.filter(user=user, group__removed_at__isnull=True).values_list(
-            "group__name", flat=True
+        proposed = set(
+            ProposedAction.objects.filter(plan__in=case.plans(), kind=ProposedAction.Kind.REMOVE_GROUP_MEMBER)
+            .exclude(status=Status.REJECTED)
+            .values_list("op_group_id", flat=True)
+        )
+        for group_id, group_name in GroupMembership.objects.filter(user=user, group__removed_at__isnull=True).values_list(
+            "group_id", "group__name"
         ).order_by("group__name"):
-            found.append(f"Still a member of the group “{group_name}”: remove them in 1Password → Groups.")
+            found.append(f"Still a member of the group “{group_name}”: {_membership_hint(group_id in proposed, group_name)}")
     return found
+
+
+def _membership_hint(proposed: bool, group_name: str) -> str:
+    if group_name in EVERYONE_GROUPS:
+        return "1Password takes a person out of it only when their account is deleted (People → the person → Delete)."
+    if proposed:
+        return "its removal is an action of the plan; the next sync after it runs confirms it."
+    return "create the actions to propose removing them (or remove them in 1Password → Groups)."
 
 
 def refresh(case: OffboardingCase) -> OffboardingCase:

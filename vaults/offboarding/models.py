@@ -21,6 +21,7 @@ class OffboardingCase(models.Model):
     class Reason(models.TextChoices):
         BECAME_INACTIVE = "became_inactive", "Became inactive in 1Password"
         MARKED_LEAVING = "marked_leaving", "Marked as leaving"
+        ACCESS_ENDED = "access_ended", "Time-limited access ended"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -71,8 +72,17 @@ class OffboardingCase(models.Model):
 
     def plans(self) -> list[CleanupPlan]:
         """Every cleanup plan of the case, the first one first."""
-        further = list(self.further_plans.order_by("pk")) if self.pk else []
+        # Sorted here, not by the query, so a prefetch (the API's case list) is used as it is.
+        further = sorted(self.further_plans.all(), key=lambda p: p.pk) if self.pk else []
         return [p for p in [self.plan, *further] if p is not None]
+
+    @property
+    def opened_by_label(self) -> str:
+        """Who opened the case, in the words the page, the timeline and the evidence use: a
+        person, or which part of OpenClaw (no person decided a contract end or a suspension)."""
+        if self.opened_by is not None:
+            return self.opened_by.get_username()
+        return "access expiry" if self.reason == self.Reason.ACCESS_ENDED else "sync"
 
     @property
     def is_open(self) -> bool:

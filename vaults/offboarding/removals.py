@@ -1,8 +1,12 @@
 """Proposing the removal of a person's vault access as approval-gated cleanup actions.
 
-Direct grants become `revoke_user` actions (the whole grant: a leaver keeps nothing). Group
-memberships have no cleanup action kind: they are listed on the offboarding case as manual
-removals and count as done when a sync no longer shows the membership (completion.py).
+1. Direct grants become `revoke_user` actions (the whole grant: a leaver keeps nothing).
+2. Memberships of live groups become `remove_group_member` actions, when the whole access goes
+   (a leaver, a whole-access end date): leaving a group takes every vault it reaches, so it is
+   never proposed to end access to some vaults only.
+3. Never for OpenClaw's own sync identity (the sync would stop), nor for service accounts (they
+   are not people who leave; a person retires them), nor for the built-in group every member is
+   in (EVERYONE_GROUPS: a person leaves it only when suspended or deleted).
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from vaults.cleanup import plans
 from vaults.cleanup.models import CleanupPlan, ProposedAction
 from vaults.cleanup.specs import ActionSpec
 from vaults.findings.sync_identity import is_sync_identity
-from vaults.models import OpUser, Vault, VaultGrant
+from vaults.models import GroupMembership, OpGroup, OpUser, Vault, VaultGrant
+
+# 1Password puts every member in it and lets nobody leave it but by suspension or deletion.
+EVERYONE_GROUPS = frozenset({"Team Members"})
+SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
 
 
 def revocation_specs(op_user: OpUser, *, vaults: Iterable[Vault] | None = None) -> list[ActionSpec]:
@@ -41,14 +49,40 @@ def revocation_specs(op_user: OpUser, *, vaults: Iterable[Vault] | None = None) 
     return specs
 
 
+def membership_specs(op_user: OpUser, *, groups: Iterable[OpGroup] | None = None) -> list[ActionSpec]:
+    """One `remove_group_member` spec per membership of a live group (only of `groups`, when
+    given): rules 2 and 3."""
+    if is_sync_identity(op_user, op_user.account) or op_user.user_type.upper() == SERVICE_ACCOUNT:
+        return []
+    memberships = (
+        GroupMembership.objects.filter(user=op_user, group__removed_at__isnull=True)
+        .exclude(group__name__in=EVERYONE_GROUPS)
+        .select_related("group")
+    )
+    if groups is not None:
+        memberships = memberships.filter(group__in=list(groups))
+    return [
+        ActionSpec(
+            ProposedAction.Kind.REMOVE_GROUP_MEMBER, None, op_user=op_user, op_group=m.group,
+            phase=ProposedAction.Phase.PERMISSIONS,
+        )
+        for m in sorted(memberships, key=lambda m: (m.group.name.casefold(), m.group.pk))
+    ]
+
+
 @transaction.atomic
 def propose_access_removals(
-    op_user: OpUser, *, proposed_by: User, reason: str, vaults: Iterable[Vault] | None = None
+    op_user: OpUser, *, proposed_by: User, reason: str, vaults: Iterable[Vault] | None = None,
+    groups: Iterable[OpGroup] = (),
 ) -> CleanupPlan | None:
-    """A submitted plan revoking every direct grant of `op_user` (in `vaults` only, when given);
-    None when there is nothing to revoke. Approvers decide as for any plan; the proposer never
+    """A submitted plan revoking every direct grant of `op_user` (in `vaults` only, when given)
+    and removing them from `groups` (the caller passes groups only when the whole access ends);
+    None when there is nothing to remove. Approvers decide as for any plan; the proposer never
     approves their own (vaults/cleanup/approval.py)."""
     specs = revocation_specs(op_user, vaults=vaults)
+    groups = list(groups)
+    if groups:
+        specs += membership_specs(op_user, groups=groups)
     if not specs:
         return None
     plan = plans.create_plan(

@@ -32,6 +32,9 @@ def case_as_dict(case: OffboardingCase) -> dict[str, Any]:
         "opened_at": case.opened_at.isoformat(),
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
         "cleanup_plan": case.plan_id,
+        # Every plan of the case: the first, then the further plans made for what a lead could not
+        # cover (vaults/offboarding/actions.py). A reader needs all of them to follow completion.
+        "cleanup_plans": [{"id": p.pk, "title": p.title, "status": p.status} for p in case.plans()],
     }
 
 

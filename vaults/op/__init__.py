@@ -35,6 +35,7 @@ Client (`runner.py`), one per token::
                                                   without --archive cannot be expressed)
     client.revoke_user(vault_id, user_id, permissions)    None
     client.revoke_group(vault_id, group_id, permissions)  None
+    client.remove_group_member(group_id, user_id)         None (`op group user revoke`)
 
 All ids must be op ids (26 letters/digits) or `OpInvalidArgument` is raised before op runs.
 

@@ -252,3 +252,13 @@ def vault_user_revoke(vault_id: str, user_id: str, permissions: Iterable[str]) -
 
 def vault_group_revoke(vault_id: str, group_id: str, permissions: Iterable[str]) -> OpCommand:
     return _vault_revoke("group", vault_id, group_id, permissions)
+
+
+def group_user_revoke(group_id: str, user_id: str) -> OpCommand:
+    """`op group user revoke`: the person leaves the group (and every vault it reaches through it).
+    Needs an owner, administrator or the group's manager: a service account cannot manage groups."""
+    g = validate_id(group_id, what="group")
+    u = validate_id(user_id, what="user")
+    return _command(
+        "group user revoke", "group", "user", "revoke", "--group", g, "--user", u, reads=2, writes=1, ids=(g, u)
+    )  # estimate: look both up, then one write

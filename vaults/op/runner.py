@@ -307,3 +307,6 @@ class OpClient:
 
     def revoke_group(self, vault_id: str, group_id: str, permissions: Iterable[str]) -> None:
         self.run(commands.vault_group_revoke(vault_id, group_id, permissions))
+
+    def remove_group_member(self, group_id: str, user_id: str) -> None:
+        self.run(commands.group_user_revoke(group_id, user_id))

@@ -290,6 +290,38 @@ def test_a_group_revocation_counts_for_the_people_who_held_the_access_through_th
     assert [(r[2], r[-1]) for r in rows] == [("Ann", f"yes: cleanup action #{action.pk}, approved by approver")]
 
 
+def test_a_group_membership_removal_counts_for_that_person_on_every_vault_of_the_group():
+    account = _account()
+    prod = Vault.objects.create(account=account, op_id="v1", name="Production", classification="production")
+    stage = Vault.objects.create(account=account, op_id="v2", name="Staging")
+    ann, bob = _user(account, "Ann"), _user(account, "Bob")
+    ops = OpGroup.objects.create(account=account, op_id="G-Ops", name="Ops", state="ACTIVE")
+    for person in (ann, bob):
+        GroupMembership.objects.create(group=ops, user=person, role="MEMBER")
+    for vault in (prod, stage):
+        VaultGrant.objects.create(vault=vault, group=ops, permissions=["view_items"])
+    history.record_history(account, at=START - datetime.timedelta(days=1))
+    proposer, approver = User.objects.create_user("lead"), User.objects.create_user("approver")
+    plan = CleanupPlan.objects.create(account=account, title="Offboard Ann", proposed_by=proposer)
+    seen = START + datetime.timedelta(days=6)
+    action = ProposedAction.objects.create(plan=plan, kind=ProposedAction.Kind.REMOVE_GROUP_MEMBER,
+                                           status=ProposedAction.Status.VERIFIED, identity=ProposedAction.Identity.MANUAL,
+                                           vault=None, op_user=ann, op_group=ops,
+                                           manual_done_at=seen - datetime.timedelta(hours=3))
+    Approval.objects.create(action=action, approver=approver, decision=Approval.Decision.APPROVE, created_at=START)
+    # Decoy: Bob left the group in 1Password by hand in the same sync; Ann's action does not cover him.
+    GroupMembership.objects.filter(group=ops).delete()
+    history.record_history(account, at=seen)
+
+    rows = list(access_changes_section(Evidence(period=Q3, accounts=[account], now=AFTER_Q3)).tables[0].rows())
+
+    by_person_vault = {(str(r[2]), str(r[4])): r[-1] for r in rows}
+    gated = f"yes: cleanup action #{action.pk}, approved by approver"
+    assert {k: v for k, v in by_person_vault.items() if k[0] == "Ann"} == {("Ann", "Production"): gated,
+                                                                         ("Ann", "Staging"): gated}
+    assert {v for k, v in by_person_vault.items() if k[0] == "Bob"} == {"not through OpenClaw"}
+
+
 # --- access reviews: every account, and sign-off timeliness -----------------------------------------
 
 

@@ -104,7 +104,8 @@ def test_at_the_end_the_sponsor_proposes_the_removal_and_cannot_approve_it(
     # Nothing changed in 1Password: the grants are still there until a worker executes an approved action.
     assert VaultGrant.objects.filter(user=contractor).count() == 2
     [case] = OffboardingCase.objects.filter(op_user=contractor)
-    assert case.leave_date == row.ends_on and case.opened_by == team_lead
+    assert case.leave_date == row.ends_on and case.opened_by is None  # the contract's end, not the sponsor
+    assert case.reason == OffboardingCase.Reason.ACCESS_ENDED
     assert AuditLogEntry.objects.filter(action="access_expiry.removal_proposed").count() == 1
 
 
@@ -142,15 +143,66 @@ def test_vault_scoped_end_revokes_only_that_vault_and_opens_no_leaver_case(
     assert not OffboardingCase.objects.filter(op_user=contractor).exists()
 
 
-def test_access_only_through_a_group_is_noted_for_an_administrator(account, prod_vault, team_lead, run_daily) -> None:
+def test_whole_access_through_a_group_proposes_leaving_the_group_outside_the_leads_vaults_by_the_expiry_identity(
+    account, prod_vault, team_lead, run_daily
+) -> None:
     contractor = make_op_user(account=account)
-    grant(vault=prod_vault, group=make_op_group(account=account, members=[contractor]))
+    group = make_op_group(account=account, members=[contractor])
+    grant(vault=prod_vault, group=group)  # the lead does not own the vault the group reaches
     row = end_date(contractor, days=-1, sponsor=team_lead)
 
     run_daily(account)
 
     row.refresh_from_db()
-    assert row.removal_plan is None and "group memberships" in row.removal_note
+    assert row.removal_plan is None and row.status == AccessEndDate.Status.ENDED
+    [action] = row.outside_scope_plan.actions.all()
+    assert (action.kind, action.op_user, action.op_group, action.vault) == (
+        ProposedAction.Kind.REMOVE_GROUP_MEMBER,
+        contractor,
+        group,
+        None,
+    )
+    assert row.outside_scope_plan.proposed_by == daily.expiry_identity()
+    # The vault counted is the one the group reaches.
+    assert "1 vault(s) and 1 group(s) outside the sponsor's" in row.removal_note
+
+
+def test_whole_access_through_a_group_wholly_in_the_leads_vaults_is_proposed_by_the_lead(
+    account, prod_vault, team_lead, run_daily
+) -> None:
+    prod_vault.owner = team_lead
+    prod_vault.save(update_fields=["owner"])
+    contractor = make_op_user(account=account)
+    group = make_op_group(account=account, members=[contractor])
+    grant(vault=prod_vault, group=group)
+    row = end_date(contractor, days=-1, sponsor=team_lead)
+
+    run_daily(account)
+
+    row.refresh_from_db()
+    assert row.outside_scope_plan is None and row.removal_plan.proposed_by == team_lead
+    assert [(a.kind, a.op_group) for a in row.removal_plan.actions.all()] == [
+        (ProposedAction.Kind.REMOVE_GROUP_MEMBER, group)
+    ]
+
+
+def test_a_per_vault_end_date_never_removes_a_group_membership(
+    account, prod_vault, dev_vault, team_lead, run_daily
+) -> None:
+    prod_vault.owner = team_lead
+    prod_vault.save(update_fields=["owner"])
+    contractor = make_op_user(account=account)
+    group = make_op_group(account=account, members=[contractor])
+    grant(vault=prod_vault, group=group)
+    grant(vault=dev_vault, group=group)  # leaving the group would take this vault too
+    row = end_date(contractor, days=-1, vaults=[prod_vault], sponsor=team_lead)
+
+    run_daily(account)
+
+    row.refresh_from_db()
+    assert row.removal_plan is None and row.outside_scope_plan is None
+    assert not ProposedAction.objects.filter(kind=ProposedAction.Kind.REMOVE_GROUP_MEMBER).exists()
+    assert row.removal_note == daily.NO_GROUP_PER_VAULT and "per-vault end date" in row.removal_note
     assert row.status == AccessEndDate.Status.ENDED
 
 

@@ -56,7 +56,14 @@ class FakeOrg:
         return run
 
 
-WRITE_COMMANDS = {"item edit", "item move", "item delete", "vault user revoke", "vault group revoke"}
+WRITE_COMMANDS = {
+    "item edit",
+    "item move",
+    "item delete",
+    "vault user revoke",
+    "vault group revoke",
+    "group user revoke",
+}
 
 
 @pytest.fixture

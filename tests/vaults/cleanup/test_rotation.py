@@ -67,6 +67,24 @@ def test_policy_decides_which_categories_op_rotates_and_which_need_a_person(fake
     assert not rotation.mode_for(login, Policy.for_vault(login.vault)).via_op
 
 
+def test_an_item_with_more_secrets_than_its_password_is_rotated_by_a_person(fake_org: FakeOrg) -> None:
+    """op generates only the password, and a rotation counts once every secret changed: an item
+    with a second secret field would never verify, so it goes to a person."""
+    _allow_op()
+    policy = Policy.for_vault(None)
+    login = _first("LOGIN")
+    assert rotation.mode_for(login, policy).via_op  # decoy: the password alone, op rotates it
+    SecretField.objects.create(item=login, field_id="recovery_code", fingerprint="f" * 64)
+
+    mode = rotation.mode_for(login, policy)
+
+    assert not mode.via_op
+    assert "recovery_code" in mode.reason and "every one" in mode.reason
+    # A field op no longer returns a value for (no fingerprint) proves nothing and changes nothing.
+    SecretField.objects.filter(item=login, field_id="recovery_code").update(fingerprint=None)
+    assert rotation.mode_for(login, policy).via_op
+
+
 def test_places_come_from_metadata_only_and_never_hold_a_value(fake_org: FakeOrg) -> None:
     item = _first("LOGIN")
     item.urls = [{"label": "website", "href": "https://ops:hunter2@ci.example.com/hook?token=abc123", "primary": True}]

@@ -45,16 +45,19 @@ def test_overdue_is_computed_from_the_due_date() -> None:
     assert not case.is_overdue(datetime.date(2026, 1, 9)) and case.met_sla is False
 
 
-def test_create_actions_turns_lines_into_rotations_and_grants_into_revocations(team_lead, admin_user) -> None:
+def test_create_actions_turns_lines_into_rotations_grants_into_revocations_and_groups_into_removals(
+    team_lead, admin_user
+) -> None:
     w = build_world()
     case = cases.open_case(w.lena, leave_date=w.now.date(), reason=OffboardingCase.Reason.MARKED_LEAVING)
     created = actions.create_actions(case=case, user=admin_user)
     plan = created.plan
     assert plan.status == CleanupPlan.Status.PROPOSED and plan.proposed_by == admin_user
-    got = [(a.kind, a.item.title if a.item else a.vault.name) for a in plan.actions.select_related("item", "vault").order_by("position")]
+    got = [(a.kind, a.item.title if a.item else a.vault_name) for a in plan.actions.select_related("item", "vault", "op_group").order_by("position")]
     assert got == [
         ("revoke_user", "Marketing"),
         ("revoke_user", "Payments Prod"),
+        ("remove_group_member", "group Engineering"),  # not "Old Team": that group was removed
         ("rotate_secret", "Stripe Live Key"),
         ("rotate_secret", "Adyen Key"),
         ("rotate_secret", "Prod DB"),
@@ -74,13 +77,17 @@ def test_a_case_completes_only_when_secrets_changed_and_access_is_gone(admin_use
     assert completion.blockers(case) == ["6 secrets to rotate: create the actions.", *_access_left()]
     created = actions.create_actions(case=case, user=admin_user)
     case.refresh_from_db()
-    ProposedAction.objects.filter(plan=created.plan, kind="revoke_user").update(status="done")
+    ProposedAction.objects.filter(plan=created.plan, kind__in=["revoke_user", "remove_group_member"]).update(status="done")
     VaultGrant.objects.filter(user=w.lena).delete()
     assert completion.refresh(case).is_open
     # The next sync shows new fingerprints for every rotated item ...
     for n, field in enumerate(SecretField.objects.filter(item__in=[a.item for a in created.plan.actions.filter(kind="rotate_secret")])):
         SecretField.objects.filter(pk=field.pk).update(fingerprint=f"{n:064x}")
-    assert completion.blockers(case) == ["Still a member of the group “Engineering”: remove them in 1Password → Groups."]
+    # The group removal ran, but until a sync shows the membership gone the case stays open.
+    assert completion.blockers(case) == [
+        "Still a member of the group “Engineering”: its removal is an action of the plan; "
+        "the next sync after it runs confirms it."
+    ]
     # ... and no longer the group membership.
     GroupMembership.objects.filter(user=w.lena).delete()
     case = completion.refresh(case)
@@ -92,7 +99,8 @@ def _access_left() -> list[str]:
     return [
         "Direct access to “Marketing” remains.",
         "Direct access to “Payments Prod” remains.",
-        "Still a member of the group “Engineering”: remove them in 1Password → Groups.",
+        "Still a member of the group “Engineering”: create the actions to propose removing them "
+        "(or remove them in 1Password → Groups).",
     ]
 
 

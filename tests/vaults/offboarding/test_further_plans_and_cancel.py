@@ -5,10 +5,12 @@ cancel the case of someone 1Password already removed or suspended."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance.models import AuditLogEntry
+from tests.security.planted import bearer_for
 from tests.vaults import factories as f
 from vaults.cleanup.models import ProposedAction
 from vaults.models import Vault
@@ -55,6 +57,14 @@ def test_the_part_a_lead_leaves_out_blocks_the_case_until_an_admin_proposes_it(t
     page = client_for(admin_user).get(reverse("offboarding:detail", args=[case.pk])).content.decode()
     assert "Create the remaining" not in page
     assert reverse("cleanup:plan", args=[rest.plan.pk]) in page  # the further plan is linked from the case
+    # The API lists both plans too, on the case, the case list and the plan document.
+    api = Client(headers=bearer_for(admin_user))
+    expected = [first.plan.pk, rest.plan.pk]
+    assert [p["id"] for p in api.get(f"/api/v1/offboarding/{case.pk}").json()["cleanup_plans"]] == expected
+    [listed] = api.get("/api/v1/offboarding?status=open").json()["results"]
+    assert [p["id"] for p in listed["cleanup_plans"]] == expected
+    document = api.get(f"/api/v1/offboarding/{case.pk}/plan").json()
+    assert [p["id"] for p in document["case"]["cleanup_plans"]] == expected
 
 
 def test_a_lead_cannot_cancel_a_suspended_persons_case_but_can_cancel_for_an_active_one(team_lead, client_for):
