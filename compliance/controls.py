@@ -6,7 +6,7 @@ Why each evidence item supports its control (the points of focus / Annex A guida
 and what was left out and why, is in docs/control-mapping.md; change both together.
 
 `evidence` names keys of the evidence lines the report builders compute
-(compliance/reports/sections.py `evidence_lines`). The verdict rules are in `sections.verdict`.
+(compliance/reports/verdicts.py `evidence_lines`). The verdict rules are in `verdicts.verdict`.
 """
 
 from __future__ import annotations
@@ -81,12 +81,21 @@ SOC2_CONTROLS: tuple[Control, ...] = (
             "System components are monitored for anomalies indicative of malicious acts, natural disasters and "
             "errors; anomalies are analysed to determine whether they are security events.",
             "Item usage from the 1Password Events API is analysed for night-time use, several addresses at once "
-            "and bursts; break-glass use is listed; every action in OpenClaw is in a hash-chained audit log.",
+            "and bursts; every use of a vault classified emergency (break-glass) is followed up with a reason and "
+            "a rotation by its deadline; every action in OpenClaw is in a hash-chained audit log.",
             ("usage_monitoring", "anomalies", "break_glass", "audit_log"),
             "The analysis of each anomaly (incident or change record) is the organisation's own record."),
 )
 
 ISO_CONTROLS: tuple[Control, ...] = (
+    Control(ISO27001, "A.5.11", "Return of assets",
+            "People and other parties give back the organisation's assets they hold when their employment, "
+            "contract or agreement changes or ends, and copying of information is prevented from then on.",
+            "For each leaver an offboarding case lists the credentials they used or could copy and the vault "
+            "access they held; it completes once a sync shows every one of those secrets rotated (approved by a "
+            "second person) and no access left, within the due date.",
+            ("asset_return",),
+            "Physical assets, devices, authentication hardware and paper records, and the HR exit checklist."),
     Control(ISO27001, "A.5.15", "Access control",
             "Rules to control physical and logical access to information are established and implemented based "
             "on business and security requirements.",
@@ -116,8 +125,8 @@ ISO_CONTROLS: tuple[Control, ...] = (
     Control(ISO27001, "A.8.2", "Privileged access rights",
             "The allocation and use of privileged access rights is restricted and managed.",
             "Everyone who can manage a vault (directly or through a group) or belongs to the Owners or "
-            "Administrators group is listed; those rights are in the quarterly review; break-glass and night-time "
-            "use is listed.",
+            "Administrators group is listed; those rights are in the quarterly review; every use of a break-glass "
+            "credential (a vault classified emergency) is recorded with who, why and the rotation that followed.",
             ("privileged_access", "access_reviews", "break_glass"),
             "The authorisation and expiry of each privileged right."),
     Control(ISO27001, "A.8.5", "Secure authentication",

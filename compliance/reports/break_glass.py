@@ -12,6 +12,7 @@ was not imported over the whole period, since no use could have been seen.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -22,6 +23,7 @@ from vaults.breakglass.models import EmergencyUse
 from vaults.breakglass.record import reason_state, rotation_state
 from vaults.models import Vault, VaultSpan
 
+KEY = "break_glass"
 EMERGENCY = Vault.Classification.EMERGENCY
 # The report cell for a reason: enough for an auditor to match it to an incident record.
 REASON_CHARS = 500
@@ -70,6 +72,41 @@ def _follow_up(event: EmergencyUse, as_of: datetime.datetime) -> tuple[str, str,
     return text, status, rotated
 
 
+@dataclass(frozen=True)
+class Breaches:
+    """The period's events past a deadline as known at `as_of`; `events` counts each event once
+    even when it missed both (the verdict's exception count)."""
+
+    missing_reason: int
+    rotated_late: int
+    events: int
+
+
+def breaches(found: list[EmergencyUse], as_of: datetime.datetime) -> Breaches:
+    missing = {e.pk for e in found if reason_state(e, as_of) == "missing"}
+    late = {e.pk for e in found if rotation_state(e, as_of) in ("late", "done-late")}
+    return Breaches(len(missing), len(late), len(missing | late))
+
+
+def evidence_line_parts(ev: Evidence) -> tuple[bool, str, int]:
+    """(has data, sentence, exceptions) for the controls' `break_glass` evidence line. No data when
+    item usage does not cover the period. An organisation that classified no vault emergency has
+    no break-glass use to follow up: the line says so in words (never "0 events") and leaves the
+    control's verdict to its other lines, rather than calling usage monitoring unevidenced."""
+    if not ev.usage_covers_period:
+        return False, "No evidence for break-glass use: item usage was not measured over the whole period.", 0
+    vaults = emergency_vault_names(ev)
+    if not vaults:
+        return True, ("No vault was classified emergency / break-glass in the period, so there was no break-glass "
+                      "use to follow up; classify the vault that holds emergency credentials to track its use."), 0
+    found = events(ev)
+    b = breaches(found, ev.as_of)
+    return True, (f"{plural(len(found), 'break-glass event', 'break-glass events')} in "
+                  f"{plural(len(vaults), 'vault classified emergency', 'vaults classified emergency')}: "
+                  f"{b.missing_reason:,} without a reason past its deadline, {b.rotated_late:,} rotated late or not "
+                  "at all."), b.events
+
+
 def section(ev: Evidence) -> Section:
     found = events(ev)
     as_of = ev.as_of
@@ -80,8 +117,8 @@ def section(ev: Evidence) -> Section:
         notified = f"{told:%Y-%m-%d %H:%M}" if told and told <= as_of else "no"
         rows.append((e.first_used_at, e.who, e.user_email, e.item_title or e.item_op_id, e.vault_name or e.vault_op_id,
                      e.use_count, text, reason_status, notified, e.rotation_due_at, rotated))
-    missing = sum(1 for r in rows if r[7] == "missing")
-    late = sum(1 for r in rows if str(r[10]).startswith("late"))
+    counted = breaches(found, as_of)
+    missing, late = counted.missing_reason, counted.rotated_late
     vaults = emergency_vault_names(ev)
     if found:
         bullets = []
@@ -95,7 +132,7 @@ def section(ev: Evidence) -> Section:
         bullets = ["No break-glass use in the period — and no vault is classified emergency, so no use could have "
                    "been tracked: this is not evidence that emergency access is controlled."]
     return Section(
-        key="break_glass", title="Emergency access",
+        key=KEY, title="Emergency access",
         intro=(f"Every use of an item in a vault classified emergency / break-glass, grouped per person and item "
                f"(uses less than an hour apart are one event). Each needs a reason and a rotation of the secret by "
                f"its due time; reasons, notifications and rotations are shown as recorded by "
@@ -104,7 +141,7 @@ def section(ev: Evidence) -> Section:
               Kpi("Without a reason", str(missing), "past the reason deadline", "bad" if missing else "good" if found else ""),
               Kpi("Rotated late or not", str(late), "past the rotation deadline", "bad" if late else "good" if found else "")],
         bullets=bullets,
-        tables=[lazy_table("break_glass", "Break-glass events",
+        tables=[lazy_table(KEY, "Break-glass events",
                            [Column("First use (UTC)", "datetime", 18), Column("User", width=24),
                             Column("E-mail", width=28, in_pdf=False), Column("Item", width=30), Column("Vault", width=24),
                             Column("Uses", "int", 7, in_pdf=False), Column("Reason", width=40), Column("Reason status", width=24),

@@ -14,7 +14,6 @@ the same merge as `vaults.access.effective_access`, and no data at all before hi
 from __future__ import annotations
 
 import datetime
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,12 +35,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
 from compliance import audit, audit_anchors
 from compliance.models import AuditLogEntry
 from compliance.reports.document import Cell, percent
+from compliance.reports.usage_anomalies import usage_anomalies
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period, last_quarters
 from openclaw_web.access_audit import ACTION_PREFIX as ACCESS_ACTION_PREFIX
@@ -59,16 +58,6 @@ from vaults.permission_labels import permissions_text
 UTC = datetime.UTC
 OPEN, ACCEPTED, RESOLVED = Finding.Status.OPEN, Finding.Status.ACCEPTED, Finding.Status.RESOLVED
 VIOLATION_KINDS = (Finding.Kind.DUPLICATE, Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION)
-# Unusual hours: 22:00-06:00 UTC (the organisation's time zone is not known; UTC is stated).
-NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR = 22, 6
-# A burst: this many item uses by one person within one clock hour. Regular use in the demo
-# organisation peaks at 4 per hour; scripted bulk reads show hundreds.
-BURST_EVENTS = 20
-# One item used from this many distinct IP addresses within ITEM_SPREAD_WINDOW is flagged per
-# item, whoever used it: one key opened by three people on three machines in a minute is a secret
-# being spread, which the per-person groupings cannot see (each person used it once).
-ITEM_SPREAD_ADDRESSES = 3
-ITEM_SPREAD_WINDOW = datetime.timedelta(minutes=1)
 # Sign-in types of the Events API that prove more than a password: a second factor passed, or a
 # sign-in through the organisation's identity provider (SSO). `credentials_ok` is password and
 # Secret Key only.
@@ -79,19 +68,6 @@ CREDENTIALS_ONLY_TYPE = "credentials_ok"
 # list` prints no type (only `op group get` does, one call per group): "Owners-archive" is not one.
 PRIVILEGED_PERMISSION = "manage_vault"
 ADMIN_GROUPS = ("Owners", "Administrators")
-EMERGENCY_NAME = re.compile(r"break[\s_-]?glass|emergency", re.IGNORECASE)
-EMERGENCY_Q = ("break glass", "break-glass", "breakglass", "break_glass", "emergency")
-
-
-def _name_matches(field_name: str) -> Q:
-    q = Q()
-    for word in EMERGENCY_Q:
-        q |= Q(**{f"{field_name}__icontains": word})
-    return q
-
-
-def _night() -> Q:
-    return Q(hour__gte=NIGHT_FROM_HOUR) | Q(hour__lt=NIGHT_UNTIL_HOUR)
 
 
 PersonKey = tuple[int, str]  # (account pk, user op id): history's users are unsaved rows
@@ -455,84 +431,12 @@ class Evidence:
 
     @cached_property
     def anomalies(self) -> list[tuple[Cell, ...]]:
-        """(kind, user, hour, events, distinct IPs, detail) — three GROUP BYs over production usage."""
-        base = self.production_usage().annotate(hour_start=TruncHour("timestamp", tzinfo=UTC),
-                                                hour=ExtractHour("timestamp", tzinfo=UTC))
-        rows: list[tuple[Cell, ...]] = []
-        night = (base.filter(_night()).values("user_op_id").annotate(
-            n=Count("pk"), ips=Count("client_ip", distinct=True), first=Min("timestamp"), who=Max("user_email")))
-        for r in night.order_by("-n", "user_op_id"):
-            rows.append(("Unusual hours (22:00-06:00 UTC)", r["who"] or r["user_op_id"], r["first"], r["n"], r["ips"],
-                         "item uses at night in production vaults"))
-        grouped = base.values("user_op_id", "hour_start").annotate(
-            n=Count("pk"), ips=Count("client_ip", distinct=True), who=Max("user_email"))
-        for r in grouped.filter(ips__gte=2).order_by("-ips", "-n", "user_op_id", "hour_start"):
-            rows.append(("Several IP addresses at once", r["who"] or r["user_op_id"], r["hour_start"], r["n"], r["ips"],
-                         f"{r['ips']} addresses within one hour"))
-        for r in grouped.filter(n__gte=BURST_EVENTS).order_by("-n", "user_op_id", "hour_start"):
-            rows.append(("Burst of access", r["who"] or r["user_op_id"], r["hour_start"], r["n"], r["ips"],
-                         f"{r['n']} item uses within one hour (threshold {BURST_EVENTS})"))
-        rows.extend(self._item_spread())
-        return rows
-
-    def _item_spread(self) -> list[tuple[Cell, ...]]:
-        """Per item, not per person: one item used from ITEM_SPREAD_ADDRESSES or more IP addresses
-        within ITEM_SPREAD_WINDOW. 1. GROUP BY (item, hour) keeps the few items with two or more
-        addresses in some hour (three addresses within a minute put at least two in one hour);
-        2. a sliding one-minute window over those items' events in Python."""
-        base = self.production_usage().exclude(client_ip="")
-        hours = (base.annotate(hour_start=TruncHour("timestamp", tzinfo=UTC)).values("item_op_id", "hour_start")
-                 .annotate(ips=Count("client_ip", distinct=True)).order_by())
-        busy = {r["item_op_id"] for r in hours.filter(ips__gte=2)}
-        if not busy:
-            return []
-        events = (base.filter(item_op_id__in=sorted(busy))
-                  .annotate(item_title=self._item_titles())
-                  .values_list("item_op_id", "timestamp", "client_ip", "user_op_id", "user_email", "item_title")
-                  .order_by("item_op_id", "timestamp"))
-        by_item: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for event in events:
-            by_item[event[0]].append(event)
-        rows: list[tuple[Cell, ...]] = []
-        for item_op_id, item_events in sorted(by_item.items()):
-            start = 0
-            reported_until: datetime.datetime | None = None
-            for end, event in enumerate(item_events):
-                while event[1] - item_events[start][1] > ITEM_SPREAD_WINDOW:
-                    start += 1
-                window = item_events[start : end + 1]
-                ips = {e[2] for e in window}
-                if len(ips) < ITEM_SPREAD_ADDRESSES or (reported_until and window[0][1] <= reported_until):
-                    continue
-                people = sorted({e[4] or e[3] for e in window})
-                title = event[5] or item_op_id
-                rows.append(("One item from several addresses at once", ", ".join(people), window[0][1], len(window),
-                             len(ips), f"“{title}” used by {len(people)} people from {len(ips)} addresses within "
-                             f"{int(ITEM_SPREAD_WINDOW.total_seconds())} s"))
-                reported_until = event[1]
-        return rows
+        """(kind, user, hour, events, distinct IPs, detail) over the period's production usage."""
+        return usage_anomalies(self.production_usage())
 
     @cached_property
     def anomaly_counts(self) -> Counter[str]:
         return Counter(str(r[0]) for r in self.anomalies)
-
-    # --- emergency access -----------------------------------------------------------------
-
-    def emergency_usage(self) -> QuerySet[Any]:
-        vault_ids = Vault.objects.filter(_name_matches("name"), account__in=self.accounts).values_list("op_id", flat=True)
-        item_ids = Item.objects.filter(_name_matches("title"), vault__account__in=self.accounts).values_list("op_id", flat=True)
-        named = Q(vault_op_id__in=list(vault_ids)) | Q(item_op_id__in=list(item_ids))
-        return (self.usage().annotate(hour=ExtractHour("timestamp", tzinfo=UTC)).filter(named | _night())
-                .annotate(item_title=self._item_titles(), vault_name=self._vault_names())
-                .order_by("timestamp", "pk"))
-
-    @staticmethod
-    def emergency_row(u: Any) -> tuple[Cell, ...]:
-        named = bool(EMERGENCY_NAME.search(u.vault_name or "") or EMERGENCY_NAME.search(u.item_title or ""))
-        night = u.hour >= NIGHT_FROM_HOUR or u.hour < NIGHT_UNTIL_HOUR
-        why = " and ".join(w for w, on in (("break-glass/emergency item", named), ("night-time use", night)) if on)
-        return (u.timestamp, u.user_name or u.user_email or u.user_op_id, u.user_email, u.vault_name or u.vault_op_id,
-                u.item_title or u.item_op_id, u.action, u.client_ip, why)
 
     # --- access reviews -------------------------------------------------------------------
 
@@ -612,7 +516,7 @@ class Evidence:
                    .select_related("plan__proposed_by", "vault", "item", "op_user", "op_group", "manual_done_by")
                    .prefetch_related("approvals__approver").order_by("finished_at", "pk"))
         return iter([
-            (a.finished_at or a.manual_done_at, a.get_kind_display(), a.vault.name, target_label(a),
+            (a.finished_at or a.manual_done_at, a.get_kind_display(), a.vault_name, target_label(a),
              a.plan.proposed_by.get_username(),
              ", ".join(sorted({ap.approver.get_username() for ap in a.approvals.all() if ap.decision == "approve"})),
              a.get_status_display())

@@ -34,7 +34,6 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
             offboarding_evidence.offboarding_section(ev),
             sections.rotation_section(ev),
             sections.violations_section(ev),
-            sections.emergency_section(ev),
             break_glass.section(ev),
             sections.reviews_section(ev),
             verdicts.privileged_access_section(ev),

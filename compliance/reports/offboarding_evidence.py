@@ -56,7 +56,8 @@ def _cases(ev: Evidence) -> list[OffboardingCase]:
 
 
 def _timeline(case: OffboardingCase, as_of: datetime.datetime) -> str:
-    steps = [f"opened {case.opened_at:%Y-%m-%d} ({'by ' + case.opened_by.get_username() if case.opened_by else 'sync'})"]
+    by = f"by {case.opened_by_label}" if case.opened_by else case.opened_by_label
+    steps = [f"opened {case.opened_at:%Y-%m-%d} ({by})"]
     if case.plan_created_at is not None and case.plan_created_at < as_of:
         steps.append(f"actions created {case.plan_created_at:%Y-%m-%d}")
         approvals = Approval.objects.filter(
@@ -117,6 +118,29 @@ def evidence_line_parts(ev: Evidence) -> tuple[bool, str, int]:
         completed += f", {unrotated:,} completed with rotations an approver rejected (secrets not rotated)"
     return True, (f"{plural(len(rows), 'offboarding case', 'offboarding cases')} in the period: {completed}, "
                   f"{plural(breaches, 'missed its SLA', 'missed their SLA')}."), breaches
+
+
+def asset_return_line_parts(ev: Evidence) -> tuple[bool, str, int]:
+    """(has data, sentence, exceptions) for ISO A.5.11, return of assets: in a password manager a
+    leaver "returns" the secrets they used or could copy when those are rotated and their access
+    removed, which is what a completed case proves. Unlike the access-removal line, a period with
+    no leaver is no evidence (nothing was returned, so nothing shows the process works), and a
+    cancelled case is no leaver. Each case counts once as an exception: open past its due date,
+    completed late, or completed with rotations an approver rejected (the copies still work)."""
+    if not watched_whole_period(ev):
+        return False, f"No evidence: {NO_WATCH}.", 0
+    rows = [r for r in at_end(ev) if r.outcome != "Cancelled"]
+    if not rows:
+        return False, "No evidence: no leaver's offboarding case in the period, so no return of credentials to show.", 0
+    flagged = [r for r in rows if r.breach or r.rejected]
+    in_time = sum(1 for r in rows if r.outcome == "Completed in time" and not r.rejected)
+    still_open = sum(1 for r in rows if r.outcome == "Open, in time")
+    rejected = sum(1 for r in rows if r.rejected)
+    late = sum(1 for r in rows if r.breach)
+    return True, (f"{plural(len(rows), 'leaver', 'leavers')} in the period: {in_time:,} completed in time (the "
+                  f"credentials they used or could copy rotated, their access removed), {still_open:,} open within "
+                  f"their due date, {late:,} overdue or completed late, {rejected:,} with rotations an approver "
+                  "rejected (secrets they could copy still valid)."), len(flagged)
 
 
 def offboarding_section(ev: Evidence) -> Section:

@@ -163,7 +163,7 @@ def _result(action: ProposedAction) -> str:
 
 def _action_row(action: ProposedAction) -> tuple[Cell, ...]:
     person = str(action.op_user) if action.op_user is not None else ""
-    return (f"#{action.pk}", action.get_kind_display(), person, action.vault.name,
+    return (f"#{action.pk}", action.get_kind_display(), person, action.vault_name,
             permissions_text(action.param("permissions", [])), action.get_status_display(), _approvers(action),
             action.finished_at or action.manual_done_at, _result(action))
 

@@ -22,6 +22,7 @@ from compliance import audit
 from compliance.reports.generate import artifact_path, request_report
 from compliance.reports.models import ReportArtifact, ReportFormat, ReportSchedule
 from compliance.reviews.periods import Period, period_containing
+from openclaw_web.site_url import absolute_url
 
 # Attachments above this go as a link: most mail servers refuse messages over 20-25 MB.
 MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024
@@ -52,7 +53,7 @@ def run_due_schedules(*, now: datetime.datetime | None = None) -> list[ReportArt
 
 
 def download_url(artifact: ReportArtifact) -> str:
-    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("reports:download", args=[artifact.pk])
+    return absolute_url(reverse("reports:download", args=[artifact.pk]))
 
 
 def deliver_scheduled(artifact: ReportArtifact) -> int:

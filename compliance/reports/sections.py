@@ -12,7 +12,8 @@ from django.db.models import QuerySet
 from compliance.models import AuditLogEntry
 from compliance.reports.approval_gate import gate_labels
 from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, plural, table
-from compliance.reports.evidence import BURST_EVENTS, ITEM_SPREAD_ADDRESSES, Evidence
+from compliance.reports.evidence import Evidence
+from compliance.reports.usage_anomalies import BURST_EVENTS, ITEM_SPREAD_ADDRESSES
 from compliance.reviews.models import AccessReviewEntry
 from openclaw_web.access_audit import ACTION_LABELS, ROLE_CHANGE_ACTIONS, change_summary
 from openclaw_web.person_labels import person_name
@@ -391,22 +392,6 @@ def violations_section(ev: Evidence) -> Section:
                         Column("Vault", width=30), Column("First seen", "datetime", 18), Column("Status", width=14),
                         Column("Resolved", "datetime", 18)], total=total, query=detail, convert=convert),
         ],
-    )
-
-
-def emergency_section(ev: Evidence) -> Section:
-    events = ev.emergency_usage()
-    total = events.count()
-    return Section(
-        key="emergency", title="Emergency and break-glass access",
-        intro=("Item use in vaults or items named break glass / emergency, and any item use between 22:00 and "
-               "06:00 UTC. Each event should match an incident or change record."),
-        kpis=[Kpi("Events", str(total), "in the period", "warn" if total else "good")],
-        tables=[lazy_table("emergency", "Emergency access events",
-                           [Column("When (UTC)", "datetime", 18), Column("User", width=26), Column("E-mail", width=30, in_pdf=False),
-                            Column("Vault", width=28), Column("Item", width=36), Column("Action", width=12),
-                            Column("IP", width=16), Column("Why listed", width=34)],
-                           total=total, query=events, convert=ev.emergency_row)],
     )
 
 

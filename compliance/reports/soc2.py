@@ -29,7 +29,6 @@ def build(*, period: Period, accounts: list[Account], generator: str, now: datet
             offboarding_evidence.offboarding_section(ev),
             sections.rotation_section(ev),
             sections.violations_section(ev),
-            sections.emergency_section(ev),
             break_glass.section(ev),
             sections.reviews_section(ev),
             sections.own_access_changes_section(ev),

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compliance.controls import MAPPING_DOCUMENT, Control, not_applicable
-from compliance.reports import offboarding_evidence
+from compliance.reports import break_glass, offboarding_evidence
 from compliance.reports.approval_gate import GRANTED, NOT_THROUGH, gate_labels
 from compliance.reports.document import Cell, Column, Kpi, Section, plural, table
 from compliance.reports.evidence import Evidence
@@ -246,15 +246,12 @@ def _usage_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     ok = ev.usage_covers_period
     usage = ev.usage_figures
     anomalies = len(ev.anomalies)
-    emergency = ev.emergency_usage().count()
     removal = ev.usage().filter(action__in=REMOVAL_ACTIONS).count()
     return {
         "usage_monitoring": _line(ok, f"{plural(usage['events'], 'item-usage event', 'item-usage events')} from the Events "
                                   "API analysed for anomalies.", NO_USAGE),
         "anomalies": _line(ok, f"{plural(anomalies, 'access anomaly', 'access anomalies')} in production vaults.", NO_USAGE,
                            anomalies, "anomalies"),
-        "break_glass": _line(ok, f"{plural(emergency, 'emergency or night-time access event', 'emergency or night-time access events')} "
-                             "listed for review.", NO_USAGE, rows="emergency"),
         "removal_usage": _line(ok, f"{plural(removal, 'item export or share', 'item exports or shares')} in the period.",
                                NO_USAGE),
     }
@@ -310,12 +307,19 @@ def _own_access_line(ev: Evidence) -> str:
 def evidence_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     """Evidence key -> its line for the period (keys named by `Control.evidence`)."""
     return {**_access_lines(ev), **_findings_lines(ev), **_review_lines(ev), **_usage_lines(ev), **_signin_lines(ev),
-            **_openclaw_lines(ev), **_offboarding_lines(ev)}
+            **_openclaw_lines(ev), **_offboarding_lines(ev), **_break_glass_lines(ev)}
 
 
 def _offboarding_lines(ev: Evidence) -> dict[str, EvidenceLine]:
     available, text, breaches = offboarding_evidence.evidence_line_parts(ev)
-    return {"offboarding": EvidenceLine(text, breaches, available, offboarding_evidence.KEY if breaches else None)}
+    returned, returned_text, flagged = offboarding_evidence.asset_return_line_parts(ev)
+    return {"offboarding": EvidenceLine(text, breaches, available, offboarding_evidence.KEY if breaches else None),
+            "asset_return": EvidenceLine(returned_text, flagged, returned, offboarding_evidence.KEY if flagged else None)}
+
+
+def _break_glass_lines(ev: Evidence) -> dict[str, EvidenceLine]:
+    available, text, breaches = break_glass.evidence_line_parts(ev)
+    return {"break_glass": EvidenceLine(text, breaches, available, break_glass.KEY if breaches else None)}
 
 
 # --- the control section -------------------------------------------------------------------------

@@ -38,7 +38,6 @@ SHEET_NAMES: dict[str, str] = {
     "rotation": "Credential rotation",
     "violations_by_kind": "Violations by kind",
     "violations": "Violations",
-    "emergency": "Emergency access",
     "offboarding": "Offboarding cases",
     "break_glass": "Break-glass events",
     "reviews": "Access reviews",

@@ -11,9 +11,8 @@
 3. Each group updates the stored event it overlaps (its last use, count and actions), or
    becomes a new event with rotation due BREAK_GLASS_ROTATION_HOURS after its first use.
 4. `refresh_rotations` marks an event rotated once every secret field of its item changed after
-   the event's last use (SecretField.changed_at, as the rotation workflow proves it: a new
-   fingerprint seen by a sync). A change before a use of the event does not count: the person saw
-   the new secret (also between two reads of one event).
+   the event's last use (the one definition of rotated: vaults/rotated.py). A change before a use
+   of the event does not count: the person saw the new secret (also between two reads of one event).
 New events are returned so the caller can notify (notify.py) after its transaction commits.
 """
 
@@ -25,12 +24,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from vaults.breakglass.models import EmergencyUse
 from vaults.findings.sync_identity import sync_identity_op_id
-from vaults.models import Account, Item, ItemUsage, SecretField, Vault
+from vaults.models import Account, Item, ItemUsage, Vault
+from vaults.rotated import rotated_at
 
 # Uses of one item by one person closer together than this are one emergency (step 2).
 SESSION_GAP = datetime.timedelta(hours=1)
@@ -137,15 +137,15 @@ def _extend(event: EmergencyUse, group: _Group) -> None:
 
 
 def refresh_rotations(*, account: Account) -> int:
-    """Step 4: set `rotated_at` on events whose item's secrets all changed after their last use.
-    Returns how many events were marked. Once set it stays: a later change is another rotation."""
+    """Step 4: set `rotated_at` on events whose item's secrets all changed after their last use
+    (vaults/rotated.py). Returns how many events were marked. Once set it stays: a later change
+    is another rotation."""
     waiting = EmergencyUse.objects.filter(account=account, rotated_at__isnull=True, item__isnull=False)
     marked = 0
     for event in waiting.only("pk", "item_id", "last_used_at"):
-        changes = SecretField.objects.filter(item__pk=event.item_id or 0, fingerprint__isnull=False).aggregate(
-            oldest=Min("changed_at"), newest=Max("changed_at"))
-        if changes["oldest"] is not None and changes["oldest"] > event.last_used_at:
-            marked += EmergencyUse.objects.filter(pk=event.pk, rotated_at__isnull=True).update(rotated_at=changes["newest"])
+        when = rotated_at(event.item_id or 0, since=event.last_used_at)
+        if when is not None:
+            marked += EmergencyUse.objects.filter(pk=event.pk, rotated_at__isnull=True).update(rotated_at=when)
     return marked
 
 
@@ -166,11 +166,15 @@ class State:
         return "status-done" if self.reason == "given" and self.rotation in ("done", "done-late") else "sev-medium"
 
 
+def reason_due_at(event: EmergencyUse) -> datetime.datetime:
+    """When a missing reason becomes overdue (the emergency_reason_missing finding's moment)."""
+    return event.first_used_at + datetime.timedelta(hours=reason_hours())
+
+
 def reason_state(event: EmergencyUse, now: datetime.datetime) -> str:
     if event.reason_at is not None and event.reason_at <= now:
         return "given"
-    overdue = now >= event.first_used_at + datetime.timedelta(hours=reason_hours())
-    return "missing" if overdue else "waiting"
+    return "missing" if now >= reason_due_at(event) else "waiting"
 
 
 def rotation_state(event: EmergencyUse, now: datetime.datetime) -> str:

@@ -27,7 +27,7 @@ from tests.compliance.reviews.signed_off_review import pdf_reading_text
 pytestmark = pytest.mark.django_db
 
 SOC2_IDS = ("CC6.1", "CC6.2", "CC6.3", "CC6.6", "CC6.7", "CC7.2")
-ISO_IDS = ("A.5.15", "A.5.16", "A.5.17", "A.5.18", "A.8.2", "A.8.5")
+ISO_IDS = ("A.5.11", "A.5.15", "A.5.16", "A.5.17", "A.5.18", "A.8.2", "A.8.5")
 RAW_PERMISSIONS = ("view_and_copy_passwords", "read_audit_trail_beta", "manage_vault", "edit_items", "view_items")
 
 

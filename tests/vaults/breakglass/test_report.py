@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from compliance.reports import break_glass
+from compliance.controls import ISO_CONTROLS
+from compliance.reports import break_glass, verdicts
 from compliance.reports.builders import build_report
 from compliance.reports.evidence import Evidence
 from compliance.reports.pdf import render_pdf
@@ -97,3 +98,72 @@ def test_both_reports_carry_the_section_in_pdf_and_a_formula_safe_workbook(q3_ev
     assert reasons == ["'" + FORMULA] and all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     text = " ".join(pdf_text(tmp_path / "r.pdf").split())
     assert "Emergency access" in text and "Break-glass events" in text and "late: not" in text
+
+
+# --- the one emergency section and its evidence line (CC7.2, A.8.2) -----------------------------
+
+
+def _measured_since_june(account: f.Account, dana) -> None:
+    """Item usage measured over the whole quarter: the Events API's first stored use is in June."""
+    account.events_url = "https://events.1password.com"
+    account.save(update_fields=["events_url"])
+    wiki = f.make_item(vault=f.make_vault(account=account, name="Wiki"), title="Wiki Bot")
+    use(wiki, dana, Q3.start - 30 * 24 * H)
+
+
+@pytest.mark.parametrize("kind", ["soc2", "iso27001"])
+def test_each_report_has_one_emergency_section_and_night_use_elsewhere_is_not_in_it(q3_events, account, prod_vault,
+                                                                                   dana, kind):
+    payments = f.make_item(vault=prod_vault, title="Payments Admin Login", category="LOGIN")
+    use(payments, dana, datetime.datetime(2026, 8, 10, 2, 30, tzinfo=datetime.UTC))  # decoy: night, not break-glass
+    named = f.make_item(vault=f.make_vault(account=account, name="Break Glass Archive"), title="Emergency Root")
+    use(named, dana, datetime.datetime(2026, 8, 11, 14, 0, tzinfo=datetime.UTC))  # decoy: named, not classified
+
+    document = build_report(kind=kind, period=Q3, generator="carol", now=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC))
+
+    emergency = [s for s in document.sections if "emergency" in (s.key + s.title).lower()]
+    assert [s.key for s in emergency] == [break_glass.KEY]
+    titles = [row[3] for row in emergency[0].tables[0].top]
+    assert "Payments Admin Login" not in titles and "Emergency Root" not in titles and len(titles) == 3
+
+
+def test_the_evidence_line_counts_each_event_past_a_deadline_once(q3_events, account, dana):
+    _measured_since_june(account, dana)
+    ev = Evidence(period=Q3, accounts=[account], now=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC))
+
+    line = verdicts.evidence_lines(ev)["break_glass"]
+
+    # Two events each missed both deadlines (no reason, not rotated): two exceptions, not four.
+    assert line.available and line.exceptions == 2 and line.rows == break_glass.KEY
+    assert line.text == ("3 break-glass events in 1 vault classified emergency: 2 without a reason past its "
+                         "deadline, 2 rotated late or not at all.")
+    a82 = next(c for c in ISO_CONTROLS if c.ref == "A.8.2")
+    assert verdicts.verdict(a82, verdicts.evidence_lines(ev), {}) == "Exceptions noted (2): see Break-glass events"
+
+
+def test_a_quiet_period_reads_as_such_with_or_without_an_emergency_vault(
+        account, emergency_vault, dana):
+    _measured_since_june(account, dana)
+    history.record_history(account, at=Q3.start - 24 * H)
+    ev = Evidence(period=Q3, accounts=[account], now=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC))
+    line = verdicts.evidence_lines(ev)["break_glass"]
+    assert line.available and line.exceptions == 0 and line.text.startswith("0 break-glass events in 1 vault")
+
+    # No vault classified emergency: the line says so in words, never "0 events", and does not on
+    # its own turn the monitoring control into "No evidence" (its other lines decide).
+    Vault.objects.update(classification=Vault.Classification.PRODUCTION)
+    history.record_history(account, at=Q3.start - 12 * H)
+    lines = verdicts.evidence_lines(Evidence(period=Q3, accounts=[account], now=ev.now))
+    line = lines["break_glass"]
+    assert line.available and line.exceptions == 0
+    assert line.text.startswith("No vault was classified emergency") and "0 break-glass" not in line.text
+
+
+def test_the_evidence_line_is_no_evidence_when_usage_starts_inside_the_period(q3_events, account):
+    account.events_url = "https://events.1password.com"
+    account.save(update_fields=["events_url"])  # the first stored use is in August
+    ev = Evidence(period=Q3, accounts=[account], now=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC))
+
+    line = verdicts.evidence_lines(ev)["break_glass"]
+
+    assert not line.available and line.exceptions == 0 and "not measured over the whole period" in line.text
