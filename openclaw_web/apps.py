@@ -11,3 +11,5 @@ class OpenclawWebConfig(AppConfig):
         from openclaw_web import access_audit
 
         access_audit.connect()
+        # Registers the deploy check that warns while mailed links cannot be absolute.
+        import openclaw_web.site_url  # noqa: F401

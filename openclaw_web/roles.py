@@ -8,13 +8,15 @@ rule. Superusers hold every capability.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -98,6 +100,19 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
         cached = frozenset(role for role in Role if role.value in names)
         user._openclaw_roles = cached  # type: ignore[attr-defined]  # per-request memo on the user
     return cached
+
+
+def active_people_with(roles: Iterable[Role]) -> QuerySet[User]:
+    """Active people holding any of `roles` through their groups, superusers included (they hold
+    every role, as in `roles_of`), each once, by username: the one query every notice and picker
+    uses to find who may act."""
+    names = [role.value for role in roles]
+    people = get_user_model().objects.filter(Q(groups__name__in=names) | Q(is_superuser=True), is_active=True)
+    return people.distinct().order_by("username")
+
+
+def active_administrators() -> QuerySet[User]:
+    return active_people_with([Role.ADMIN])
 
 
 def has_capability(user: AbstractBaseUser | AnonymousUser, capability: Capability) -> bool:

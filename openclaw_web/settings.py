@@ -369,7 +369,12 @@ REVIEW_SECOND_APPROVER_FOR_PRODUCTION = env_bool("REVIEW_SECOND_APPROVER_FOR_PRO
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# Where EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes (`make demo` does).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "openclaw@localhost")
+# The address people open OpenClaw at (https://openclaw.example.com): links in e-mails, alerts and
+# tickets are made absolute with it (openclaw_web/site_url.py); `check --deploy` warns while unset.
+SITE_URL = env_str("SITE_URL", "").strip()
 
 LOGGING: dict[str, Any] = {
     "version": 1,

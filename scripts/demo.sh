@@ -12,6 +12,13 @@ export OP_BIN="$PWD/bin/fake-op"
 export FAKE_OP_ACCOUNT="$OPENCLAW_VAR_DIR/fake-account.json"
 export FAKE_OP_CALL_LOG="$OPENCLAW_VAR_DIR/op-calls.jsonl"
 export EVENTS_API_URL="http://127.0.0.1:$events_port"
+# Links in the demo's mails and alerts point at this server (openclaw_web/site_url.py).
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$port}"
+# Mail (alerts, break-glass notices, reminders) goes to files under the var directory: the demo's
+# addresses are @acme-demo.example, and nothing is sent anywhere. An EMAIL_HOST set for the demo wins.
+if [ -z "${EMAIL_HOST:-}" ] && [ -z "${EMAIL_BACKEND:-}" ]; then
+  export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend EMAIL_FILE_PATH="$OPENCLAW_VAR_DIR/outbox"
+fi
 (umask 077 && mkdir -p "$OPENCLAW_VAR_DIR")  # keys and the database live here: owner only
 
 if [ ! -f "$FAKE_OP_ACCOUNT" ]; then

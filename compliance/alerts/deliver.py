@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import os
 import smtplib
 import time
 from collections.abc import Iterable
@@ -32,6 +31,8 @@ from compliance import audit
 from compliance.alerts import http, payloads
 from compliance.alerts.models import AlertAttempt, AlertChannel, AlertDelivery, AlertState
 from openclaw_web import dispatch
+from openclaw_web.env_names import ALERT_ENV
+from openclaw_web.site_url import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,12 @@ def alert_for(delivery: AlertDelivery) -> payloads.Alert:
         return payloads.Alert(
             id=f"test-{delivery.pk}", event="alert.test", kind="test",
             title=f"Test alert from OpenClaw to channel “{delivery.channel.name}” (no action needed)",
-            severity="low", account="(test)", url=payloads.absolute(reverse("alerts:index")),
+            severity="low", account="(test)", url=absolute_url(reverse("alerts:index")),
             raised_at=delivery.created_at.isoformat(), details={"test": True},
         )  # fmt: skip
     return payloads.Alert(
         id=str(state.pk), event="alert.raised", kind=state.kind, title=state.title, severity=state.severity,
-        account=state.account.name, url=payloads.absolute(state.url), raised_at=state.raised_at.isoformat(),
+        account=state.account.name, url=absolute_url(state.url), raised_at=state.raised_at.isoformat(),
         details=state.details,
     )  # fmt: skip
 
@@ -114,19 +115,24 @@ def _send(delivery: AlertDelivery) -> Outcome:
     digest = hashlib.sha256(body).hexdigest()
     url = channel.resolved_url()
     if not url:
-        return Outcome(False, True, None, f"no address: environment variable {channel.url_env} is not set", 0, digest)
+        return Outcome(False, True, None, f"no address: {_unusable(channel.url_env)}", 0, digest)
     headers = {"Content-Type": "application/json", payloads.DELIVERY_HEADER: str(delivery.pk)}
     if channel.kind == AlertChannel.Kind.WEBHOOK:
-        key = os.environ.get(channel.secret_env, "") if channel.secret_env else ""
+        key = ALERT_ENV.value(channel.secret_env)
         if not key:
             # Never send unsigned: a receiver that checks would drop it, one that does not should not get it.
-            return Outcome(False, True, None, f"no signing key: environment variable {channel.secret_env or '(none)'} "
-                           "is not set", 0, digest)  # fmt: skip
+            return Outcome(False, True, None, f"no signing key: {_unusable(channel.secret_env)}", 0, digest)
         timestamp = str(int(time.time()))
         headers[payloads.TIMESTAMP_HEADER] = timestamp
         headers[payloads.SIGNATURE_HEADER] = payloads.signature(key.encode(), timestamp, body)
     result = http.post(url, body, headers=headers)
     return Outcome(result.ok, result.retryable, result.status_code, result.error, result.duration_ms, digest)
+
+
+def _unusable(name: str) -> str:
+    if name and not ALERT_ENV.allows(name):
+        return f"environment variable {name} is refused (only {ALERT_ENV.prefix}… variables may be used)"
+    return f"environment variable {name or '(none)'} is not set"
 
 
 def _ms(started: float) -> int:

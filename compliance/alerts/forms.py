@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -8,15 +7,15 @@ from django.core.validators import validate_email
 
 from compliance.alerts import http
 from compliance.alerts.models import AlertChannel, AlertRule
+from openclaw_web.env_names import ALERT_ENV
 from vaults.models import Account, Vault
-
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 
 
 def _env_name(value: str) -> str:
+    # The app signs with, or posts to, the named variable's value: never SECRET_KEY, AUDIT_KEY, ...
     value = value.strip()
-    if value and not _ENV_NAME.match(value):
-        raise forms.ValidationError("An environment variable name: capital letters, digits and underscores.")
+    if value and not ALERT_ENV.allows(value):
+        raise forms.ValidationError(ALERT_ENV.refusal())
     return value
 
 
@@ -31,6 +30,8 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["recipients_text"] = ", ".join(self.instance.recipients)
+        for name in ("url_env", "secret_env"):
+            self.fields[name].help_text += f" Its name starts {ALERT_ENV.prefix}, e.g. {ALERT_ENV.example}."
 
     def clean_url_env(self) -> str:
         return _env_name(self.cleaned_data["url_env"])

@@ -5,13 +5,12 @@ Single-row rules only; evaluating conditions lives in `evaluate.py`, sending in 
 
 from __future__ import annotations
 
-import os
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.db import models
 
 from compliance.alerts.conditions import KINDS
+from compliance.audit_changes import address_label
+from openclaw_web.env_names import ALERT_ENV
 
 
 class AlertChannel(models.Model):
@@ -50,10 +49,11 @@ class AlertChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def resolved_url(self) -> str:
-        """The address to POST to: the stored one, else the named environment variable's value."""
+        """The address to POST to: the stored one, else the named environment variable's value
+        (an ALERT_ variable only, whatever the row says)."""
         if self.url:
             return self.url
-        return os.environ.get(self.url_env, "") if self.url_env else ""
+        return ALERT_ENV.value(self.url_env)
 
     @property
     def target_label(self) -> str:
@@ -63,8 +63,7 @@ class AlertChannel(models.Model):
             return ", ".join(self.recipients)
         if self.url_env and not self.url:
             return f"address from ${self.url_env}"
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}/…"
+        return address_label(self.url)
 
 
 class AlertRule(models.Model):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
+from openclaw_web.text import one_line
 
 SIGNATURE_HEADER = "X-OpenClaw-Signature"
 TIMESTAMP_HEADER = "X-OpenClaw-Timestamp"
@@ -24,8 +24,6 @@ DELIVERY_HEADER = "X-OpenClaw-Delivery"
 
 # Detail keys that could ever carry something secret-derived: dropped, whoever wrote the source.
 _UNSAFE_KEY = re.compile(r"fingerprint|secret|password|value|note|history|otp|token|private", re.IGNORECASE)
-# Characters that reorder or hide text (bidi controls, zero-width): removed from plain-text mail.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def safe_details(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,18 +42,13 @@ class Alert:
     title: str
     severity: str
     account: str
-    url: str  # absolute when SITE_URL is set
+    url: str  # absolute when SITE_URL is set (openclaw_web/site_url.py)
     raised_at: str
     details: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return {"event": self.event, "id": self.id, "kind": self.kind, "title": self.title, "severity": self.severity,
                 "account": self.account, "url": self.url, "raised_at": self.raised_at, "details": dict(self.details)}
-
-
-def absolute(path: str) -> str:
-    # SITE_URL (optional) makes the link absolute, as in the other e-mails; without it the path.
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
 # Markup characters as JSON escapes too (as Django's json_script does): a receiver that pastes the
@@ -92,17 +85,12 @@ def slack_body(alert: Alert) -> bytes:
     return json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def plain(text: str) -> str:
-    """One line of plain text: no control or invisible characters (a header must not break)."""
-    return " ".join(_INVISIBLE.sub("", text).split())
-
-
 def email_message(alert: Alert) -> tuple[str, str]:
     """(subject, body) as plain text: nothing in it is markup."""
     prefix = "[OpenClaw TEST] " if alert.event == "alert.test" else "[OpenClaw alert] "
-    subject = (prefix + plain(alert.title))[:200]
-    lines = [plain(alert.title), "", f"Severity: {alert.severity}", f"Kind: {alert.kind}", f"Account: {plain(alert.account)}",
+    subject = one_line(prefix + alert.title, 200)
+    lines = [one_line(alert.title), "", f"Severity: {alert.severity}", f"Kind: {alert.kind}", f"Account: {one_line(alert.account)}",
              f"Raised at: {alert.raised_at}"]  # fmt: skip
-    lines += [f"{plain(str(k))}: {plain(str(v))}" for k, v in sorted(alert.details.items())]
+    lines += [f"{one_line(k)}: {one_line(v)}" for k, v in sorted(alert.details.items())]
     lines += ["", f"Open: {alert.url}", "", "This message contains metadata only: no vault contents, no secret values."]
     return subject, "\n".join(lines)

@@ -16,6 +16,7 @@ from compliance import audit
 from compliance.alerts import deliver
 from compliance.alerts.forms import ChannelForm, RuleForm
 from compliance.alerts.models import AlertChannel, AlertDelivery, AlertRule, AlertState
+from compliance.audit_changes import address_label, changed_fields
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 
@@ -26,6 +27,12 @@ def _channel_details(channel: AlertChannel) -> dict[str, Any]:
     # The target label, never a URL's path or query (it may carry a token).
     return {"name": channel.name, "kind": channel.kind, "target": channel.target_label, "url_env": channel.url_env,
             "secret_env": channel.secret_env, "enabled": channel.enabled}  # fmt: skip
+
+
+def _channel_fields(channel: AlertChannel) -> dict[str, Any]:
+    """What an edit may change, raw: `changed_fields` shows the URL as scheme and host only."""
+    return {"name": channel.name, "kind": channel.kind, "url": channel.url, "url_env": channel.url_env,
+            "secret_env": channel.secret_env, "recipients": list(channel.recipients), "enabled": channel.enabled}  # fmt: skip
 
 
 def _rule_details(rule: AlertRule) -> dict[str, Any]:
@@ -66,12 +73,14 @@ def channel_create(request: HtmxHttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_ALERTS)
 def channel_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(AlertChannel, pk=pk)
+    before = _channel_fields(channel)  # read now: validating the form writes into the instance
     form = ChannelForm(request.POST or None, instance=channel)
     if request.method != "POST" or not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "alerts/channel_form.html", {"nav": "alerts", "form": form, "channel": channel}, status=status)
     channel = form.save()
-    audit.record("alerts.channel_changed", request=request, target=channel, details=_channel_details(channel))
+    if changes := changed_fields(before, _channel_fields(channel), shown={"url": address_label}):
+        audit.record("alerts.channel_changed", request=request, target=channel, details=changes)
     messages.success(request, f"Channel “{channel.name}” saved.")
     return redirect("alerts:index")
 
@@ -116,12 +125,14 @@ def rule_create(request: HtmxHttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_ALERTS)
 def rule_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AlertRule, pk=pk)
+    before = _rule_details(rule)  # read now: validating the form writes into the instance
     form = RuleForm(request.POST or None, instance=rule)
     if request.method != "POST" or not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "alerts/rule_form.html", {"nav": "alerts", "form": form, "rule": rule}, status=status)
     rule = form.save()
-    audit.record("alerts.rule_changed", request=request, target=rule, details=_rule_details(rule))
+    if changes := changed_fields(before, _rule_details(rule)):
+        audit.record("alerts.rule_changed", request=request, target=rule, details=changes)
     messages.success(request, f"Rule “{rule.name}” saved.")
     return redirect("alerts:index")
 

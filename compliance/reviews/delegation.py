@@ -8,19 +8,17 @@ from collections import defaultdict
 
 from django.contrib.auth.models import User as UserModel
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from compliance import audit
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.review import BulkOutcome, ReviewError, ReviewLocked, is_manager, is_subject
-from openclaw_web.roles import MATRIX, Capability, has_capability
+from openclaw_web.roles import MATRIX, Capability, active_people_with, has_capability
 
 
 def eligible_reviewers() -> QuerySet[UserModel]:
     """Active people whose role decides reviews (superusers included)."""
-    roles = [role.value for role in MATRIX[Capability.DECIDE_REVIEWS]]
-    return (UserModel.objects.filter(is_active=True).filter(Q(groups__name__in=roles) | Q(is_superuser=True))
-            .distinct().order_by("first_name", "last_name", "username"))  # fmt: skip
+    return active_people_with(MATRIX[Capability.DECIDE_REVIEWS]).order_by("first_name", "last_name", "username")
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from compliance import audit
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period
 from openclaw_web.roles import Capability, Role, has_capability
+from openclaw_web.site_url import absolute_url
 from vaults.access import AccessRow, effective_access
 from vaults.findings.models import Finding
 from vaults.findings.sync_identity import sync_identity_op_id
@@ -457,8 +458,7 @@ def compliance_officer_emails() -> list[str]:
 
 
 def review_url(review: AccessReview) -> str:
-    # SITE_URL (optional) makes the link absolute in e-mails; without it the path is given.
-    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("reviews:detail", args=[review.pk])
+    return absolute_url(reverse("reviews:detail", args=[review.pk]))
 
 
 def _label(first: str, last: str, username: str) -> str:
@@ -627,7 +627,7 @@ def propose_revocations(*, review: AccessReview, proposer: UserModel) -> int:
         return 0
     by_pair = {(a.op_user_id, a.vault_id): a for a in plan.actions.all()}
     for entry in spec_entries:
-        action = by_pair.get((entry.op_user_id, entry.vault_id))  # type: ignore[arg-type]  # nullable ids: a None pair finds nothing
+        action = by_pair.get((entry.op_user_id, entry.vault_id))  # nullable ids: a None pair finds nothing
         if action is not None:
             AccessReviewEntry.objects.filter(pk=entry.pk).update(cleanup_action=action)
     AccessReview.objects.filter(pk=review.pk).update(cleanup_plan=plan)

@@ -9,7 +9,8 @@ from django import forms
 
 from compliance.tickets import placeholders
 from compliance.tickets.http import PostError, check_url
-from compliance.tickets.models import AUTH_ENV_PATTERN, AUTH_ENV_PREFIX, TicketDestination
+from compliance.tickets.models import TicketDestination
+from openclaw_web.env_names import TICKET_AUTH_ENV
 from vaults.findings.forms import FindingFilterForm
 
 _JIRA_PROJECT = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
@@ -37,11 +38,8 @@ class DestinationForm(forms.ModelForm):
 
     def clean_auth_env(self) -> str:
         name = cast(str, self.cleaned_data["auth_env"]).strip()
-        if name and not re.match(AUTH_ENV_PATTERN, name):
-            raise forms.ValidationError(
-                f"Name a variable starting {AUTH_ENV_PREFIX} (capitals, digits, underscores), e.g. {AUTH_ENV_PREFIX}JIRA: "
-                "only those may be sent to a tracker."
-            )
+        if name and not TICKET_AUTH_ENV.allows(name):
+            raise forms.ValidationError(TICKET_AUTH_ENV.refusal())
         return name
 
     def _templates_checked(self, field: str) -> str:

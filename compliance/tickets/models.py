@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from openclaw_web.env_names import TICKET_AUTH_ENV
+
 # Only variables with this prefix may be named: a destination's URL is chosen in the UI, so a
 # free variable name would let whoever edits destinations post SECRET_KEY, FINGERPRINT_KEY or a
 # 1Password token to a server of their choosing.
-AUTH_ENV_PREFIX = "TICKET_AUTH_"
-AUTH_ENV_PATTERN = r"^TICKET_AUTH_[A-Z0-9_]{1,60}$"
+AUTH_ENV_PREFIX = TICKET_AUTH_ENV.prefix
+AUTH_ENV_PATTERN = TICKET_AUTH_ENV.pattern
 
 DEFAULT_SUMMARY_TEMPLATE = "[OpenClaw] {severity} {kind}: {title}"
 DEFAULT_DESCRIPTION_TEMPLATE = (
@@ -80,3 +82,20 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_key or 'Ticket'} for {self.subject_kind} {self.subject_id}"
+
+
+class TicketSend(models.Model):
+    """A ticket being created right now: committed before the POST and deleted once its outcome
+    is stored. Its unique constraint, not a row lock held across the request, is what keeps a
+    second click from posting a second ticket while the first waits on a slow tracker."""
+
+    subject_kind = models.CharField(max_length=20)
+    subject_id = models.PositiveBigIntegerField()
+    destination = models.ForeignKey(TicketDestination, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32, unique=True)
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject_kind", "subject_id", "destination"], name="ticket_one_send_at_a_time"),
+        ]

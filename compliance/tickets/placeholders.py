@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from openclaw_web.text import one_line
+
 # Every name a template may use, with what it holds. All are metadata: no secret value, notes
 # text, fingerprint or finding key (a duplicate finding's key derives from a fingerprint).
 PLACEHOLDERS: dict[str, str] = {
@@ -52,8 +54,7 @@ def render(template: str, values: dict[str, str]) -> str:
 
 def summary_text(template: str, values: dict[str, str]) -> str:
     """One line (a summary with a newline is refused by Jira), at most SUMMARY_MAX characters."""
-    text = " ".join(render(template, values).translate(_CONTROL).split())
-    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+    return one_line(render(template, values), SUMMARY_MAX)
 
 
 def description_text(template: str, values: dict[str, str]) -> str:

@@ -1,13 +1,16 @@
 """Create a ticket for a finding, a cleanup plan or an offboarding case, and remember its URL.
 
-1. Resolve the subject (compliance/tickets/subjects.py) and lock the destination row, so two
-   clicks on "Create ticket" cannot both post: the second finds the first one's link.
+1. Resolve the subject (compliance/tickets/subjects.py) and claim the send (a TicketSend row,
+   committed at once), so two clicks on "Create ticket" cannot both post: the second is told one
+   is under way, or finds the first one's link. No lock is held while the tracker answers: a
+   slow tracker must not block every other writer of the destination for up to its deadline.
 2. Render the destination's templates from the subject's metadata (placeholders.py) and build
    the tracker's JSON body (payloads.py).
 3. POST it (http.py) with the Authorization value read from the environment variable the
    destination names; the value is never stored, logged or audited.
-4. On a created ticket, store a TicketLink and audit "ticket.created" on the subject; on any
-   failure store nothing and audit "ticket.failed" with a readable reason.
+4. On a created ticket, store a TicketLink, audit "ticket.created" on the subject and release
+   the claim, in one short transaction; on any failure release the claim, store nothing and
+   audit "ticket.failed" with a readable reason.
 """
 
 from __future__ import annotations
@@ -17,21 +20,28 @@ import binascii
 import logging
 import os
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from compliance import audit
 from compliance.tickets import placeholders
-from compliance.tickets.http import PostError, post_json
-from compliance.tickets.models import AUTH_ENV_PATTERN, TicketDestination, TicketLink
+from compliance.tickets.http import TOTAL_TIMEOUT, PostError, post_json
+from compliance.tickets.models import AUTH_ENV_PATTERN, TicketDestination, TicketLink, TicketSend
 from compliance.tickets.payloads import TicketResponseError, TicketText, build_request, parse_response
 from compliance.tickets.subjects import SUBJECTS, SubjectKind, facts_for
 
 logger = logging.getLogger(__name__)
 REDACTED = "[redacted]"
+# A send ends within the POST's deadline; a claim far older than that belongs to a process that
+# died mid-send, and would otherwise block tickets for this subject forever.
+CLAIM_ABANDONED_AFTER = timedelta(seconds=TOTAL_TIMEOUT * 6)
 
 
 class TicketError(Exception):
@@ -120,21 +130,16 @@ def create_ticket(
     obj = kind.load(subject_id)
     destination_label = str(destination_id)
     try:
-        with transaction.atomic():
-            destination = TicketDestination.objects.select_for_update().filter(pk=destination_id).first()
-            if destination is None or not destination.enabled:
-                raise TicketError("That ticket destination does not exist or is disabled.")
-            destination_label = destination.name
-            existing = TicketLink.objects.filter(subject_kind=kind.name, subject_id=obj.pk, destination=destination).first()
-            if existing is not None:
-                return TicketOutcome(link=existing, created=False)
+        destination, existing, token = _claim(kind, obj.pk, destination_id)
+        destination_label = destination.name
+        if existing is not None:
+            return TicketOutcome(link=existing, created=False)
+        try:
             key, url, status = _send(destination, ticket_text(destination, kind, obj, base_url=base_url))
-            link = TicketLink.objects.create(subject_kind=kind.name, subject_id=obj.pk, destination=destination,
-                                             external_key=key, url=url, response_status=status, created_by=by)  # fmt: skip
-            audit.record("ticket.created", actor=by, request=request, target=obj, details={
-                "destination": destination.name, "destination_id": destination.pk, "kind": destination.kind,
-                "subject": kind.name, "key": key, "url": url, "status": status,
-            })  # fmt: skip
+        except BaseException:
+            TicketSend.objects.filter(token=token).delete()
+            raise
+        link, created = _record(kind, obj, destination, token, key=key, url=url, status=status, by=by, request=request)
     except TicketError as exc:
         logger.warning("ticket for %s %s at %s failed: %s", kind.name, obj.pk, destination_label, exc)
         audit.record("ticket.failed", actor=by, request=request, target=obj, details={
@@ -143,7 +148,56 @@ def create_ticket(
         })  # fmt: skip
         raise
     logger.info("ticket %s created for %s %s at %s", key, kind.name, obj.pk, destination.name)
-    return TicketOutcome(link=link, created=True)
+    return TicketOutcome(link=link, created=created)
+
+
+def _claim(kind: SubjectKind, subject_pk: int, destination_id: int) -> tuple[TicketDestination, TicketLink | None, str]:
+    """Step 1 in its own short transaction: (destination, its existing link or None, our token).
+
+    The claim row is inserted before the link is looked up: a send that finished a moment ago has
+    committed its link by the time our insert gets through (it deletes its claim in the same
+    transaction), so the look-up sees it and nothing is posted twice."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    with transaction.atomic():
+        destination = TicketDestination.objects.filter(pk=destination_id).first()
+        if destination is None or not destination.enabled:
+            raise TicketError("That ticket destination does not exist or is disabled.")
+        same = {"subject_kind": kind.name, "subject_id": subject_pk, "destination": destination}
+        TicketSend.objects.filter(**same, claimed_at__lt=now - CLAIM_ABANDONED_AFTER).delete()
+        try:
+            with transaction.atomic():
+                TicketSend.objects.create(**same, token=token, claimed_at=now)
+        except IntegrityError:
+            raise TicketError("A ticket for this is being created right now: reload in a few seconds.") from None
+        existing = TicketLink.objects.filter(**same).first()
+        if existing is not None:
+            TicketSend.objects.filter(token=token).delete()
+    return destination, existing, token
+
+
+def _record(
+    kind: SubjectKind, obj: Any, destination: TicketDestination, token: str, *,
+    key: str, url: str, status: int, by: User, request: HttpRequest | None,
+) -> tuple[TicketLink, bool]:  # fmt: skip
+    """Step 4 in a second short transaction: the link, the audit entry, the claim released."""
+    with transaction.atomic():
+        TicketSend.objects.filter(token=token).delete()
+        details = {"destination": destination.name, "destination_id": destination.pk, "kind": destination.kind,
+                   "subject": kind.name, "key": key, "url": url, "status": status}  # fmt: skip
+        try:
+            with transaction.atomic():
+                link = TicketLink.objects.create(subject_kind=kind.name, subject_id=obj.pk, destination=destination,
+                                                 external_key=key, url=url, response_status=status, created_by=by)  # fmt: skip
+            created = True
+        except IntegrityError:
+            # Only after an abandoned claim was taken over: both posted. Keep the first link and
+            # say in the log which ticket at the tracker is the duplicate.
+            link = TicketLink.objects.get(subject_kind=kind.name, subject_id=obj.pk, destination=destination)
+            details["duplicate_of"] = link.external_key
+            created = False
+        audit.record("ticket.created", actor=by, request=request, target=obj, details=details)
+    return link, created
 
 
 def links_for(kind_name: str, subject_ids: list[int]) -> dict[int, list[TicketLink]]:

@@ -61,16 +61,17 @@ def finding_facts(finding: Finding) -> dict[str, str]:
 
 
 def plan_facts(plan: CleanupPlan) -> dict[str, str]:
-    actions = list(plan.actions.select_related("item", "vault", "op_user").order_by("position", "pk"))
+    actions = list(plan.actions.select_related("item", "vault", "op_user", "op_group").order_by("position", "pk"))
     counts = Counter(a.get_kind_display() for a in actions)
     lines = [f"{len(actions)} action{'s' if len(actions) != 1 else ''}: "
              + ", ".join(f"{kind} ({n})" for kind, n in counts.most_common())]  # fmt: skip
     for action in actions[:PLAN_ACTION_LINES]:
         what = action.item.title if action.item else action.op_user.email if action.op_user else ""
-        lines.append(f"- {action.get_kind_display()}: {what} (vault {action.vault.name}) — {action.status_label}")
+        where = f"vault {action.vault.name}" if action.vault else action.vault_name
+        lines.append(f"- {action.get_kind_display()}: {what} ({where}) — {action.status_label}")
     if len(actions) > PLAN_ACTION_LINES:
         lines.append(f"- … and {len(actions) - PLAN_ACTION_LINES} more on the plan's page")
-    vaults = sorted({a.vault.name for a in actions})
+    vaults = sorted({a.vault.name for a in actions if a.vault})
     return {
         "subject": "Cleanup plan",
         "title": plan.title,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -14,20 +13,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from compliance import audit
+from compliance.audit_changes import address_label, changed_fields
 from compliance.tickets import export, placeholders
 from compliance.tickets.forms import CreateTicketForm, DestinationForm, TicketExportForm
 from compliance.tickets.models import TicketDestination
 from compliance.tickets.sending import TicketError, create_ticket, subject_kind
 from openclaw_web.http import signed_in_user
 from openclaw_web.roles import Capability, requires
+from openclaw_web.site_url import absolute_url
 from vaults.findings.search import filtered_findings
 
 AUDITED_FIELDS = DestinationForm.Meta.fields
 
 
 def _base_url(request: HttpRequest) -> str:
-    # SITE_URL (optional) as in e-mails; else the address this request came in on.
-    return getattr(settings, "SITE_URL", "") or request.build_absolute_uri("/")
+    return absolute_url("/", request=request)
 
 
 def _snapshot(destination: TicketDestination) -> dict[str, Any]:
@@ -39,7 +39,8 @@ def destinations(request: HttpRequest) -> HttpResponse:
     form = DestinationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         destination = form.save()
-        audit.record("ticket_destination.created", request=request, target=destination, details=_snapshot(destination))
+        details = {**_snapshot(destination), "url": address_label(destination.url)}  # a webhook's token stays out
+        audit.record("ticket_destination.created", request=request, target=destination, details=details)
         messages.success(request, f"Added the ticket destination {destination.name}.")
         return redirect("tickets:settings")
     rows = TicketDestination.objects.all()
@@ -54,8 +55,7 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DestinationForm(request.POST or None, instance=destination)
     if request.method == "POST" and form.is_valid():
         destination = form.save()
-        after = _snapshot(destination)
-        changed = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
+        changed = changed_fields(before, _snapshot(destination), shown={"url": address_label})
         if changed:
             audit.record("ticket_destination.changed", request=request, target=destination, details=changed)
         messages.success(request, f"Saved {destination.name}.")

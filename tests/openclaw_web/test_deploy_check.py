@@ -13,6 +13,7 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
         "SECRET_KEY": "k" * 20 + "Zq8#pL2@vX5!mN7$rT1%yW4^uB6&" + "j" * 20,
         "FINGERPRINT_KEY": "f" * 64,
         "ALLOWED_HOSTS": "openclaw.example.com",
+        "SITE_URL": "https://openclaw.example.com",
         "DATABASE_URL": "postgres://openclaw@127.0.0.1:5432/openclaw",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "OPENCLAW_VAR_DIR": str(tmp_path),

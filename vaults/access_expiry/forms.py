@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
+from openclaw_web.text import one_line
 from vaults.cleanup import scope
 from vaults.models import OpUser, Vault
 
@@ -20,7 +21,7 @@ FUTURE_LIMIT_DAYS = 5 * 365
 
 class VaultChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return " ".join(str(obj.name).split())[:120]
+        return one_line(obj.name, 120)
 
 
 class EndDateForm(forms.Form):

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import audit
-from openclaw_web.roles import Role
+from openclaw_web.roles import Role, active_administrators
+from openclaw_web.site_url import absolute_url
+from openclaw_web.text import one_line
 from vaults.access_expiry.models import AccessEndDate, ExpiryMail
 from vaults.models import Vault
 
@@ -29,14 +30,8 @@ SENDER_LABEL = "access expiry"
 FOOTER = "\n\nThis message contains no vault contents and no secret values."
 
 
-def site_url(path: str) -> str:
-    # SITE_URL (optional) makes the link absolute; without it the path is given (as cleanup mails do).
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
-
-
 def admins() -> list[User]:
-    people = User.objects.filter(Q(groups__name=Role.ADMIN.value) | Q(is_superuser=True), is_active=True)
-    return list(people.distinct().order_by("username"))
+    return list(active_administrators())
 
 
 def compliance_officers() -> list[User]:
@@ -77,25 +72,19 @@ def deliver(*, key: str, event: str, recipients: Iterable[User], subject: str, b
     return sent
 
 
-def one_line(text: str, limit: int = 120) -> str:
-    """Names from 1Password on one line (a title with a newline must not forge a mail line)."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def send_reminder(end_date: AccessEndDate, *, vault_names: list[str], vault_ids: Iterable[int]) -> int:
     """The week-before reminder for one end date, once per recipient (after commit)."""
     person = end_date.op_user
-    who = one_line(person.name or person.email or person.op_id)
+    who = one_line(person.name or person.email or person.op_id, 120)
     scope = "all their 1Password access" if end_date.covers_all else "their access to " + ", ".join(
         one_line(n, 80) for n in vault_names[:10]) + (f" and {len(vault_names) - 10} more" if len(vault_names) > 10 else "")  # fmt: skip
     default = " (the default end date for guests)" if end_date.is_default else ""
     body = (
-        f"The access of {who} ({one_line(person.email)}) ends on {end_date.ends_on.isoformat()}{default}: {scope}.\n\n"
+        f"The access of {who} ({one_line(person.email, 120)}) ends on {end_date.ends_on.isoformat()}{default}: {scope}.\n\n"
         "On that day OpenClaw proposes the removal in a cleanup plan; an approver other than the proposer must "
         "approve it before anything changes in 1Password. To keep the access, set a later end date on the person's "
         "page before then."
-        f"\n\nOpen the person: {site_url(reverse('vaults:person', args=[person.pk]))}" + FOOTER
+        f"\n\nOpen the person: {absolute_url(reverse('vaults:person', args=[person.pk]))}" + FOOTER
     )
     recipients = reminder_recipients(end_date, vault_ids)
     mail = {"key": f"reminder:{end_date.pk}:{end_date.ends_on.isoformat()}", "event": "reminder",

@@ -6,9 +6,11 @@ Anomalies, judged on the last REPORT_DAYS against the BASELINE_DAYS before them:
 1. use after the end date (the person still had access and used it);
 2. a new address or a new country (none of the baseline's; only when there is a baseline);
 3. use of production vaults (classification production);
-4. off-hours: 22:00-06:00 UTC, the compliance report's night window;
-5. a volume spike: at least SPIKE_FACTOR times the baseline's weekly average and SPIKE_MIN_EVENTS
-   uses, or a burst of BURST_EVENTS uses within one hour (the compliance report's threshold).
+4. a volume spike: at least SPIKE_FACTOR times the baseline's weekly average and SPIKE_MIN_EVENTS
+   uses;
+5. what the compliance reports' detector finds in the week, over every vault the person used
+   (compliance/reports/usage_anomalies.py, the one detector): off-hours use, several addresses
+   within one hour, a burst of uses within one hour, one item used from several addresses at once.
 
 Metadata only: titles, vault names, counts, addresses, dates. Never a value, notes or a fingerprint.
 """
@@ -25,10 +27,11 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
-from compliance.reports.evidence import BURST_EVENTS, NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR
+from compliance.reports.usage_anomalies import BURST_EVENTS, usage_anomalies
 from vaults.access_expiry.models import AccessEndDate
-from vaults.access_expiry.scope import SERVICE_ACCOUNT, vaults_by_user
+from vaults.access_expiry.scope import vaults_by_user
 from vaults.models import Account, Item, ItemUsage, OpUser, Vault
+from vaults.models.access import service_accounts
 
 REPORT_DAYS = 7
 # Four weeks before the report's week: long enough that a weekly rhythm is the baseline, short
@@ -93,7 +96,7 @@ def contractors(account: Account | None = None) -> list[OpUser]:
     """People with an open end date, and guests; never service accounts or removed people."""
     open_end = Q(access_end_dates__status__in=AccessEndDate.OPEN)
     people = OpUser.objects.filter(open_end | Q(user_type__iexact="GUEST"), removed_at__isnull=True).exclude(
-        user_type__iexact=SERVICE_ACCOUNT
+        service_accounts()
     )
     if account is not None:
         people = people.filter(account=account)
@@ -104,9 +107,34 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _night(ts: datetime.datetime) -> bool:
-    hour = ts.astimezone(UTC).hour
-    return hour >= NIGHT_FROM_HOUR or hour < NIGHT_UNTIL_HOUR
+# The detector's row kinds -> the words of this report (one anomaly per kind and person: the
+# first row, which the detector ranks largest first).
+DETECTED = {
+    "Unusual hours (22:00-06:00 UTC)": "Off-hours use",
+    "Several IP addresses at once": "Several addresses at once",
+    "Burst of access": "Burst of use",
+    "One item from several addresses at once": "One item from several addresses",
+}
+
+
+def _detected(usage: Any) -> dict[str, list[Anomaly]]:
+    """The detector's anomalies in `usage`, per person as it names them (email, else op id)."""
+    found: dict[str, dict[str, Anomaly]] = defaultdict(dict)
+    for kind, who, when, n, ips, detail in usage_anomalies(usage):
+        label = DETECTED.get(str(kind))
+        if label is None:
+            continue
+        if kind == "Unusual hours (22:00-06:00 UTC)":
+            words = f"{_plural(int(str(n)), 'use')} between 22:00 and 06:00 UTC."
+        elif kind == "Burst of access":
+            words = f"{_plural(int(str(n)), 'use')} within one hour ({when:%Y-%m-%d %H}:00 UTC; threshold {BURST_EVENTS})."
+        elif kind == "Several IP addresses at once":
+            words = f"{ips} addresses within one hour ({when:%Y-%m-%d %H}:00 UTC)."
+        else:
+            words = f"{detail}."
+        for person in str(who).split(", "):
+            found[person.casefold()].setdefault(label, Anomaly(label, words))
+    return {person: list(by_label.values()) for person, by_label in found.items()}
 
 
 def _anomalies(
@@ -115,7 +143,8 @@ def _anomalies(
 ) -> list[Anomaly]:  # fmt: skip
     found: list[Anomaly] = []
     for end in end_dates:
-        after = [e for e in week if e["timestamp"].date() >= end.ends_on
+        # The end date is a day in TIME_ZONE (has_ended): an event's day is its local day too.
+        after = [e for e in week if end.has_ended(timezone.localdate(e["timestamp"]))
                  and (end.covers_all or e["vault_op_id"] in scoped.get(end.pk, set()))]  # fmt: skip
         if after:
             found.append(Anomaly("Used after the end date", f"{_plural(len(after), 'use')} on or after "
@@ -135,19 +164,10 @@ def _anomalies(
         names = sorted({str(vault_names.get(e["vault_op_id"], e["vault_op_id"])) for e in prod}, key=str.casefold)
         found.append(Anomaly("Production use", f"{_plural(len(prod), 'use')} of items in production vaults "
                              f"({', '.join(names[:5])}{' and more' if len(names) > 5 else ''})."))  # fmt: skip
-    night = [e for e in week if _night(e["timestamp"])]
-    if night:
-        found.append(Anomaly("Off-hours use", f"{_plural(len(night), 'use')} between {NIGHT_FROM_HOUR}:00 and "
-                             f"0{NIGHT_UNTIL_HOUR}:00 UTC."))  # fmt: skip
     weekly_average = len(baseline) * REPORT_DAYS / BASELINE_DAYS
     if len(week) >= SPIKE_MIN_EVENTS and len(week) >= SPIKE_FACTOR * weekly_average:
         found.append(Anomaly("Volume spike", f"{_plural(len(week), 'use')} this week against a weekly average of "
                              f"{weekly_average:.1f} over the {BASELINE_DAYS} days before."))  # fmt: skip
-    hours = Counter(e["timestamp"].astimezone(UTC).replace(minute=0, second=0, microsecond=0) for e in week)
-    busiest, most = max(hours.items(), key=lambda kv: (kv[1], kv[0]), default=(None, 0))
-    if busiest is not None and most >= BURST_EVENTS:
-        found.append(Anomaly("Burst of use", f"{_plural(most, 'use')} within one hour ({busiest:%Y-%m-%d %H}:00 UTC; "
-                             f"threshold {BURST_EVENTS})."))  # fmt: skip
     return found
 
 
@@ -179,6 +199,7 @@ def build_report(*, account: Account | None = None, now: datetime.datetime | Non
                               "client_ip", "country").order_by("timestamp"):  # fmt: skip
         events[(event["account_id"], event["user_op_id"])].append(event)
     used_ids = {e["item_op_id"] for evs in events.values() for e in evs if e["timestamp"] >= since}
+    detected = _detected(usage.filter(timestamp__gte=since))
     items = {(i.vault.account_id, i.op_id): i for i in Item.objects.filter(
         vault__account_id__in=list(accounts), op_id__in=sorted(used_ids)).select_related("vault")}  # fmt: skip
     for person in people:
@@ -205,5 +226,11 @@ def build_report(*, account: Account | None = None, now: datetime.datetime | Non
             ))  # fmt: skip
         row.anomalies = _anomalies(week=week, baseline=baseline, end_dates=row.end_dates, scoped=scoped,
                                    production=production, vault_names=vault_names)  # fmt: skip
+        names = dict.fromkeys(n.casefold() for n in (person.email, person.op_id) if n)
+        seen = {a.label for a in row.anomalies}
+        for anomaly in (a for name in names for a in detected.get(name, [])):
+            if anomaly.label not in seen:
+                row.anomalies.append(anomaly)
+                seen.add(anomaly.label)
         report.rows.append(row)
     return report

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from compliance import audit
 from vaults.access_expiry.models import AccessEndDate
-from vaults.access_expiry.scope import SERVICE_ACCOUNT
 from vaults.access_expiry.sponsorship import change_refusal, outside_scope
 from vaults.access_expiry.withdraw import withdraw_removal
 from vaults.cleanup.scope import refusal_message
@@ -83,7 +82,7 @@ def set_end_date(
        proposed (withdraw.py).
     3. One audit entry with the scope, the date and the sponsor.
     """
-    if op_user.user_type.upper() == SERVICE_ACCOUNT:
+    if op_user.is_service_account:
         raise EndDateRefused("Service accounts do not get end dates: their access is reviewed, not scheduled.")
     if op_user.removed_at is not None:
         raise EndDateRefused("This person was removed from 1Password: there is no access left to end.")

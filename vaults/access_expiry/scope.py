@@ -13,8 +13,6 @@ from vaults.access import access_pairs
 from vaults.access_expiry.models import AccessEndDate
 from vaults.models import Account, OpUser
 
-SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
-
 
 def is_gone(person: OpUser) -> bool:
     """Removed from the account, or in op's DELETED state: a grant row left behind is no access

@@ -11,8 +11,10 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from vaults.access_expiry import notices
-from vaults.access_expiry.report import ContractorReport, ContractorRow, build_report
+from openclaw_web.site_url import absolute_url
+from openclaw_web.text import one_line
+from vaults.access_expiry import notices, wording
+from vaults.access_expiry.report import REPORT_DAYS, ContractorReport, ContractorRow, build_report
 
 
 def week_key(now: datetime.datetime) -> str:
@@ -21,16 +23,17 @@ def week_key(now: datetime.datetime) -> str:
 
 
 def _row_text(row: ContractorRow) -> str:
-    line = notices.one_line
+    line = one_line
     person = row.person
     end = row.next_end
     ends = "no end date (guest default pending)" if end is None else (
         f"ends {end.ends_on.isoformat()}" + (" (guest default)" if end.is_default else "")
         + ("" if end.covers_all else " for some vaults"))  # fmt: skip
     sponsors = ", ".join(line(u.get_full_name() or u.get_username(), 60) for u in row.sponsors) or "none"
+    used = wording.usage_summary(uses=row.uses, items=row.item_count, days=REPORT_DAYS)
     lines = [
         f"- {line(person.name or person.email or person.op_id, 80)} <{line(person.email, 80)}>: {ends}; sponsor {sponsors}; "
-        f"{len(row.vaults)} vaults reachable ({row.production_vaults} production); {row.uses} uses of {row.item_count} items"
+        f"{len(row.vaults)} vaults reachable ({row.production_vaults} production); {used}"
         + (" (" + ", ".join(f"{action} {n}" for action, n in row.actions) + ")" if row.actions else "")
     ]
     for use in row.items:
@@ -44,7 +47,7 @@ def _body(report: ContractorReport, rows: list[ContractorRow]) -> str:
     head = (f"Contractor and guest access from {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC: "
             f"{len(rows)} people, {sum(1 for r in rows if r.anomalies)} with something unusual.\n\n")  # fmt: skip
     return (head + "\n".join(_row_text(r) for r in rows)
-            + f"\n\nThe report: {notices.site_url(reverse('access_expiry:report'))}" + notices.FOOTER)  # fmt: skip
+            + f"\n\nThe report: {absolute_url(reverse('access_expiry:report'))}" + notices.FOOTER)  # fmt: skip
 
 
 def send_weekly_report(*, now: datetime.datetime | None = None) -> int:

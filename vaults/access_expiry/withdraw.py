@@ -3,7 +3,8 @@
 A plan proposed when the date came would otherwise stay approvable after the contract was
 extended, and an approver could remove access the sponsor has just prolonged. Every action of
 the end date's removal plans still awaiting approval is rejected, with the reason written on the
-action (the plan page shows it) and one audit entry naming who withdrew it. Approved or running
+action (the plan page shows it), the plan's status and the proposer's notice as for any
+rejection (vaults/cleanup/approval.withdraw_actions), and one audit entry naming who withdrew it. Approved or running
 actions are not touched: two people decided those, and stopping them is an approver's call on
 the plan page.
 """
@@ -17,8 +18,8 @@ from django.utils import timezone
 
 from compliance import audit
 from vaults.access_expiry.models import AccessEndDate
+from vaults.cleanup.approval import withdraw_actions
 from vaults.cleanup.models import CleanupPlan, ProposedAction
-from vaults.cleanup.plans import refresh_status
 
 SYSTEM_LABEL = "access expiry"
 
@@ -55,12 +56,9 @@ def _withdraw_plan(
     actor: AbstractBaseUser | AnonymousUser | None,
     request: HttpRequest | None,
 ) -> list[int]:
-    pending = ProposedAction.objects.select_for_update().filter(plan=plan, status=ProposedAction.Status.PROPOSED)
-    ids = list(pending.values_list("pk", flat=True))
+    ids = withdraw_actions(ProposedAction.objects.filter(plan=plan), note=note)
     if not ids:
         return []
-    ProposedAction.objects.filter(pk__in=ids).update(status=ProposedAction.Status.REJECTED, error=note)
-    refresh_status(plan)
     audit.record(
         "access_expiry.removal_withdrawn", actor=actor, actor_label="" if actor else SYSTEM_LABEL,
         request=request, target=end_date.op_user,

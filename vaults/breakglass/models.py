@@ -56,3 +56,28 @@ class EmergencyUse(models.Model):
     @property
     def who(self) -> str:
         return self.user_name or self.user_email or self.user_op_id
+
+
+class EmergencyMailSent(models.Model):
+    """One mail about an event to one address (notify.py), as cleanup's NotificationSent: the row
+    is written in the same transaction as the mail is handed to the mail server, so a failed send
+    leaves no row and the next sync tries that address again, while the addresses already mailed
+    get nothing more. Recipients are addresses, not accounts: the user of a break-glass credential
+    may have no OpenClaw account."""
+
+    class Mail(models.TextChoices):
+        CONTACTS = "contacts", "Security contacts told"
+        REASON = "reason", "Reason asked through a signed link"
+
+    event = models.ForeignKey(EmergencyUse, on_delete=models.CASCADE, related_name="mails")
+    mail = models.CharField(max_length=10, choices=Mail.choices)
+    recipient = models.CharField(max_length=500)  # the address, lower-cased
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "mail", "recipient"], name="breakglass_mail_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mail} mail of event {self.event_id} to {self.recipient}"

@@ -4,9 +4,11 @@ owner, their lead) are asked for the reason through a signed link.
 1. `notify_after_commit(events)` is called by whoever created the events (the sync's hook, the
    backfill); the mails go out after the transaction commits, so nobody hears of a rolled-back
    event.
-2. Each event is announced once and asked about once: a conditional UPDATE claims
-   `contacts_notified_at` / `reason_requested_at` in the same transaction as the mail is handed to
-   the mail server, so a failed send leaves the event unclaimed and the next sync tries again.
+2. Each address gets each mail of an event once (`EmergencyMailSent`, unique per event, mail and
+   address, written in the same transaction as the mail is handed to the mail server): when one
+   recipient's send fails, the next sync mails that one again and nobody else. Once every
+   recipient has it, a conditional UPDATE sets `contacts_notified_at` / `reason_requested_at`
+   (and the audit entry is written) once.
 3. Events older than the link's lifetime (a backfill of last year's uses) are recorded, not
    mailed: a link would be dead on arrival and the contacts would get news of old events.
 Mails carry metadata only: item title, vault name, the person, the time and a link; never a
@@ -17,41 +19,37 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import audit
-from openclaw_web.roles import Role
+from openclaw_web.roles import active_administrators
+from openclaw_web.site_url import absolute_url
+from openclaw_web.text import one_line
 from vaults.breakglass import reasons
-from vaults.breakglass.models import EmergencyUse
+from vaults.breakglass.models import EmergencyMailSent, EmergencyUse
 
 logger = logging.getLogger(__name__)
 FOOTER = "\n\nThis message contains no vault contents and no secret values."
 
 
 def event_url(event: EmergencyUse) -> str:
-    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse("breakglass:detail", args=[event.pk])
+    return absolute_url(reverse("breakglass:detail", args=[event.pk]))
 
 
 def security_contacts() -> list[str]:
     """SECURITY_CONTACTS plus every active OpenClaw admin with an address, each once."""
-    admins = User.objects.filter(Q(groups__name=Role.ADMIN.value) | Q(is_superuser=True), is_active=True)
+    admins = active_administrators()
     addresses = [*getattr(settings, "SECURITY_CONTACTS", []),
-                 *admins.exclude(email="").distinct().order_by("username").values_list("email", flat=True)]
+                 *admins.exclude(email="").values_list("email", flat=True)]
     return list(dict.fromkeys(a.strip().lower() for a in addresses if a and a.strip()))
-
-
-def _one_line(text: str) -> str:
-    """A header from item text: a newline in a title would make Django refuse the mail (or, in a
-    less careful mailer, add a header), so every run of whitespace becomes one space."""
-    return " ".join(text.split())[:200]
 
 
 def _when(event: EmergencyUse) -> str:
@@ -66,34 +64,50 @@ def _facts(event: EmergencyUse) -> str:
             f"Rotation due by: {event.rotation_due_at:%Y-%m-%d %H:%M} UTC")
 
 
-def _claim_and_send(event: EmergencyUse, *, field: str, send: Callable[[], int], action: str) -> bool:
+@dataclass(frozen=True)
+class Letter:
+    address: str
+    subject: str
+    body: str
+
+
+def _sent_now(event: EmergencyUse, mail: str, letter: Letter) -> bool | None:
+    """True: sent now; False: sent by an earlier run; None: the send failed (the next sync retries)."""
     try:
         with transaction.atomic():
-            claimed = EmergencyUse.objects.filter(pk=event.pk, **{f"{field}__isnull": True}).update(
-                **{field: timezone.now()})
-            if not claimed:
-                return False
-            recipients = send()
-    except Exception:  # a mail server down must not stop the sync; the next run retries
-        logger.warning("break-glass mail for event %s not sent; the next sync retries", event.pk, exc_info=True)
+            EmergencyMailSent.objects.create(event=event, mail=mail, recipient=letter.address.lower()[:500],
+                                             sent_at=timezone.now())  # fmt: skip
+            send_mail(one_line(letter.subject, 200), letter.body, settings.DEFAULT_FROM_EMAIL, [letter.address],
+                      fail_silently=False)  # fmt: skip
+    except IntegrityError:
         return False
-    audit.record(action, actor_label="notifications", target=event, details={"recipients": recipients})
+    except Exception:  # a mail server down must not stop the sync; the next run retries
+        logger.warning("break-glass %s mail for event %s not sent; the next sync retries", mail, event.pk, exc_info=True)
+        return None
+    return True
+
+
+def _deliver(event: EmergencyUse, *, mail: str, letters: list[Letter], field: str, action: str) -> bool:
+    """Step 2 of the module docstring; True when this call completed the mail for every recipient."""
+    outcomes = [_sent_now(event, mail, letter) for letter in letters]
+    if None in outcomes:
+        return False
+    claimed = EmergencyUse.objects.filter(pk=event.pk, **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+    if not claimed:
+        return False
+    audit.record(action, actor_label="notifications", target=event,
+                 details={"recipients": len(letters), "sent_by_this_run": outcomes.count(True)})  # fmt: skip
     return True
 
 
 def announce(event: EmergencyUse) -> bool:
-    """Tell the security contacts (once)."""
-    contacts = security_contacts()
-
-    def send() -> int:
-        if contacts:
-            send_mail(_one_line(f"[OpenClaw] Break-glass use: {event.item_title or event.item_op_id}"),
-                      f"An emergency (break-glass) credential was used.\n\n{_facts(event)}\n\n"
-                      f"The user has been asked for the reason. Follow up: {event_url(event)}" + FOOTER,
-                      settings.DEFAULT_FROM_EMAIL, contacts, fail_silently=False)
-        return len(contacts)
-
-    return _claim_and_send(event, field="contacts_notified_at", send=send, action="breakglass.contacts_notified")
+    """Tell each security contact (once)."""
+    subject = f"[OpenClaw] Break-glass use: {event.item_title or event.item_op_id}"
+    body = (f"An emergency (break-glass) credential was used.\n\n{_facts(event)}\n\n"
+            f"The user has been asked for the reason. Follow up: {event_url(event)}" + FOOTER)
+    letters = [Letter(address, subject, body) for address in security_contacts()]
+    return _deliver(event, mail=EmergencyMailSent.Mail.CONTACTS, letters=letters, field="contacts_notified_at",
+                    action="breakglass.contacts_notified")  # fmt: skip
 
 
 def reason_recipients(event: EmergencyUse) -> list[tuple[str, str]]:
@@ -107,22 +121,23 @@ def reason_recipients(event: EmergencyUse) -> list[tuple[str, str]]:
     return people
 
 
+def _reason_letter(event: EmergencyUse, who: str, address: str) -> Letter:
+    whose = "you" if who == reasons.ReasonBy.USER else f"{event.who}, in a vault you own,"
+    return Letter(
+        address,
+        f"[OpenClaw] Why was a break-glass credential used? {event.item_title}",
+        f"On {_when(event)} {whose} used an emergency (break-glass) credential. Every such use needs "
+        f"a reason for the security team and the auditors.\n\n{_facts(event)}\n\nState the reason "
+        f"here (no OpenClaw account needed; the link works once and expires in {reasons.link_days()} "
+        f"days):\n{reasons.link_for(event, who=who, email=address)}" + FOOTER,
+    )
+
+
 def ask_for_reason(event: EmergencyUse) -> bool:
-    """Mail each recipient their own signed link (once per event)."""
-    people = reason_recipients(event)
-
-    def send() -> int:
-        for who, address in people:
-            whose = "you" if who == reasons.ReasonBy.USER else f"{event.who}, in a vault you own,"
-            send_mail(_one_line(f"[OpenClaw] Why was a break-glass credential used? {event.item_title}"),
-                      f"On {_when(event)} {whose} used an emergency (break-glass) credential. Every such use needs "
-                      f"a reason for the security team and the auditors.\n\n{_facts(event)}\n\nState the reason "
-                      f"here (no OpenClaw account needed; the link works once and expires in {reasons.link_days()} "
-                      f"days):\n{reasons.link_for(event, who=who, email=address)}" + FOOTER,
-                      settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
-        return len(people)
-
-    return _claim_and_send(event, field="reason_requested_at", send=send, action="breakglass.reason_requested")
+    """Mail each recipient their own signed link (once per event and recipient)."""
+    letters = [_reason_letter(event, who, address) for who, address in reason_recipients(event)]
+    return _deliver(event, mail=EmergencyMailSent.Mail.REASON, letters=letters, field="reason_requested_at",
+                    action="breakglass.reason_requested")  # fmt: skip
 
 
 def notify(events: Iterable[EmergencyUse], *, now: datetime.datetime | None = None) -> int:

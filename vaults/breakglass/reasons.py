@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance import audit
+from openclaw_web.site_url import absolute_url
 from vaults.breakglass.models import EmergencyUse
 
 SALT = "openclaw.breakglass.reason-link"
@@ -55,7 +56,7 @@ def make_token(event: EmergencyUse, *, who: str, email: str) -> str:
 
 def link_for(event: EmergencyUse, *, who: str, email: str) -> str:
     path = reverse("breakglass:reason_link", args=[make_token(event, who=who, email=email)])
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    return absolute_url(path)
 
 
 def read_token(token: str) -> LinkHolder:
@@ -109,9 +110,9 @@ def give_reason_by_link(*, holder: LinkHolder, reason: str, request: HttpRequest
 
 
 @transaction.atomic
-def record_reason(*, event: EmergencyUse, user: User, reason: str) -> EmergencyUse:
+def record_reason(*, event: EmergencyUse, user: User, reason: str, request: HttpRequest | None = None) -> EmergencyUse:
     """An admin or the vault's lead records the reason in OpenClaw (once)."""
     text = _clean(reason)
     event = _store(event, reason=text, by=ReasonBy.PERSON, label=user.get_username())
-    audit.record("breakglass.reason_recorded", actor=user, target=event, details={"length": len(text)})
+    audit.record("breakglass.reason_recorded", actor=user, request=request, target=event, details={"length": len(text)})
     return event

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from compliance import audit
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, has_capability, requires
-from vaults.breakglass import reasons, record
+from vaults.breakglass import link_refusals, reasons, record
 from vaults.breakglass.forms import EventFilterForm, ReasonForm
 from vaults.breakglass.models import EmergencyUse
 from vaults.breakglass.rotation import RotationRefused, propose_rotation
@@ -26,10 +25,7 @@ from vaults.cleanup import scope
 from vaults.models import Vault
 
 PAGE_SIZE = 50
-# Anonymous posts to the link page per client address and 10 minutes: a person gives one reason;
-# anything more is someone trying tokens (a valid one needs the signing key anyway).
-LINK_POSTS_PER_WINDOW = 20
-LINK_WINDOW_SECONDS = 600
+ALREADY_GIVEN = "a reason was already given"
 
 
 def _filtered(state: str) -> Q:
@@ -97,7 +93,8 @@ def event_reason(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Not saved: write the reason (at most 2,000 characters).")
         return redirect("breakglass:detail", pk=event.pk)
     try:
-        reasons.record_reason(event=event, user=signed_in_user(request), reason=form.cleaned_data["reason"])
+        reasons.record_reason(event=event, user=signed_in_user(request), reason=form.cleaned_data["reason"],
+                              request=request)
     except reasons.ReasonRefused as error:
         messages.error(request, str(error))
     else:
@@ -126,18 +123,9 @@ def event_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("cleanup:plan", args=[landed.plan.pk]) + f"#action-{landed.actions[-1].pk}")
 
 
-def _too_many(request: HttpRequest) -> bool:
-    key = f"breakglass-link:{audit.client_ip(request) or 'unknown'}"
-    cache.add(key, 0, LINK_WINDOW_SECONDS)
-    try:
-        return cache.incr(key) > LINK_POSTS_PER_WINDOW
-    except ValueError:  # expired between add and incr
-        return False
-
-
 def reason_link(request: HttpRequest, token: str) -> HttpResponse:
     """The signed link from the e-mail: no sign-in; metadata of the one event; one reason."""
-    if request.method == "POST" and _too_many(request):
+    if request.method == "POST" and link_refusals.too_many(request):
         return render(request, "breakglass/link.html", {"error": "Too many attempts from your address: wait ten "
                                                         "minutes and open the link again."}, status=429)
     if request.method not in ("GET", "HEAD", "POST"):
@@ -146,7 +134,7 @@ def reason_link(request: HttpRequest, token: str) -> HttpResponse:
         holder = reasons.read_token(token)
     except reasons.LinkError as error:
         if request.method == "POST":
-            audit.record("breakglass.link_refused", request=request, details={"why": str(error)[:200]})
+            link_refusals.record_refused(request, why=str(error), token=token)
         return render(request, "breakglass/link.html", {"error": str(error)}, status=400)
     event = holder.event
     form = ReasonForm(request.POST if request.method == "POST" else None)
@@ -154,11 +142,13 @@ def reason_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if event.reason_at is not None:
             status = 409
+            link_refusals.record_refused(request, why=ALREADY_GIVEN, token=token, holder=holder, event=event)
         elif form.is_valid():
             try:
                 reasons.give_reason_by_link(holder=holder, reason=form.cleaned_data["reason"], request=request)
-            except reasons.ReasonRefused:
+            except reasons.ReasonRefused:  # another post stored one a moment ago
                 status = 409
+                link_refusals.record_refused(request, why=ALREADY_GIVEN, token=token, holder=holder, event=event)
             else:
                 return redirect("breakglass:reason_link", token=token)
         else:

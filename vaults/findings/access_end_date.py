@@ -23,10 +23,11 @@ import datetime
 from typing import Any
 
 from vaults.access_expiry.models import AccessEndDate, ended_by
-from vaults.access_expiry.scope import SERVICE_ACCOUNT, scoped_vault_ids, still_reachable, vaults_by_user
+from vaults.access_expiry.scope import scoped_vault_ids, still_reachable, vaults_by_user
 from vaults.findings.candidate import KIND_SEARCH_PREFIX, Candidate, local_date, quoted_list, short
 from vaults.findings.models import Finding
 from vaults.models import Account, Vault
+from vaults.models.access import service_accounts
 
 KIND = Finding.Kind.ACCESS_PAST_END_DATE
 
@@ -75,7 +76,7 @@ def find(*, account: Account, now: datetime.datetime, **_: Any) -> list[Candidat
     end_dates = list(
         AccessEndDate.objects.filter(ended_by(today), account=account, status__in=AccessEndDate.OPEN,
                                      op_user__removed_at__isnull=True)
-        .exclude(op_user__user_type__iexact=SERVICE_ACCOUNT)
+        .exclude(service_accounts("op_user__"))
         .select_related("op_user")
         .order_by("covers_all", "ends_on", "pk")
     )  # fmt: skip

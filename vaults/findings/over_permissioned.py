@@ -56,7 +56,6 @@ def user_is_pending(user: OpUser) -> bool:
     return user.state_class == "pending"
 
 
-SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
 
 
 # `details` keys that every finding has; a pending-state finding has only these and "pending".
@@ -89,7 +88,7 @@ class _UserAccess:
 
 def _is_peer_candidate(user: OpUser, own_id: str) -> bool:
     """Active people only: not inactive, not a service account, not OpenClaw's own identity."""
-    return not user_is_inactive(user) and user.user_type.upper() != SERVICE_ACCOUNT and user.op_id != own_id
+    return not user_is_inactive(user) and not user.is_service_account and user.op_id != own_id
 
 
 def _median_without(sorted_counts: list[int], own: int | None) -> float | None:
@@ -169,7 +168,7 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         details: dict[str, Any] = {"user_op_id": user.op_id, "vault_count": len(entry.rows)}
         flagged_vaults: set[int] = set()
         inactive = user_is_inactive(user)
-        service = user.user_type.upper() == SERVICE_ACCOUNT
+        service = user.is_service_account
 
         if inactive:
             state = "removed from the account" if user.removed_at else (user.state_label or user.state).lower()

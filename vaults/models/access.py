@@ -55,6 +55,20 @@ def user_state_label(state: str | None) -> str:
     return USER_STATE_LABELS.get(value, f"{value.replace('_', ' ').capitalize()} (state unknown to OpenClaw)")
 
 
+SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
+
+
+def is_service_account(user_type: str | None) -> bool:
+    """The one test for "this 1Password user is a service account": op has printed the type in
+    more than one case across versions, and rows written before parsing upper-cased it remain."""
+    return (user_type or "").upper() == SERVICE_ACCOUNT
+
+
+def service_accounts(path: str = "") -> Q:
+    """`is_service_account` as a filter; `path` leads to the user (e.g. "op_user__")."""
+    return Q(**{f"{path}user_type__iexact": SERVICE_ACCOUNT})
+
+
 class OpUser(models.Model):
     """A person (or service account) in the 1Password account."""
 
@@ -82,6 +96,10 @@ class OpUser(models.Model):
     @property
     def state_label(self) -> str:
         return user_state_label(self.state)
+
+    @property
+    def is_service_account(self) -> bool:
+        return is_service_account(self.user_type)
 
 
 class OpGroup(models.Model):

@@ -19,18 +19,17 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance import audit
 from vaults.access import effective_access
 from vaults.findings.sync_identity import is_sync_identity
 from vaults.models import Account, OpUser, UserSpan
-from vaults.models.access import classify_user_state
+from vaults.models.access import classify_user_state, service_accounts
 from vaults.offboarding import past_access
 from vaults.offboarding.models import OffboardingCase
 from vaults.offboarding.plan import OffboardingPlan, build_plan
-
-SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
 
 
 class CaseRefused(Exception):
@@ -51,11 +50,12 @@ def open_case(
     leave_date: datetime.date,
     reason: str,
     opened_by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> OffboardingCase:
     """The person's open case, opened now if there is none (a second call returns the same case).
 
     Audit-logged as `offboarding.case_opened` (actor: the person, or "system" for the sync)."""
-    if op_user.user_type == SERVICE_ACCOUNT:
+    if op_user.is_service_account:
         raise CaseRefused("Service accounts are not offboarded: rotate their token instead.")
     existing = OffboardingCase.objects.filter(op_user=op_user, status=OffboardingCase.Status.OPEN).first()
     if existing is not None:
@@ -81,20 +81,24 @@ def open_case(
     audit.record(
         "offboarding.case_opened",
         actor=opened_by,
-        actor_label="" if opened_by is not None else "system (sync)",
+        request=request,
+        actor_label="" if opened_by is not None else f"system ({case.opened_by_label})",
         target=case,
         details={"reason": reason, "leave_date": leave_date, "due_date": case.due_date, "op_user": op_user.op_id},
     )
     return case
 
 
-def mark_leaving(*, op_user: OpUser, leave_date: datetime.date, user: User) -> OffboardingCase:
+def mark_leaving(
+    *, op_user: OpUser, leave_date: datetime.date, user: User, request: HttpRequest | None = None
+) -> OffboardingCase:
     """A person marks someone as leaving on `leave_date`; an open case keeps its date (say so by
     returning it unchanged)."""
-    return open_case(op_user, leave_date=leave_date, reason=OffboardingCase.Reason.MARKED_LEAVING, opened_by=user)
+    return open_case(op_user, leave_date=leave_date, reason=OffboardingCase.Reason.MARKED_LEAVING, opened_by=user,
+                     request=request)  # fmt: skip
 
 
-def cancel_case(*, case: OffboardingCase, user: User, note: str) -> OffboardingCase:
+def cancel_case(*, case: OffboardingCase, user: User, note: str, request: HttpRequest | None = None) -> OffboardingCase:
     """The person stays after all: the case closes as cancelled, with the reason.
 
     Refused (and audit-logged) while 1Password shows the person removed, deleted or suspended:
@@ -103,7 +107,7 @@ def cancel_case(*, case: OffboardingCase, user: User, note: str) -> OffboardingC
     person = OpUser.objects.get(pk=case.op_user_id)
     if person.state_class == "inactive":
         audit.record(
-            "offboarding.cancel_refused", actor=user, target=case,
+            "offboarding.cancel_refused", actor=user, request=request, target=case,
             details={"note": note[:500], "op_user": person.op_id, "state": person.state,
                      "removed": person.removed_at is not None},
         )
@@ -117,7 +121,7 @@ def cancel_case(*, case: OffboardingCase, user: User, note: str) -> OffboardingC
     if not updated:
         raise CaseRefused("Only an open case can be cancelled.")
     case.refresh_from_db()
-    audit.record("offboarding.case_cancelled", actor=user, target=case, details={"note": note[:500]})
+    audit.record("offboarding.case_cancelled", actor=user, request=request, target=case, details={"note": note[:500]})
     return case
 
 
@@ -149,7 +153,7 @@ def leaver_candidates(account: Account) -> list[tuple[OpUser, datetime.datetime]
     a case for. Reads the history spans: one query for the last non-inactive span per person."""
     inactive = [
         u
-        for u in OpUser.objects.filter(account=account).exclude(user_type=SERVICE_ACCOUNT)
+        for u in OpUser.objects.filter(account=account).exclude(service_accounts())
         if u.state_class == "inactive" and not is_sync_identity(u, account)
     ]
     if not inactive:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from vaults.models import Account, OpUser
+from vaults.models.access import service_accounts
 from vaults.offboarding.cases import open_case
 from vaults.offboarding.models import OffboardingCase
 
@@ -19,7 +20,7 @@ LEAVE_DAYS_AGO = (12, 3, 1)
 
 def open_demo_cases(*, account: Account, opened_by: User) -> list[OffboardingCase]:
     leavers = [
-        u for u in OpUser.objects.filter(account=account).exclude(user_type="SERVICE_ACCOUNT").order_by("name", "pk")
+        u for u in OpUser.objects.filter(account=account).exclude(service_accounts()).order_by("name", "pk")
         if u.state_class == "inactive"
     ]
     today = timezone.now().date()

@@ -24,12 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Sum
 
 from vaults.access import effective_access, normalise_permissions
-from vaults.models import GroupMembership, Item, ItemUsage, ItemUsageDaily, OpUser, SecretField, Vault, VaultGrant
+from vaults.models import GroupMembership, Item, ItemUsage, OpUser, SecretField, Vault, VaultGrant
 from vaults.offboarding.past_access import PastAccess
 from vaults.permission_labels import permission_labels
+from vaults.usage_audit import summarised_days
+from vaults.usage_filter import UsageFilter
 
 # How an action touched the secret: (rank, past-tense words). A lower rank is rotated first: an
 # export or a reveal put the value in front of the person; a fill only typed it into a page.
@@ -159,14 +161,10 @@ def _usage(op_user: OpUser, since: datetime.datetime, until: datetime.datetime) 
         entry = found.setdefault(item_op_id, _Usage(vault_op_id))
         entry.counts[action] = entry.counts.get(action, 0) + n
         entry.last = max(filter(None, [entry.last, last]))
-    first_raw = ItemUsage.objects.filter(account_id=op_user.account_id).aggregate(first=Min("timestamp"))["first"]
-    summarised = ItemUsageDaily.objects.filter(
-        account_id=op_user.account_id, user_op_id=op_user.op_id, day__gte=since.date(), day__lte=until.date()
-    )
-    if first_raw is not None:
-        summarised = summarised.filter(day__lt=first_raw.astimezone(datetime.UTC).date())
+    days = UsageFilter(account=op_user.account, person=op_user, start=since.astimezone(datetime.UTC).date(),
+                       end=until.astimezone(datetime.UTC).date())  # fmt: skip
     for item_op_id, vault_op_id, action, n, last_day in (
-        summarised.values_list("item_op_id", "vault_op_id", "action").annotate(n=Sum("count"), last=Max("day")).order_by()
+        summarised_days(days).values_list("item_op_id", "vault_op_id", "action").annotate(n=Sum("count"), last=Max("day")).order_by()
     ):
         entry = found.setdefault(item_op_id, _Usage(vault_op_id))
         entry.counts[action] = entry.counts.get(action, 0) + int(n)

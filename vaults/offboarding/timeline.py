@@ -76,5 +76,5 @@ def _action_events(plan_id: int) -> list[Event]:
 
 
 def _label(action: ProposedAction) -> str:
-    target = f"{action.item.title} ({action.vault.name})" if action.item else action.vault.name
+    target = f"{action.item.title} ({action.vault_name})" if action.item else action.vault_name
     return f"{action.get_kind_display()}: {target}"

@@ -13,13 +13,18 @@ from django.views.decorators.http import require_POST
 from openclaw_web.http import HtmxHttpRequest
 from openclaw_web.roles import Capability, requires
 from vaults.cleanup.plans import PlanError
+from vaults.forms import PageForm
 from vaults.models import OpUser
 from vaults.offboarding import actions, cases, completion, timeline
+from vaults.offboarding.case_counts import case_counts
 from vaults.offboarding.forms import CancelForm, CaseFilterForm, MarkLeavingForm
 from vaults.offboarding.models import OffboardingCase
 from vaults.views.fragments import render_page_or_fragment
 
 PAGE_SIZE = 50
+# Secrets per page of a case: the page's summary and a first screenful of production lines stay
+# in view (262 lines on one page of a demo case were 16,800 px tall).
+LINES_PER_PAGE = 50
 
 
 def _get_case_for_user(request: HtmxHttpRequest, pk: int) -> OffboardingCase:
@@ -57,10 +62,17 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_CLEANUP)
 def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
+    page_form = PageForm(request.GET)
+    if not page_form.is_valid():
+        return HttpResponseBadRequest("Invalid page.")
+    plan = cases.case_plan(case)
     context = {
         "nav": "offboarding",
         "case": case,
-        "plan": cases.case_plan(case),
+        "plan": plan,
+        # A leaver's plan runs to hundreds of secrets: a page of them under the whole plan's counts.
+        "lines": Paginator(plan.lines, LINES_PER_PAGE).get_page(page_form.page_number()),
+        "counts": case_counts(case, plan),
         "blockers": completion.blockers(case) if case.is_open else [],
         "further_plans": case.further_plans.order_by("pk") if case.pk else [],
         # A further "Create actions" for what the first plan left out (vaults its proposer does not own).
@@ -76,7 +88,7 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def create_actions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
     try:
-        created = actions.create_actions(case=case, user=request.user)  # type: ignore[arg-type]  # authenticated by @requires
+        created = actions.create_actions(case=case, user=request.user, request=request)  # type: ignore[arg-type]  # authenticated by @requires
     except (cases.CaseRefused, PlanError) as error:
         messages.error(request, str(error))
         return redirect("offboarding:detail", pk=case.pk)
@@ -94,7 +106,7 @@ def cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("Say why the case closes.")
     try:
-        cases.cancel_case(case=case, user=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+        cases.cancel_case(case=case, user=request.user, note=form.cleaned_data["note"], request=request)  # type: ignore[arg-type]
     except cases.CaseRefused as error:
         messages.error(request, str(error))
     return redirect("offboarding:detail", pk=case.pk)
@@ -108,7 +120,7 @@ def mark_leaving(request: HtmxHttpRequest, person_pk: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("; ".join(str(e) for errors in form.errors.values() for e in errors))
     try:
-        case = cases.mark_leaving(op_user=person, leave_date=form.cleaned_data["leave_date"], user=request.user)  # type: ignore[arg-type]
+        case = cases.mark_leaving(op_user=person, leave_date=form.cleaned_data["leave_date"], user=request.user, request=request)  # type: ignore[arg-type]
     except cases.CaseRefused as error:
         messages.error(request, str(error))
         return redirect("vaults:person", pk=person.pk)

@@ -132,6 +132,19 @@ def test_only_http_and_https_addresses_are_posted_to():
         assert outcome.status_code is None and outcome.error.startswith("unsafe address") and not outcome.retryable, url
 
 
+@pytest.mark.parametrize("field", ["secret_env", "url_env"])
+def test_a_stored_channel_naming_a_variable_outside_alert_is_refused_when_sending(receiver, monkeypatch, field):
+    # A row written before the rule, or in the database: the worker still never reads SECRET_KEY.
+    monkeypatch.setenv("SECRET_KEY", receiver.url if field == "url_env" else "the-apps-own-key")
+    channel = make_channel(url="" if field == "url_env" else receiver.url, **{field: "SECRET_KEY"})
+    delivery = _raise_one(channel)
+
+    assert deliver.attempt(delivery.pk) == "pending"
+
+    delivery.refresh_from_db()
+    assert "SECRET_KEY is refused" in delivery.last_error and receiver.received == []
+
+
 def test_a_webhook_without_its_key_in_the_environment_is_never_sent_unsigned(receiver, monkeypatch):
     monkeypatch.delenv("ALERT_HOOK_KEY")
     delivery = _raise_one(make_channel(url=receiver.url))
@@ -152,9 +165,9 @@ def test_a_slack_channel_gets_text_and_blocks_with_slack_escaping(receiver):
 
 
 def test_a_slack_address_can_come_from_the_environment(receiver, monkeypatch):
-    monkeypatch.setenv("SLACK_ALERTS_URL", receiver.url)
-    channel = make_channel(kind=AlertChannel.Kind.SLACK, url="", url_env="SLACK_ALERTS_URL", secret_env="")
-    assert channel.target_label == "address from $SLACK_ALERTS_URL"
+    monkeypatch.setenv("ALERT_SLACK_URL", receiver.url)
+    channel = make_channel(kind=AlertChannel.Kind.SLACK, url="", url_env="ALERT_SLACK_URL", secret_env="")
+    assert channel.target_label == "address from $ALERT_SLACK_URL"
     delivery = _raise_one(channel)
     assert deliver.attempt(delivery.pk) == "sent" and len(receiver.received) == 1
 

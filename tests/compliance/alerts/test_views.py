@@ -25,14 +25,14 @@ def _audit(action: str) -> list[AuditLogEntry]:
 def test_an_officer_adds_a_webhook_channel_naming_its_key_variable_never_the_key(client_for, compliance_officer):
     client = client_for(compliance_officer)
     response = client.post(reverse("alerts:channel_create"), {
-        "name": "SIEM", "kind": "webhook", "url": "https://siem.example.com/in?token=abc123", "secret_env": "SIEM_HOOK_KEY",
+        "name": "SIEM", "kind": "webhook", "url": "https://siem.example.com/in?token=abc123", "secret_env": "ALERT_SIEM_KEY",
         "enabled": "on",
     })  # fmt: skip
     assert response.status_code == 302
     channel = AlertChannel.objects.get()
-    assert (channel.secret_env, channel.created_by) == ("SIEM_HOOK_KEY", compliance_officer)
+    assert (channel.secret_env, channel.created_by) == ("ALERT_SIEM_KEY", compliance_officer)
     [entry] = _audit("alerts.channel_created")
-    assert entry.actor == compliance_officer and entry.details["secret_env"] == "SIEM_HOOK_KEY"
+    assert entry.actor == compliance_officer and entry.details["secret_env"] == "ALERT_SIEM_KEY"
     assert "abc123" not in json.dumps(entry.details) and "abc123" not in entry.target_label  # the URL's token stays out
     page = client.get(reverse("alerts:index")).content.decode()
     assert "siem.example.com" in page and "abc123" not in page
@@ -41,9 +41,15 @@ def test_an_officer_adds_a_webhook_channel_naming_its_key_variable_never_the_key
 @pytest.mark.parametrize(
     ("fields", "error"),
     [
-        ({"kind": "webhook", "url": "file:///etc/passwd", "secret_env": "K"}, "Only http:// and https://"),
+        ({"kind": "webhook", "url": "file:///etc/passwd", "secret_env": "ALERT_K"}, "Only http:// and https://"),
         ({"kind": "webhook", "url": "https://x.example.com/h"}, "always signed"),
-        ({"kind": "webhook", "url": "https://x.example.com/h", "secret_env": "not a name"}, "environment variable name"),
+        ({"kind": "webhook", "url": "https://x.example.com/h", "secret_env": "not a name"}, "starting ALERT_"),
+        # Variables the app holds for itself are never a channel's key or address.
+        ({"kind": "webhook", "url": "https://x.example.com/h", "secret_env": "SECRET_KEY"}, "starting ALERT_"),
+        ({"kind": "webhook", "url": "https://x.example.com/h", "secret_env": "AUDIT_KEY"}, "starting ALERT_"),
+        ({"kind": "slack", "url_env": "DATABASE_URL"}, "starting ALERT_"),
+        ({"kind": "slack", "url_env": "OP_SERVICE_ACCOUNT_TOKEN"}, "starting ALERT_"),
+        ({"kind": "webhook", "url": "https://x.example.com/h", "secret_env": "ALERT_"}, "starting ALERT_"),
         ({"kind": "slack"}, "Give the address"),
         ({"kind": "email", "recipients_text": "not-an-address"}, "valid email"),
     ],
@@ -70,7 +76,41 @@ def test_rules_are_created_disabled_and_deleted_with_an_audit_entry_each(client_
     client.post(reverse("alerts:rule_delete", args=[rule.pk]))
     assert not AlertRule.objects.exists()
     assert [len(_audit(a)) for a in ("alerts.rule_created", "alerts.rule_changed", "alerts.rule_deleted")] == [1, 1, 1]
-    assert _audit("alerts.rule_changed")[0].details["enabled"] is False
+    assert _audit("alerts.rule_changed")[0].details == {"enabled": {"before": True, "after": False}}
+
+
+def _channel_form(channel: AlertChannel, **changes: object) -> dict[str, object]:
+    form = {"name": channel.name, "kind": channel.kind, "url": channel.url, "url_env": channel.url_env,
+            "secret_env": channel.secret_env, "enabled": "on", **changes}  # fmt: skip
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_a_channel_edit_logs_each_changed_field_before_and_after_without_the_addresss_token(client_for, admin_user):
+    channel = make_channel(name="SIEM", url="https://siem.example.com/in?token=abc123", secret_env="ALERT_HOOK_KEY")
+    client = client_for(admin_user)
+
+    client.post(reverse("alerts:channel_edit", args=[channel.pk]), _channel_form(channel))  # decoy: nothing changed
+    client.post(reverse("alerts:channel_edit", args=[channel.pk]),
+                _channel_form(channel, url="https://siem.example.com/in?token=def456", secret_env="ALERT_SIEM_KEY_2"))  # fmt: skip
+
+    [entry] = _audit("alerts.channel_changed")
+    assert entry.details == {
+        "url": {"before": "https://siem.example.com/…", "after": "https://siem.example.com/…"},
+        "secret_env": {"before": "ALERT_HOOK_KEY", "after": "ALERT_SIEM_KEY_2"},
+    }
+    assert "abc123" not in json.dumps(entry.details) and "def456" not in json.dumps(entry.details)
+
+
+def test_a_rule_edit_logs_each_changed_field_before_and_after(client_for, admin_user):
+    first, second = make_channel(name="first"), make_channel(name="second")
+    rule = make_rule(kind="health_below", threshold=70, channels=[first], name="Org health")
+    form = {"name": "Org health", "kind": "health_below", "threshold": 60, "channels": [first.pk, second.pk], "enabled": "on"}
+
+    client_for(admin_user).post(reverse("alerts:rule_edit", args=[rule.pk]), form)
+
+    [entry] = _audit("alerts.rule_changed")
+    assert entry.details == {"threshold": {"before": 70, "after": 60},
+                             "channels": {"before": [first.pk], "after": [first.pk, second.pk]}}  # fmt: skip
 
 
 def test_a_health_rule_needs_a_threshold(client_for, admin_user):

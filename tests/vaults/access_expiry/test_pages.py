@@ -166,7 +166,7 @@ def test_the_report_lists_contractors_with_usage_and_anomalies_escaped(
     assert "12 uses on or after" in contractor_card and "203.0.113.9" in contractor_card
     assert "Reveal 6" in contractor_card and "Secure copy 6" in contractor_card
     calm_card = html.split(f'data-contractor="{calm.pk}"')[1].split("</section>")[0]
-    assert "Anomalies" not in calm_card and "1 of 1 item" in calm_card
+    assert "Anomalies" not in calm_card and "1 use of 1 item in the last 7 days" in calm_card
     only = client_for(auditor).get("/vaults/people/contractors/?anomalies=on").content.decode()
     assert "Calm Guest" not in only and "mallory@vendor.example" in only
 

@@ -1,5 +1,6 @@
 """`{% person_end_dates person %}`: the end-dates card of the person page, so the person view
-stays as it is (one include, no new context)."""
+stays as it is (one include, no new context); and the words of an end date's status and of a
+contractor's week of use (wording.py), shared with the weekly mail."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from vaults.access_expiry import wording
 from vaults.access_expiry.forms import EndDateForm
 from vaults.access_expiry.models import AccessEndDate
-from vaults.access_expiry.scope import SERVICE_ACCOUNT
+from vaults.access_expiry.report import REPORT_DAYS, ContractorRow
 from vaults.access_expiry.sponsorship import change_refusal
 from vaults.models import OpUser, Vault
 
@@ -43,5 +45,15 @@ def person_end_dates(context: dict[str, Any], person: OpUser) -> dict[str, Any]:
         "form": EndDateForm(initial=initial, person=person, user=user),
         "can": context.get("can", {}),
         "csrf_token": context.get("csrf_token"),
-        "settable": person.user_type.upper() != SERVICE_ACCOUNT and person.removed_at is None,
+        "settable": not person.is_service_account and person.removed_at is None,
     }
+
+
+@register.filter
+def end_status(end: AccessEndDate) -> str:
+    return wording.end_status(end, timezone.localdate())
+
+
+@register.filter
+def usage_summary(row: ContractorRow) -> str:
+    return wording.usage_summary(uses=row.uses, items=row.item_count, days=REPORT_DAYS)

@@ -1,16 +1,21 @@
 """Seed the demo organisation: one login per role, the fake 1Password account, a full sync and
-findings. Idempotent: running it again re-syncs and keeps everything else."""
+findings, then the story's break-glass uses, leavers, alert rules (evaluated once) and a ticket
+destination. Idempotent: running it again re-syncs and keeps everything else."""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from compliance import audit
+from compliance.alerts.evaluate import EvaluationSummary
+from compliance.alerts.models import AlertDelivery
 from openclaw_web.roles import Role
 from vaults import sync
 from vaults.management.commands.sync import describe
@@ -27,6 +32,8 @@ DEMO_LOGINS: list[tuple[str, str, Role]] = [
     ("viewer", "Vic Viewer", Role.VIEWER),
 ]
 DEMO_ACCOUNT = "Acme Demo"
+# The demo organisation's domain (vaults/fake_op/demo.py): .example, reserved, so no mail can reach anyone.
+DEMO_ALERT_RECIPIENTS = ("security@acme-demo.example",)
 
 
 class Command(BaseCommand):
@@ -65,6 +72,12 @@ class Command(BaseCommand):
         from vaults.offboarding.demo_cases import open_demo_cases
 
         open_demo_cases(account=account, opened_by=users["admin"])
+        from compliance.alerts.demo import seed_demo_alerts
+        from compliance.tickets.demo import seed_demo_destination
+
+        seed_demo_destination(admin=users["admin"])
+        alerts = seed_demo_alerts(account=account, admin=users["admin"], recipients=DEMO_ALERT_RECIPIENTS)
+        self.stdout.write(describe_alerts(alerts))
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<11} {role.value:<19} {full_name}")
@@ -77,3 +90,13 @@ class Command(BaseCommand):
             user.save()
         user.groups.add(Group.objects.get(name=role.value))
         return user
+
+
+def describe_alerts(summary: EvaluationSummary) -> str:
+    """What the seeded rules did, read from the delivery rows: how many were sent, failed or wait."""
+    outcomes = Counter(AlertDelivery.objects.filter(pk__in=summary.deliveries).values_list("status", flat=True))
+    sent = ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "none"
+    to_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+    where = f" (mail is written to {settings.EMAIL_FILE_PATH})" if to_files else ""
+    raised = f"{summary.raised} alert{'s' if summary.raised != 1 else ''} raised"
+    return f"Alert rules evaluated: {raised}; deliveries: {sent}{where}."
