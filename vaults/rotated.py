@@ -12,7 +12,7 @@ a recovery code, replacing the password alone leaves a working secret in their h
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from vaults.models import SecretField
 
@@ -23,6 +23,7 @@ def rotated_at(
     since: datetime.datetime | None = None,
     seen: Mapping[str, str] | None = None,
     digest: Callable[[str], str] = str,
+    required: Iterable[str] = (),
 ) -> datetime.datetime | None:
     """When the last of the item's secrets seen at a moment was replaced; None while one was not.
 
@@ -34,6 +35,8 @@ def rotated_at(
     2. Otherwise `since`: each field with a fingerprint must have changed (`changed_at`, set by
        the sync that saw the new fingerprint) strictly after it; a change at or before it was
        seen by whoever used the item then. A field first seen after it counts as changed.
+       `required` names the fields known at the moment (break-glass records them with the
+       event): one removed since, or whose value op no longer returns, proves nothing.
     An item without any fingerprinted field has nothing to prove a rotation with: None.
     """
     rows = SecretField.objects.filter(item_id=item_id).values_list("field_id", "fingerprint", "changed_at")
@@ -44,6 +47,8 @@ def rotated_at(
             return None
         times = [now[1] for now in current.values() if now is not None]
     elif since is not None:
+        if any(field_id not in fields for field_id in required):
+            return None
         times = [changed_at for _, changed_at in fields.values()]
         if any(t is None or t <= since for t in times):
             return None

@@ -135,6 +135,10 @@ def asset_return_line_parts(ev: Evidence) -> tuple[bool, str, int]:
     flagged = [r for r in rows if r.breach or r.rejected]
     in_time = sum(1 for r in rows if r.outcome == "Completed in time" and not r.rejected)
     still_open = sum(1 for r in rows if r.outcome == "Open, in time")
+    if not flagged and not any(r.outcome.startswith("Completed") for r in rows):
+        # Cases still running within their due date show nothing returned yet: no pass.
+        return False, (f"No evidence: no leaver's case completed in the period yet "
+                       f"({plural(still_open, 'case', 'cases')} open within their due date)."), 0
     rejected = sum(1 for r in rows if r.rejected)
     late = sum(1 for r in rows if r.breach)
     return True, (f"{plural(len(rows), 'leaver', 'leavers')} in the period: {in_time:,} completed in time (the "

@@ -56,6 +56,24 @@ def test_with_two_secret_fields_one_changed_is_not_rotated_and_both_changed_is(i
     assert rotated_at(item.pk, seen=seen, digest=lambda fp: fingerprint_digest(fp, "s")) == now - 3 * H
 
 
+def test_a_secret_field_deleted_after_the_use_proves_nothing_when_the_event_named_it(item):
+    now = timezone.now()
+    f.make_secret(item=item, field_id="password", changed_at=now - 40 * H)
+    f.make_secret(item=item, field_id="recovery-code", changed_at=now - 40 * H)
+    known = ["password", "recovery-code"]  # what break-glass records with the event
+    SecretField.objects.filter(item=item, field_id="password").update(fingerprint="a" * 64, changed_at=now - 5 * H)
+    SecretField.objects.filter(item=item, field_id="recovery-code").delete()  # the copied code may still work
+
+    assert rotated_at(item.pk, since=now - 10 * H, required=known) is None
+    # Decoy: a field op no longer returns a value for is no proof either.
+    f.make_secret(item=item, field_id="recovery-code", changed_at=now - 4 * H)
+    SecretField.objects.filter(item=item, field_id="recovery-code").update(fingerprint=None)
+    assert rotated_at(item.pk, since=now - 10 * H, required=known) is None
+    # True case: both replaced after the use.
+    SecretField.objects.filter(item=item, field_id="recovery-code").update(fingerprint="c" * 64)
+    assert rotated_at(item.pk, since=now - 10 * H, required=known) == now - 4 * H
+
+
 def test_a_field_added_after_the_moment_was_never_seen_and_does_not_hold_a_rotation_back(item):
     now = timezone.now()
     f.make_secret(item=item, field_id="password", changed_at=now - 40 * H)

@@ -40,6 +40,9 @@ class EmergencyUse(models.Model):
     rotation_due_at = models.DateTimeField()
     # The first sync that saw every secret field of the item changed after the first use.
     rotated_at = models.DateTimeField(null=True, blank=True)
+    # Ids of the item's secret fields when the event was recorded (names, never values): a field
+    # deleted since proves nothing about rotation, so its absence must not read as "all changed".
+    secret_field_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

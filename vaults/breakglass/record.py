@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from vaults.breakglass.models import EmergencyUse
 from vaults.findings.sync_identity import sync_identity_op_id
-from vaults.models import Account, Item, ItemUsage, Vault
+from vaults.models import Account, Item, ItemUsage, SecretField, Vault
 from vaults.rotated import rotated_at
 
 # Uses of one item by one person closer together than this are one emergency (step 2).
@@ -100,6 +100,10 @@ def record_uses(*, account: Account) -> list[EmergencyUse]:
     for event in EmergencyUse.objects.select_for_update().filter(account=account, vault_op_id__in=list(vaults)):
         stored.setdefault((event.user_op_id, event.item_op_id), []).append(event)
     items = {(i.vault_id, i.op_id): i for i in Item.objects.filter(vault__in=vaults.values())}
+    field_ids: dict[int, list[str]] = {}
+    for item_id, field_id in (SecretField.objects.filter(item__in=items.values(), fingerprint__isnull=False)
+                              .order_by("field_id").values_list("item_id", "field_id")):
+        field_ids.setdefault(item_id, []).append(field_id)
     created: list[EmergencyUse] = []
     for group in groups:
         match = next((e for e in stored.get((group.user_op_id, group.item_op_id), [])
@@ -116,6 +120,7 @@ def record_uses(*, account: Account) -> list[EmergencyUse]:
             user_email=group.user_email, user_name=group.user_name, first_used_at=group.first,
             last_used_at=group.last, actions=sorted(a for a in group.actions if a), use_count=group.count,
             rotation_due_at=group.first + datetime.timedelta(hours=rotation_hours()),
+            secret_field_ids=field_ids.get(item.pk, []) if item else [],
         )
         stored.setdefault((group.user_op_id, group.item_op_id), []).append(event)
         created.append(event)
@@ -142,8 +147,8 @@ def refresh_rotations(*, account: Account) -> int:
     is another rotation."""
     waiting = EmergencyUse.objects.filter(account=account, rotated_at__isnull=True, item__isnull=False)
     marked = 0
-    for event in waiting.only("pk", "item_id", "last_used_at"):
-        when = rotated_at(event.item_id or 0, since=event.last_used_at)
+    for event in waiting.only("pk", "item_id", "last_used_at", "secret_field_ids"):
+        when = rotated_at(event.item_id or 0, since=event.last_used_at, required=event.secret_field_ids)
         if when is not None:
             marked += EmergencyUse.objects.filter(pk=event.pk, rotated_at__isnull=True).update(rotated_at=when)
     return marked

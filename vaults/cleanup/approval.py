@@ -27,7 +27,7 @@ from vaults.cleanup import actions as action_kinds
 from vaults.cleanup import notifications
 from vaults.cleanup.models import Approval, CleanupPlan, ProposedAction
 from vaults.cleanup.plans import refresh_status
-from vaults.findings.models import Policy
+from vaults.findings.models import EffectivePolicy, Policy
 
 Status = ProposedAction.Status
 
@@ -47,9 +47,17 @@ def required_approvals(action: ProposedAction) -> int:
     if proposed_by_system(action.plan):
         # The approvers are the only humans: two of them, whatever the policy waives (rule 4).
         return 2
-    if action_kinds.is_risky(action) and Policy.for_vault(action.vault).risky_actions_need_second_approver:
+    if action_kinds.is_risky(action) and any(p.risky_actions_need_second_approver for p in _policies(action)):
         return 2
     return 1
+
+
+def _policies(action: ProposedAction) -> list[EffectivePolicy]:
+    """The policies an action answers to: its vault's; for a membership removal (no vault), every
+    vault the group reaches, so the strictest of them decides (and the global one when none)."""
+    if action.vault is not None:
+        return [Policy.for_vault(action.vault)]
+    return [Policy.for_vault(v) for v in action_kinds.group_vaults(action.op_group_id)] or [Policy.for_vault(None)]
 
 
 def current_approver_ids(action: ProposedAction, *, now: datetime | None = None) -> set[int]:
@@ -116,7 +124,7 @@ def approve_action(
         reason = refusal(action, approver, now=now)
         if reason:
             raise ApprovalRefused(reason)
-        ttl = Policy.for_vault(action.vault).approval_ttl_hours
+        ttl = min(p.approval_ttl_hours for p in _policies(action))
         Approval.objects.create(
             action=action,
             approver=approver,

@@ -7,10 +7,8 @@
    archive, rename or revoke in a vault nobody assigned to them.
 4. An action is in scope only if *every* vault it touches is: a consolidation archives copies in
    other vaults, a move writes into its destination.
-5. Removing a person from a group takes away every vault the group reaches: a lead may propose it
-   only when the group holds a live grant and every one is on a vault they own. A group with no
-   vault grant (it may carry account rights, like Administrators) is an admin's, as are the
-   built-in groups whose membership is account administration (ADMIN_GROUPS).
+5. Removing a person from a group takes away every vault the group reaches, and OpenClaw sees a
+   group's grants only on the vaults its sync identity can list: only an admin proposes it.
 
 Personal and private vaults follow the same rule (an admin, or the lead an admin made their
 owner); docs/security.md records what each role sees of them.
@@ -27,9 +25,6 @@ from vaults.cleanup.actions import group_vaults
 from vaults.cleanup.models import ProposedAction
 from vaults.cleanup.specs import ActionSpec
 from vaults.models import Account, Item, Vault
-
-# 1Password's built-in groups whose members administer the account (same names as the reports').
-ADMIN_GROUPS = frozenset({"Owners", "Administrators"})
 
 
 class OutsideVaultScope(Exception):
@@ -80,23 +75,18 @@ def check_vaults(user: AbstractBaseUser | AnonymousUser, vaults: Iterable[Vault]
 
 
 def group_refusal(user: AbstractBaseUser | AnonymousUser, spec: ActionSpec) -> str:
-    """Why `user` may not propose this membership removal ("" when they may): rule 5."""
+    """Why `user` may not propose this membership removal ("" when they may): rule 5. Only an
+    admin may: OpenClaw sees a group's grants only on the vaults its sync identity can list, so no
+    lead's ownership can be shown to cover everything a group reaches. A lead's leaver or end-date
+    removal is proposed by an admin or by OpenClaw's expiry identity (two approvers) instead."""
     if spec.kind != ProposedAction.Kind.REMOVE_GROUP_MEMBER or proposes_anywhere(user):
         return ""
     group = spec.op_group
     name = f"“{group}”" if group is not None else "the group"
-    if group is None or group.name in ADMIN_GROUPS:
-        return f"Only an admin removes people from {name}: its members administer the account."
-    vaults = spec_vaults(spec)
-    if not vaults:
-        return f"Only an admin removes people from {name}: it holds no vault grant, so no vault of yours is concerned."
-    outside = [v for v in vaults if not is_in_scope(user, v)]
-    if outside:
-        return (
-            f"The group {name} also reaches {_names(outside)}, which you do not own: removing someone from it "
-            "takes that access too; ask an admin."
-        )
-    return ""
+    return (
+        f"Only an admin removes people from {name}: a group may also reach vaults OpenClaw does not see, "
+        "so removing someone from it can take access no lead owns."
+    )
 
 
 def check_specs(user: AbstractBaseUser | AnonymousUser, specs: Iterable[ActionSpec]) -> None:

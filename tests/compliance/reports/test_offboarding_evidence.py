@@ -180,11 +180,19 @@ def test_overdue_late_and_rejected_rotation_cases_are_exceptions_each_counted_on
     assert verdicts.evidence_lines(ev)["offboarding"].exceptions == 3
 
 
-def test_a_case_open_within_its_due_date_at_the_period_end_is_no_exception() -> None:
+def test_a_case_open_within_its_due_date_at_the_period_end_is_no_exception_and_no_pass_alone() -> None:
     account = _watched(make_account())
     _case(account, "Recent", opened=END - 3 * DAY)
 
     ev = Evidence(period=Q3, accounts=[account], now=AFTER_Q3)
 
+    # Nothing returned yet: no exception, and no evidence that the process works either.
+    line = verdicts.evidence_lines(ev)["asset_return"]
+    assert _a511(ev) == verdicts.NO_EVIDENCE and line.exceptions == 0
+    assert line.text == "No evidence: no leaver's case completed in the period yet (1 case open within their due date)."
+
+    # With one case completed in time beside it, the open one is simply counted.
+    _case(account, "Intime", opened=START + 10 * DAY, completed=START + 12 * DAY, status="completed")
+    ev = Evidence(period=Q3, accounts=[account], now=AFTER_Q3)
     assert _a511(ev) == verdicts.EFFECTIVE
     assert "1 open within their due date" in verdicts.evidence_lines(ev)["asset_return"].text

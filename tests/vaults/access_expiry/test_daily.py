@@ -167,9 +167,11 @@ def test_whole_access_through_a_group_proposes_leaving_the_group_outside_the_lea
     assert "1 vault(s) and 1 group(s) outside the sponsor's" in row.removal_note
 
 
-def test_whole_access_through_a_group_wholly_in_the_leads_vaults_is_proposed_by_the_lead(
+def test_whole_access_through_a_group_wholly_in_the_leads_vaults_is_proposed_by_the_expiry_identity(
     account, prod_vault, team_lead, run_daily
 ) -> None:
+    """A group may reach vaults OpenClaw does not see, so no lead removes people from one: the
+    removal goes to the expiry identity's plan (two human approvers)."""
     prod_vault.owner = team_lead
     prod_vault.save(update_fields=["owner"])
     contractor = make_op_user(account=account)
@@ -180,8 +182,8 @@ def test_whole_access_through_a_group_wholly_in_the_leads_vaults_is_proposed_by_
     run_daily(account)
 
     row.refresh_from_db()
-    assert row.outside_scope_plan is None and row.removal_plan.proposed_by == team_lead
-    assert [(a.kind, a.op_group) for a in row.removal_plan.actions.all()] == [
+    assert row.removal_plan is None and row.outside_scope_plan.proposed_by == daily.expiry_identity()
+    assert [(a.kind, a.op_group) for a in row.outside_scope_plan.actions.all()] == [
         (ProposedAction.Kind.REMOVE_GROUP_MEMBER, group)
     ]
 

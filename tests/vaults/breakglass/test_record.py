@@ -90,6 +90,18 @@ def test_every_secret_field_must_change_for_the_use_to_count_as_rotated(account,
     assert EmergencyUse.objects.get().rotated_at == now - 2 * H
 
 
+def test_a_secret_field_deleted_after_the_use_keeps_the_event_unrotated(account, root_login, dana, now):
+    f.make_secret(item=root_login, field_id="recovery", changed_at=now - 40 * H)
+    use(root_login, dana, now - 30 * H)
+    [event] = record.record_uses(account=account)
+    assert event.secret_field_ids == ["password", "recovery"]  # names only
+    SecretField.objects.filter(item=root_login, field_id="password").update(changed_at=now - 20 * H)
+    SecretField.objects.filter(item=root_login, field_id="recovery").delete()  # the code someone copied
+
+    assert record.refresh_rotations(account=account) == 0
+    assert record.state(EmergencyUse.objects.get(), now).label.endswith("rotation late")
+
+
 def test_states_say_what_an_event_waits_for(account, root_login, dana, now):
     use(root_login, dana, now - 30 * H)
     [event] = record.record_uses(account=account)
