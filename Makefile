@@ -51,9 +51,15 @@ lint: venv-test
 	$(VENV)/bin/mypy .
 
 ## test: lint, type-check and the whole suite against real PostgreSQL and Redis.
+# Two test processes (pytest-xdist, whole files to each: module fixtures stay shared): the suite
+# waits on PostgreSQL, fake `op` subprocesses and Chromium as much as it computes, so on this
+# 2-core machine two processes took 31 min where one took 62. Each worker gets its own test
+# database (pytest-django adds gw0/gw1), Redis pair (tests/redis_slot.py) and var directory
+# (tests/xdist_worker.py, loaded before Django's settings). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: venv-test services browser lint
-	DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test \
-	  $(VENV)/bin/pytest -q -rs --durations=25 $(PYTEST_ARGS)
+	PYTHONPATH=$(CURDIR) DATABASE_URL=$(TEST_DATABASE_URL) OPENCLAW_VAR_DIR=$(CURDIR)/var/test \
+	  $(VENV)/bin/pytest -q -rs --durations=25 -p tests.xdist_worker -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## test-samples: the parsers and the fake `op` against the real `op` outputs in SAMPLES_DIR
 ## (CI runs it beside ../shared; a missing sample fails here instead of skipping).

@@ -22,3 +22,8 @@ def one_line(text: object, limit: int | None = None) -> str:
     if limit is None or len(flat) <= limit:
         return flat
     return flat[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """'1 entry', '3 entries', '0 entries': text for people never says "entry(s)"."""
+    return f"{count:,} {one if count == 1 else many}"

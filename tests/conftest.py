@@ -89,6 +89,17 @@ def _empty_default_cache() -> Iterator[None]:
     yield
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Two xdist workers sharing one var directory would overwrite each other's audit anchor,
+    artifacts and outbox: `make test` loads tests.xdist_worker, which gives each its own."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.VAR_DIR.name != worker:
+        raise pytest.UsageError("run the suite on several processes through `make test` (or add `-p tests.xdist_worker` "
+                                "with the repository on PYTHONPATH): each worker needs its own OPENCLAW_VAR_DIR")
+
+
 # --- a real Celery worker on Redis ------------------------------------------------------------
 
 # This run's own Redis databases (tests/redis_slot.py): flushing them never touches another run's.

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from compliance.reports.document import Column, Kpi, Section, plural
+from compliance.reports.document import Column, Kpi, Section
 from compliance.reports.evidence import Evidence
 from compliance.reports.sections import lazy_table
+from openclaw_web.text import plural
 from vaults.breakglass.models import EmergencyUse
 from vaults.breakglass.record import reason_state, rotation_state
 from vaults.models import Vault, VaultSpan

@@ -191,11 +191,6 @@ def percent(part: int | None, whole: int | None) -> float | None:
     return round(100.0 * part / whole, 1) if whole and part is not None else None
 
 
-def plural(count: int, one: str, many: str) -> str:
-    """'1 entry', '3 entries', '0 entries': report text never says "entry(s)"."""
-    return f"{count:,} {one if count == 1 else many}"
-
-
 def fmt_percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 

@@ -9,10 +9,11 @@ from django.db.models import OuterRef, Subquery
 from django.utils.safestring import SafeString
 
 from compliance import audit
-from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, plural, table
+from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
 from compliance.reports.evidence import Evidence, by_vault_kind
 from compliance.reports.sections import KIND_LABELS, lazy_table, usage_coverage_section
 from compliance.reviews.periods import Period
+from openclaw_web.text import plural
 from vaults import charts
 from vaults.findings.health import band
 from vaults.findings.models import Finding, HealthSnapshot

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from compliance.reports.document import Cell, Column, Kpi, Section, plural, table
+from compliance.reports.document import Cell, Column, Kpi, Section, table
 from compliance.reports.evidence import Evidence
+from openclaw_web.text import plural
 from vaults.cleanup.models import Approval, ProposedAction
 from vaults.offboarding.models import OffboardingCase
 

@@ -25,10 +25,11 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 
 from compliance import audit
-from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, SignOff, Table, plural, table
+from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, SignOff, Table, table
 from compliance.reviews.models import AccessReview, AccessReviewEntry
 from compliance.reviews.periods import Period
 from openclaw_web.person_labels import name_with_role, person_name
+from openclaw_web.text import plural
 from vaults.cleanup.models import Approval, ProposedAction
 from vaults.models.access import user_state_label
 from vaults.permission_labels import permissions_text, readable_permission_names

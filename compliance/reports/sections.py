@@ -11,12 +11,13 @@ from django.db.models import QuerySet
 
 from compliance.models import AuditLogEntry
 from compliance.reports.approval_gate import gate_labels
-from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, plural, table
+from compliance.reports.document import TOP_ROWS, Cell, Column, Kpi, Section, Table, fmt_percent, percent, table
 from compliance.reports.evidence import Evidence
 from compliance.reports.usage_anomalies import BURST_EVENTS, ITEM_SPREAD_ADDRESSES
 from compliance.reviews.models import AccessReviewEntry
 from openclaw_web.access_audit import ACTION_LABELS, ROLE_CHANGE_ACTIONS, change_summary
 from openclaw_web.person_labels import person_name
+from openclaw_web.text import plural
 from vaults.access import AccessRow, user_is_inactive
 from vaults.findings.models import Finding
 from vaults.models import OpUser, Vault

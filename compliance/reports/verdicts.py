@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from compliance.controls import MAPPING_DOCUMENT, Control, not_applicable
 from compliance.reports import break_glass, offboarding_evidence
 from compliance.reports.approval_gate import GRANTED, NOT_THROUGH, gate_labels
-from compliance.reports.document import Cell, Column, Kpi, Section, plural, table
+from compliance.reports.document import Cell, Column, Kpi, Section, table
 from compliance.reports.evidence import Evidence
 from compliance.reports.models import ReportArtifact
 from compliance.reports.sections import lazy_table
 from compliance.reports.xlsx import SHEET_NAMES
 from compliance.reviews.models import AccessReview
 from openclaw_web.access_audit import ROLE_CHANGE_ACTIONS
+from openclaw_web.text import plural
 from vaults.findings.models import Finding
 from vaults.models import SignInAttempt
 

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from compliance.reports.usage_anomalies import BURST_EVENTS, usage_anomalies
+from openclaw_web.text import plural
 from vaults.access_expiry.models import AccessEndDate
 from vaults.access_expiry.scope import vaults_by_user
 from vaults.models import Account, Item, ItemUsage, OpUser, Vault
@@ -103,10 +104,6 @@ def contractors(account: Account | None = None) -> list[OpUser]:
     return list(people.select_related("account").distinct().order_by("account__name", "name", "email", "pk"))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # The detector's row kinds -> the words of this report (one anomaly per kind and person: the
 # first row, which the detector ranks largest first).
 DETECTED = {
@@ -125,9 +122,9 @@ def _detected(usage: Any) -> dict[str, list[Anomaly]]:
         if label is None:
             continue
         if kind == "Unusual hours (22:00-06:00 UTC)":
-            words = f"{_plural(int(str(n)), 'use')} between 22:00 and 06:00 UTC."
+            words = f"{plural(int(str(n)), 'use', 'uses')} between 22:00 and 06:00 UTC."
         elif kind == "Burst of access":
-            words = f"{_plural(int(str(n)), 'use')} within one hour ({when:%Y-%m-%d %H}:00 UTC; threshold {BURST_EVENTS})."
+            words = f"{plural(int(str(n)), 'use', 'uses')} within one hour ({when:%Y-%m-%d %H}:00 UTC; threshold {BURST_EVENTS})."
         elif kind == "Several IP addresses at once":
             words = f"{ips} addresses within one hour ({when:%Y-%m-%d %H}:00 UTC)."
         else:
@@ -147,7 +144,7 @@ def _anomalies(
         after = [e for e in week if end.has_ended(timezone.localdate(e["timestamp"]))
                  and (end.covers_all or e["vault_op_id"] in scoped.get(end.pk, set()))]  # fmt: skip
         if after:
-            found.append(Anomaly("Used after the end date", f"{_plural(len(after), 'use')} on or after "
+            found.append(Anomaly("Used after the end date", f"{plural(len(after), 'use', 'uses')} on or after "
                                  f"{end.ends_on.isoformat()}, the date this access ended."))  # fmt: skip
     if baseline:
         known_ips = {e["client_ip"] for e in baseline if e["client_ip"]}
@@ -162,11 +159,11 @@ def _anomalies(
     prod = [e for e in week if e["vault_op_id"] in production]
     if prod:
         names = sorted({str(vault_names.get(e["vault_op_id"], e["vault_op_id"])) for e in prod}, key=str.casefold)
-        found.append(Anomaly("Production use", f"{_plural(len(prod), 'use')} of items in production vaults "
+        found.append(Anomaly("Production use", f"{plural(len(prod), 'use', 'uses')} of items in production vaults "
                              f"({', '.join(names[:5])}{' and more' if len(names) > 5 else ''})."))  # fmt: skip
     weekly_average = len(baseline) * REPORT_DAYS / BASELINE_DAYS
     if len(week) >= SPIKE_MIN_EVENTS and len(week) >= SPIKE_FACTOR * weekly_average:
-        found.append(Anomaly("Volume spike", f"{_plural(len(week), 'use')} this week against a weekly average of "
+        found.append(Anomaly("Volume spike", f"{plural(len(week), 'use', 'uses')} this week against a weekly average of "
                              f"{weekly_average:.1f} over the {BASELINE_DAYS} days before."))  # fmt: skip
     return found
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import datetime
 
+from openclaw_web.text import plural
 from vaults.access_expiry.models import AccessEndDate
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def usage_summary(*, uses: int, items: int, days: int) -> str:
     if uses == 0:
         return f"no item use in the last {days} days"
     if items == 0:  # uses of items the report could not name still count
-        return f"{_plural(uses, 'use')} in the last {days} days"
-    return f"{_plural(uses, 'use')} of {_plural(items, 'item')} in the last {days} days"
+        return f"{plural(uses, 'use', 'uses')} in the last {days} days"
+    return f"{plural(uses, 'use', 'uses')} of {plural(items, 'item', 'items')} in the last {days} days"
 
 
 def end_status(end: AccessEndDate, today: datetime.date) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Sum
 
+from openclaw_web.text import plural
 from vaults.access import effective_access, normalise_permissions
 from vaults.models import GroupMembership, Item, ItemUsage, OpUser, SecretField, Vault, VaultGrant
 from vaults.offboarding.past_access import PastAccess
@@ -179,12 +180,8 @@ def _access_words(via_direct: bool, groups: Iterable[str]) -> str:
     return " and ".join(parts)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _used_reason(uses: list[tuple[str, int]], last: datetime.datetime | None) -> str:
-    words = ", ".join(f"{_touch(a)[1]} {_plural(n, 'time')}" for a, n in uses)
+    words = ", ".join(f"{_touch(a)[1]} {plural(n, 'time', 'times')}" for a, n in uses)
     when = f", last on {last.date().isoformat()}" if last else ""
     return f"The person {words}{when}."
 
