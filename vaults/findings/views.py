@@ -18,7 +18,7 @@ from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 from vaults.findings import acceptance
 from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
-from vaults.findings.keyset import keyset_page
+from vaults.findings.keyset import SEARCH_COUNT_CAP, keyset_page
 from vaults.findings.models import Finding
 from vaults.findings.search import filtered_findings
 
@@ -49,7 +49,8 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
 
     def table() -> str:
         data = form.cleaned_data
-        page = keyset_page(filtered_findings(**data), sort=data["sort"], after=data["after"], before=data["before"])
+        page = keyset_page(filtered_findings(**data), sort=data["sort"], after=data["after"], before=data["before"],
+                           count_cap=SEARCH_COUNT_CAP if data["q"].strip() else None)
         context = {"page": page, "next_query": _page_query(request, after=page.next_after),
                    "previous_query": _page_query(request, before=page.previous_before)}  # fmt: skip
         return render_to_string("findings/_table.html", context, request=request)
