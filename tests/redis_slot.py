@@ -41,6 +41,11 @@ def _explicit_db(url: str) -> int | None:
     return int(path) if path.isdigit() else None
 
 
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -63,7 +68,9 @@ def claim(url: str | None = None) -> RedisSlot:
     url = url or os.environ.get("TEST_REDIS_URL") or DEFAULT_SERVER
     db = _explicit_db(url)
     if db is not None:
-        return RedisSlot(broker_url=url, cache_url=_with_db(url, (db + 1) % 16), leased=False)
+        # The processes of one xdist run (gw0, gw1, …) take the pairs that follow the one named.
+        db = (db + 2 * _worker_index()) % 16
+        return RedisSlot(broker_url=_with_db(url, db), cache_url=_with_db(url, (db + 1) % 16), leased=False)
 
     import redis
 

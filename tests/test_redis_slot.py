@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import redis
 
 from tests import redis_slot
@@ -37,6 +38,13 @@ def test_a_lease_left_by_a_process_that_is_gone_is_taken_over() -> None:
     assert url in taken  # ...and a later run takes it over
 
 
-def test_a_database_named_in_the_url_is_used_as_is_without_a_lease() -> None:
+def test_a_database_named_in_the_url_is_used_as_is_without_a_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     slot = redis_slot.claim(SERVER + "/9")
     assert (slot.broker_url, slot.cache_url, slot.leased) == (SERVER + "/9", SERVER + "/10", False)
+
+
+def test_the_second_process_of_a_run_takes_the_pair_after_the_named_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    slot = redis_slot.claim(SERVER + "/9")
+    assert (slot.broker_url, slot.cache_url, slot.leased) == (SERVER + "/11", SERVER + "/12", False)
