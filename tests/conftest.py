@@ -95,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker and getattr(config.option, "numprocesses", None):
+        redis_slot.release(REDIS_SLOT)  # the controller: its workers lease their own pairs
     if worker and settings.VAR_DIR.name != worker:
         raise pytest.UsageError("run the suite on several processes through `make test` (or add `-p tests.xdist_worker` "
                                 "with the repository on PYTHONPATH): each worker needs its own OPENCLAW_VAR_DIR")

@@ -69,7 +69,10 @@ def claim(url: str | None = None) -> RedisSlot:
     db = _explicit_db(url)
     if db is not None:
         # The processes of one xdist run (gw0, gw1, …) take the pairs that follow the one named.
-        db = (db + 2 * _worker_index()) % 16
+        db += 2 * _worker_index()
+        if db > 14:
+            raise RuntimeError(f"TEST_REDIS_URL names database {db - 2 * _worker_index()}: its process {_worker_index()} "
+                               f"would need databases {db} and {db + 1} (Redis has 0-15); name a lower one")
         return RedisSlot(broker_url=_with_db(url, db), cache_url=_with_db(url, (db + 1) % 16), leased=False)
 
     import redis
@@ -84,11 +87,24 @@ def claim(url: str | None = None) -> RedisSlot:
                 continue
             client.set(key, holder, ex=LEASE_SECONDS)
         atexit.register(_release, client, key, holder)
+        _HELD[_with_db(url, broker)] = (client, key, holder)
         return RedisSlot(broker_url=_with_db(url, broker), cache_url=_with_db(url, cache), leased=True)
     raise RuntimeError(
         f"every Redis database pair on {url} is leased by another test run (keys openclaw:test-lease:* in db 0); "
         "wait for them, or set TEST_REDIS_URL to a server or database of your own"
     )
+
+
+# broker URL -> (client, lease key, holder) of the leases this process holds
+_HELD: dict[str, tuple[object, str, str]] = {}
+
+
+def release(slot: RedisSlot) -> None:
+    """Give a leased pair back before exit: the pytest-xdist controller runs no test, so the pair
+    its conftest import leased would only keep another run waiting."""
+    held = _HELD.pop(slot.broker_url, None)
+    if held is not None:
+        _release(*held)
 
 
 def _release(client: object, key: str, holder: str) -> None:

@@ -28,6 +28,12 @@ PLANTED: dict[str, dict[str, Any]] = {
     "Discount 100% off": {"search_text": "unclear name discount 100% off"},
     "Discount 1000 off": {"search_text": "unclear name discount 1000 off"},  # "%" is no wildcard either
     "Überweisung Production": {"search_text": "weak secret ÜBERWEISUNG production"},
+    # Letters that upper() folds together and lower() keeps apart (as the engine stores them: lower-cased
+    # in Python, so a Greek word ends in the final sigma): the old UPPER rule found each.
+    "Greek access code": {"search_text": "weak secret κωδικος προσβασης"},
+    "Turkish report": {"search_text": "weak secret kas\u0131m raporu"},  # the dotless i, U+0131
+    "Sensor timeout": {"search_text": "weak secret sensor 5 \u00b5s timeout"},  # micro sign
+    "Greek decoy": {"search_text": "weak secret κωδικας"},
     # The word only outside the search text: in the title (search text present), the explanation, the details.
     "Kubernetes token": {"search_text": "orphaned item nothing else", "explanation": "A kubernetes cluster token, hunter2."},
     "Orphaned thing": {"search_text": "orphaned thing", "details": {"value_hint": "kubernetes hunter2"}},
@@ -61,7 +67,13 @@ EXPECTED: dict[str, set[str]] = {
 
 # Case folding beyond ASCII: PostgreSQL's lower()/UPPER() fold "Ü", SQLite's LIKE does not (the
 # demo's old and new rule alike), so this one is checked on PostgreSQL only.
-EXPECTED_POSTGRESQL_ONLY: dict[str, set[str]] = {"überweisung": {"Überweisung Production"}}
+EXPECTED_POSTGRESQL_ONLY: dict[str, set[str]] = {
+    "überweisung": {"Überweisung Production"},
+    "ΠΡΟΣ": {"Greek access code"},  # Python lower-cases the query to "προς" (final sigma)
+    "ΚΩΔΙΚΟΣ": {"Greek access code"},
+    "kasim": {"Turkish report"},
+    "\u03bcs": {"Sensor timeout"},  # Greek mu typed, micro sign stored
+}
 
 # With status=all the closed findings join in (a path the partial trigram index does not cover).
 EXPECTED_ALL_STATUSES: dict[str, set[str]] = {

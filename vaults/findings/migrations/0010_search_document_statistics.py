@@ -1,4 +1,12 @@
-"""Statistics on the findings' search document, for the findings list search (issue #17).
+"""Statistics on the findings' search document, for the findings list search (issue #17), and the
+document folded as the list's search always folded case.
+
+The document was `lower(search text)`; the list compared `UPPER(search text)` with `UPPER(word)`,
+and the two fold some letters differently: upper() makes the Greek final ς and σ one letter, the
+Turkish ı and i one, the micro sign µ and μ one; lower() keeps each pair apart, so "ΠΡΟΣ" missed
+"προσβαση" and "kasim" missed "kasım". The document is now `lower(upper(...))` (and the words
+are folded the same way), which finds what the old rule found; the global search shares it.
+Replacing an indexed function's body leaves the index built from the old one: it is rebuilt here.
 
 The list's search (vaults/findings/search.py) matches `document LIKE '%word%'` on the expression
 the global search indexes (`openclaw_finding_search_doc`, migration vaults 0009). Without
@@ -21,10 +29,17 @@ from django.db import migrations
 
 STATISTICS = "finding_search_doc_stats"
 
+FOLDED = """
+    CREATE OR REPLACE FUNCTION openclaw_finding_search_doc(title text, search_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(upper(coalesce(nullif(search_text, ''), title, ''))) $$"""
+LOWERED = FOLDED.replace("lower(upper(coalesce(nullif(search_text, ''), title, '')))", "lower(coalesce(nullif(search_text, ''), title, ''))")
+
 
 def create(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute(FOLDED)
+    schema_editor.execute("REINDEX INDEX search_finding_doc_trgm")
     schema_editor.execute(
         f'CREATE STATISTICS IF NOT EXISTS {STATISTICS} ON (openclaw_finding_search_doc("title", "search_text")) '
         'FROM "findings_finding"'
@@ -36,6 +51,8 @@ def drop(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(f"DROP STATISTICS IF EXISTS {STATISTICS}")
+    schema_editor.execute(LOWERED)
+    schema_editor.execute("REINDEX INDEX search_finding_doc_trgm")
 
 
 class Migration(migrations.Migration):
