@@ -45,7 +45,9 @@ def evaluation_org(
     fake Events API serving its events (as tests/vaults/conftest.py's `fake_org` does), synced
     once for this module: the sync of 2,000+ items is the slow part, and every test here only
     reads what it stored. Everything is rolled back at the module's end; each test runs in a
-    savepoint inside that transaction."""
+    savepoint inside that transaction. So no test of this module may be transactional
+    (`transaction=True`, `live_server`, `celery_worker`): another connection would not see the
+    organisation, and its flush would empty it."""
     tmp_path = tmp_path_factory.mktemp("evaluation")
     now = datetime.now(UTC).replace(microsecond=0)
     data = generate_evaluation_organisation(now=now)
