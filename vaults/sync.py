@@ -5,7 +5,8 @@ The budget is 1Password's rate limit, counted in requests, so the sync does the 
 1. `op vault list` once; a vault whose `content_version` equals the one of its last complete
    listing is not listed again;
 2. `op item list` only for changed vaults, `op item get` (by item id *and* vault id: 1 request)
-   only for items that are new or whose `version` moved;
+   only for items that are new or whose `version` moved, OP_ITEM_BATCH items of a vault per
+   `op item get -` process (the requests stay one per item; processes and sign-ins are saved);
 3. users, groups and grants on their own, slower schedule (`PERMISSIONS_INTERVAL`);
 4. the Events API from the stored cursors.
 
@@ -34,7 +35,7 @@ from vaults.breakglass.track import track as breakglass_track
 from vaults.events import EventsApiError, sync_events
 from vaults.models import Account, Item, SyncRun, Vault
 from vaults.offboarding.after_sync import open_cases_after_sync
-from vaults.op import OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
+from vaults.op import ItemBatch, OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
 from vaults.op_settings import op_client
 
 logger = logging.getLogger(__name__)
@@ -254,14 +255,17 @@ class _Sync:
         self._phase("item details")
         failed_vaults: set[int] = set()
         batch: list[tuple[Item, Any]] = []
-        for item, detail in self._parallel(lambda pair: (pair[0], self._get_item(*pair)), to_fetch):
-            if detail is None:
-                failed_vaults.add(item.vault_id)  # vanished mid-sync: list again next time
-                continue
-            batch.append((item, detail))
-            if len(batch) >= DETAIL_BATCH:
-                self._store_details(batch)
-                batch = []
+        for items, fetched in self._parallel(self._get_items, self._read_batches(to_fetch)):
+            self.progress.add("items_vanished", len(fetched.vanished))
+            for item in items:
+                detail = fetched.details.get(item.op_id)
+                if detail is None:
+                    failed_vaults.add(item.vault_id)  # vanished mid-sync: list again next time
+                    continue
+                batch.append((item, detail))
+                if len(batch) >= DETAIL_BATCH:
+                    self._store_details(batch)
+                    batch = []
         self._store_details(batch)
         for vault in listed:
             if vault.pk not in failed_vaults:
@@ -274,12 +278,19 @@ class _Sync:
             self.progress.add("vaults_vanished")  # deleted mid-sync: the next vault list drops it
             return None
 
-    def _get_item(self, item: Item, vault_op_id: str) -> Any:
-        try:
-            return self.client.item_get(item.op_id, vault_op_id)
-        except OpNotFound:
-            self.progress.add("items_vanished")
-            return None
+    def _read_batches(self, to_fetch: list[tuple[Item, str]]) -> list[tuple[list[Item], str]]:
+        """The items to fetch as (items, vault id) groups of at most OP_ITEM_BATCH, one vault each
+        (`op item get -` reads one vault per call); listing order is kept."""
+        size = max(1, settings.OP_ITEM_BATCH)
+        per_vault: dict[str, list[Item]] = {}
+        for item, vault_op_id in to_fetch:
+            per_vault.setdefault(vault_op_id, []).append(item)
+        return [(items[start:start + size], vault_op_id)
+                for vault_op_id, items in per_vault.items() for start in range(0, len(items), size)]
+
+    def _get_items(self, group: tuple[list[Item], str]) -> tuple[list[Item], ItemBatch]:
+        items, vault_op_id = group
+        return items, self.client.item_get_batch([item.op_id for item in items], vault_op_id)
 
     def _store_details(self, batch: list[tuple[Item, Any]]) -> None:
         if not batch:

@@ -59,7 +59,18 @@ def test_secret_fields_keep_fingerprints_and_strength_but_never_values(fake_org)
         assert not any(canary in row for row in stored)
 
 
-def test_changing_5_items_in_2_vaults_costs_1_vault_list_2_item_lists_and_5_item_gets(fake_org):
+def fetched_ids(call_log):
+    """The item ids each `item get` read: from argv for a single call, from stdin for a batch."""
+    return [entry.get("items") or [entry["argv"][entry["argv"].index("get") + 1]]
+            for entry in read_call_log(call_log) if entry["command"] == "item get"]
+
+
+@pytest.mark.parametrize(("batch", "gets"), [(25, 2), (1, 5)])
+def test_changing_5_items_in_2_vaults_costs_1_vault_list_2_item_lists_and_5_item_get_requests(
+    fake_org, settings, batch, gets
+):
+    """5 requests either way; batched, one `item get -` process per vault."""
+    settings.OP_ITEM_BATCH = batch
     account = fake_org.add_account()
     run(account)
     data = fake_org.data
@@ -73,9 +84,12 @@ def test_changing_5_items_in_2_vaults_costs_1_vault_list_2_item_lists_and_5_item
     result = run(account, scope=SyncRun.Scope.ITEMS)
 
     assert result.status == SyncRun.Status.SUCCEEDED, result.error
-    assert item_side(fake_org.calls()) == ["item get"] * 5 + ["item list"] * 2 + ["vault list"]
+    assert item_side(fake_org.calls()) == ["item get"] * gets + ["item list"] * 2 + ["vault list"]
+    assert sorted(i for ids in fetched_ids(fake_org.call_log) for i in ids) == sorted(changed)
     assert set(fake_org.calls()) - ITEM_SIDE <= {"service-account ratelimit"}
     assert Item.objects.filter(title__startswith="Renamed Production Login").count() == 5
+    # op_requests: 1 ratelimit + 1 vault list + 2 x 2 item list + 5 item reads, batched or not.
+    assert (result.op_calls, result.op_requests) == (gets + 4, 11)
 
 
 def test_a_sync_with_nothing_changed_makes_one_vault_list_and_nothing_else(fake_org):
@@ -192,9 +206,8 @@ def test_a_run_failing_after_a_vaults_item_list_fetches_its_changed_items_detail
     result = run(account, scope=SyncRun.Scope.ITEMS)
 
     assert result.status == SyncRun.Status.SUCCEEDED, result.error
-    fetched = [e["argv"] for e in read_call_log(fake_org.call_log) if e["command"] == "item get"]
-    assert sorted(next(a for a in argv if a in changed) for argv in fetched if changed & set(argv)) == sorted(changed)
-    assert len(fetched) == len(changed)  # exactly those: the untouched item is not fetched again
+    fetched = [i for ids in fetched_ids(fake_org.call_log) for i in ids]
+    assert sorted(fetched) == sorted(changed)  # exactly those: the untouched item is not fetched again
     for op_id in changed:
         stored = Item.objects.get(op_id=op_id)
         assert stored.version == stored.detail_version == versions[op_id]

@@ -2,7 +2,8 @@
 
 Line fields: `ts` (ISO 8601 UTC), `argv` (arguments after the program name, with anything
 token-shaped replaced by "[redacted]"), `command` (e.g. "item get"; "" when the argv did not parse),
-`exit_code`, `pid`, `duration_ms`. Tests and benchmarks count calls from it.
+`exit_code`, `pid`, `duration_ms`, and for a batch `item get -` the item ids it read from stdin
+(`items`). Tests and benchmarks count calls from it.
 """
 
 from __future__ import annotations

@@ -153,12 +153,17 @@ def item_list(call: Call) -> Any:
     ]
 
 
-def item_get(call: Call) -> Any:
-    vault_ref = call.flags.get("vault")
-    item = _item(call, call.arg("an item"), vault_ref if isinstance(vault_ref, str) else None)
+def item_detail(call: Call, ref: str, vault_ref: str | None) -> Any:
+    """One item as `item get` prints it (also each item of a batch `item get -`)."""
+    item = _item(call, ref, vault_ref)
     vault = find(call.data["vaults"], item["vault_id"])
     assert vault is not None
     return render.item_detail(item, vault, reveal=bool(call.flags.get("reveal")))
+
+
+def item_get(call: Call) -> Any:
+    vault_ref = call.flags.get("vault")
+    return item_detail(call, call.arg("an item"), vault_ref if isinstance(vault_ref, str) else None)
 
 
 def user_list(call: Call) -> Any:
@@ -213,7 +218,7 @@ def ratelimit(call: Call) -> Any:
                 state.window_reads,
                 state.window_reset_in,
             ),
-            ("account", "read_write", limits["account_read_write"], state.window_calls, state.window_reset_in),
+            ("account", "read_write", limits["account_read_write"], state.window_requests, state.window_reset_in),
         ]
     )
 

@@ -22,11 +22,17 @@ DEFAULT_RATE_LIMIT_RESET_SECONDS = 3600
 class CallState:
     number: int  # 1-based number of this call over the counter file's lifetime
     window_calls: int  # calls in the current rate-limit window, this one included
-    window_reads: int
+    window_reads: int  # read requests in the window: a batch `item get -` of N items counts N
     window_writes: int
     window_reset_in: int  # seconds until the window resets
     command_calls: int  # calls of this command (e.g. "item get"), this one included
     conflicts_left_before: int  # how many injected 409s were still to be served
+    requests: int = 1  # requests this call makes (N for a batch of N items)
+
+    @property
+    def window_requests(self) -> int:
+        """Requests in the window, this call's included: what 1Password's limits count."""
+        return self.window_reads + self.window_writes
 
 
 def counter_path(account_path: str) -> Path:
@@ -43,8 +49,9 @@ def _matches(name: str, command: str) -> bool:
     return bool(wanted) and (wanted == "*" or wanted == command)
 
 
-def register_call(account_path: str, command: str, *, is_write: bool) -> CallState:
-    """Count one call in the shared counter file and return the counts as they now stand."""
+def register_call(account_path: str, command: str, *, is_write: bool, requests: int = 1) -> CallState:
+    """Count one call making `requests` requests (a batch read: one per item) in the shared
+    counter file and return the counts as they now stand."""
     reset_seconds = env_int("FAKE_OP_RATE_LIMIT_RESET_SECONDS") or DEFAULT_RATE_LIMIT_RESET_SECONDS
     path = counter_path(account_path)
     with open(f"{path}.lock", "a+b") as lock:
@@ -58,9 +65,12 @@ def register_call(account_path: str, command: str, *, is_write: bool) -> CallSta
             state.update(window_start=now, window_calls=0, window_reads=0, window_writes=0)
         state["calls"] = state.get("calls", 0) + 1
         state["window_calls"] += 1
-        state["window_writes" if is_write else "window_reads"] += 1
+        state["window_writes" if is_write else "window_reads"] += requests
+        state["requests"] = state.get("requests", 0) + requests
         per_command = state.setdefault("per_command", {})
         per_command[command] = per_command.get(command, 0) + 1
+        per_command_requests = state.setdefault("per_command_requests", {})
+        per_command_requests[command] = per_command_requests.get(command, 0) + requests
         conflicts_before = 0
         if is_write:
             conflicts_before = max((env_int("FAKE_OP_CONFLICT_TIMES") or 0) - state.get("conflicts_served", 0), 0)
@@ -76,6 +86,7 @@ def register_call(account_path: str, command: str, *, is_write: bool) -> CallSta
         window_reset_in=max(int(state["window_start"] + reset_seconds - now), 0),
         command_calls=per_command[command],
         conflicts_left_before=conflicts_before,
+        requests=requests,
     )
 
 
@@ -85,10 +96,20 @@ def read_counter(account_path: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def sleep_latency() -> None:
+def sleep_start() -> None:
+    """FAKE_OP_START_MS: what real op spends per process before its first request (start-up,
+    reading its config, signing in with the token). Batching saves this, not the latency."""
+    start = env_int("FAKE_OP_START_MS")
+    if start:
+        time.sleep(start / 1000)
+
+
+def sleep_latency(requests: int = 1) -> None:
+    """FAKE_OP_LATENCY_MS per request, one after another: the fake models no concurrency inside
+    op, so a batch of N sleeps N x the latency (an upper bound for real op)."""
     latency = env_int("FAKE_OP_LATENCY_MS")
-    if latency:
-        time.sleep(latency / 1000)
+    if latency and requests > 0:
+        time.sleep(latency * requests / 1000)
 
 
 def should_hang(command: str) -> bool:
@@ -111,9 +132,20 @@ def should_fail_command(command: str, state: CallState) -> bool:
     return times is None or state.command_calls <= times
 
 
-def rate_limited(state: CallState) -> bool:
+def requests_allowed(state: CallState) -> int:
+    """How many of this call's requests fit under FAKE_OP_RATE_LIMIT_AFTER (requests allowed per
+    window; a single call is one request, so for it this is "calls after the Nth fail"). A batch
+    can be cut in the middle: its first requests are served, the rest refused with a 429."""
     after = env_int("FAKE_OP_RATE_LIMIT_AFTER")
-    return after is not None and state.window_calls > after
+    if after is None:
+        return state.requests
+    before = state.window_requests - state.requests
+    return max(0, min(state.requests, after - before))
+
+
+def rate_limited(state: CallState) -> bool:
+    """Every request of this call is refused."""
+    return requests_allowed(state) == 0
 
 
 def should_conflict(state: CallState) -> bool:

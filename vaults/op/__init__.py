@@ -18,6 +18,9 @@ Client (`runner.py`), one per token::
     client.vault_get(vault_id)                    VaultRecord
     client.item_list(vault_id, include_archive=False)   tuple[ItemSummary, ...]
     client.item_get(item_id, vault_id)            ItemDetail (fields carry SecretFacts, no values)
+    client.item_get_batch(item_ids, vault_id)     ItemBatch: `.details` {id: ItemDetail} of one vault
+                                                  read through one `op item get -`, `.vanished`
+                                                  ids; items the batch missed are re-read alone
     client.user_list()                            tuple[UserRecord, ...]
     client.group_list()                           tuple[GroupRecord, ...]
     client.vault_user_list(vault_id)              tuple[VaultUserGrant, ...]
@@ -49,13 +52,14 @@ rate limits (if op asks to wait <= 60 s), conflicts and read timeouts; an `OpRat
 reaches you means "record when to resume", not "sleep".
 
 Parsers (`parse.py`, pure, bytes in): `parse_whoami`, `parse_vault_list`, `parse_vault_get`,
-`parse_item_list`, `parse_item_get(raw, *, fingerprint_key)`, `parse_item_summary`,
+`parse_item_list`, `parse_item_get(raw, *, fingerprint_key)`, `parse_item_get_stream` (a batch's
+JSON stream; returns the items read and the problems met, never raises), `parse_item_summary`,
 `parse_user_list`, `parse_group_list`, `parse_vault_user_list`, `parse_vault_group_list`,
-`parse_group_user_list`, `parse_ratelimit`. They raise only `OpMalformedOutput`.
+`parse_group_user_list`, `parse_ratelimit`. They raise only `OpMalformedOutput` (except `parse_item_get_stream`, see above).
 
 Records (`records.py`, frozen dataclasses): `WhoAmI`, `VaultRecord` (`content_version` may be
 None: then list the vault every time), `ItemSummary` (`.archived`), `UrlRecord`, `ItemDetail`
-(`.secret_fields`, `has_notes`, `expires_at`), `FieldRecord` (id unique within the item),
+(`.secret_fields`, `has_notes`, `expires_at`), `ItemBatch`, `FieldRecord` (id unique within the item),
 `SecretFacts`, `UserRecord`, `GroupRecord`, `VaultUserGrant`, `VaultGroupGrant`, `GroupMember`,
 `RateLimitRow`.
 
@@ -66,7 +70,8 @@ What a fake `op` must do to be compatible: accept the argv built in `commands.py
 starting `--format json`), read the token from `OP_SERVICE_ACCOUNT_TOKEN`, read its own settings
 from `FAKE_OP_*` variables (the only others passed through besides PATH, HOME, LANG), print JSON
 shaped like the samples in ../shared/op-samples/, print the moved item as JSON for
-`item move` and the edited item for `item edit`, and report errors on stderr as
+`item move` and the edited item for `item edit`, read `item get -`'s items from stdin and print
+them one after another, and report errors on stderr as
 `[ERROR] YYYY/MM/DD HH:MM:SS <message>` with the texts of op-errors.md and a non-zero exit.
 """
 
@@ -91,6 +96,7 @@ from vaults.op.parse import (
     parse_group_list,
     parse_group_user_list,
     parse_item_get,
+    parse_item_get_stream,
     parse_item_list,
     parse_item_summary,
     parse_ratelimit,
@@ -105,6 +111,7 @@ from vaults.op.records import (
     FieldRecord,
     GroupMember,
     GroupRecord,
+    ItemBatch,
     ItemDetail,
     ItemSummary,
     RateLimitRow,
@@ -122,6 +129,7 @@ __all__ = [
     "FieldRecord",
     "GroupMember",
     "GroupRecord",
+    "ItemBatch",
     "ItemDetail",
     "ItemSummary",
     "OpClient",
@@ -150,6 +158,7 @@ __all__ = [
     "parse_group_list",
     "parse_group_user_list",
     "parse_item_get",
+    "parse_item_get_stream",
     "parse_item_list",
     "parse_item_summary",
     "parse_ratelimit",

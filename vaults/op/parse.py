@@ -19,6 +19,7 @@ import calendar
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -410,7 +411,11 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
        attachments) keep their name and size only.
     """
     command = "item get"
-    obj = _single(_load(raw, command), command)
+    return _item_detail(_single(_load(raw, command), command), fingerprint_key=fingerprint_key)
+
+
+def _item_detail(obj: JsonObject, *, fingerprint_key: bytes) -> ItemDetail:
+    command = "item get"
     summary = _item_summary(obj, command, "item")
     r = _Reader(obj, command, "item")
 
@@ -480,6 +485,60 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
         )
     return ItemDetail(summary=summary, fields=tuple(fields), has_notes=has_notes, expires_at=expires_at,
                       files=_files(r), username_fingerprint=username_fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStream:
+    """What a batch `op item get -` printed: the items read in order, and why reading stopped
+    early or skipped an item (`problems`, never quoting the output), so the caller fetches the
+    items not in `details` one by one."""
+
+    details: tuple[ItemDetail, ...]
+    problems: tuple[str, ...]
+
+
+def parse_item_get_stream(raw: bytes | str, *, fingerprint_key: bytes) -> ItemStream:
+    """A batch `op item get -`: JSON values one after another (op prints each item as it reads
+    it), or one JSON list of them. Each item goes through the same reduction as a single
+    `item get`, so values become SecretFacts here as well.
+
+    1. Not UTF-8: nothing is read (a problem, no exception: the caller falls back).
+    2. Values are decoded with `raw_decode` one at a time; a list is read element by element.
+    3. An item whose JSON is not what `item get` expects is skipped (a problem), the next read.
+    4. Text that is not JSON ends the reading: what follows it cannot be delimited.
+    """
+    command = "item get"
+    try:
+        text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ItemStream((), (f"`op {command}` printed output that is not valid UTF-8 (first bad byte at offset {exc.start})",))
+    details: list[ItemDetail] = []
+    problems: list[str] = []
+    decoder = json.JSONDecoder()
+    position = index = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            break
+        value: Any = None
+        problem: str | None = None
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            problem = f"`op {command}` printed output that is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        except (ValueError, RecursionError):
+            problem = f"`op {command}` printed output that is not JSON this parser accepts"
+        if problem is not None:
+            problems.append(problem)
+            break
+        for obj in value if isinstance(value, list) else [value]:
+            try:
+                details.append(_item_detail(_object(obj, command, f"item [{index}]"), fingerprint_key=fingerprint_key))
+            except OpMalformedOutput as error:
+                problems.append(f"item [{index}]: {error.message}")
+            index += 1
+    return ItemStream(tuple(details), tuple(problems))
 
 
 def _username_fingerprint(value: object, key: bytes) -> str:

@@ -133,6 +133,18 @@ class ItemDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemBatch:
+    """The details of a batch read (`OpClient.item_get_batch`): every item asked for is either in
+    `details` (by the id asked for, in the order asked) or in `vanished` (op said it does not
+    exist, or no longer); anything else raised."""
+
+    details: dict[str, ItemDetail]
+    vanished: tuple[str, ...] = ()
+    # Items fetched one by one because the batch did not return them (each one more op call).
+    refetched: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class UserRecord:
     id: str
     name: str

@@ -8,6 +8,7 @@ How one call goes:
    (never in argv) and any `FAKE_OP_*` variables (so the fake op used by tests and the demo sees
    its configuration). Nothing else leaks in: no DATABASE_URL, SECRET_KEY, FINGERPRINT_KEY or
    other tokens of this process, and no OP_CONNECT_* (which would take precedence over the token).
+   stdin is /dev/null, except for a batch read, which gets its item list there (`item_get_batch`).
 3. A non-zero exit becomes a typed `OpError` (`errors.classify`); stdout goes to a parser.
 4. Retryable errors are retried with exponential backoff and full jitter. Writes are retried only
    when op says the request was refused (429, 409), never after a timeout: a timed-out write may
@@ -24,7 +25,7 @@ import random
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from vaults.op import commands, parse
@@ -33,6 +34,7 @@ from vaults.op.errors import (
     OpError,
     OpInvalidArgument,
     OpMalformedOutput,
+    OpNotFound,
     OpNotSignedIn,
     OpRateLimited,
     OpTimeout,
@@ -42,6 +44,7 @@ from vaults.op.errors import (
 from vaults.op.records import (
     GroupMember,
     GroupRecord,
+    ItemBatch,
     ItemDetail,
     ItemSummary,
     RateLimitRow,
@@ -72,6 +75,9 @@ BACKOFF_CAP_SECONDS = 30.0
 # A rate limit asking for more than this is not slept through: the hourly window can be ~an hour
 # away, and a worker asleep that long is a stuck sync. The caller records "waiting until" instead.
 MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
+# Failures about the token, the budget, the network or the executable, not about one item: a batch
+# read raises them as a single read would, instead of retrying each of its items alone.
+SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpTimeout, OpUnavailable)
 
 
 def minimal_env(
@@ -142,7 +148,9 @@ class OpClient:
 
     # --- running ------------------------------------------------------------------------------
 
-    def _run_once(self, command: OpCommand, attempt: int) -> bytes:
+    def _run_once(self, command: OpCommand, attempt: int) -> tuple[bytes, OpError | None]:
+        """One attempt: op's stdout and its failure (None on success). Never raises for a
+        failure of op itself, so a batch can keep what op printed before an item failed."""
         argv = command.argv(self._op_bin)
         if any(self._token in arg for arg in argv):
             raise OpInvalidArgument(f"refusing to run `op {command.name}`: an argument contains the token")
@@ -159,7 +167,10 @@ class OpClient:
                 env=minimal_env(self._token, token_variable=self._token_variable),
                 timeout=self._timeout,
                 capture_output=True,
-                stdin=subprocess.DEVNULL,
+                # `input=` feeds a batch's item list (commands.item_get_batch); everything else
+                # gets no stdin, so op can never block waiting for a terminal.
+                input=command.stdin,
+                stdin=subprocess.DEVNULL if command.stdin is None else None,
                 check=False,
             )
         except subprocess.TimeoutExpired:
@@ -186,12 +197,23 @@ class OpClient:
             duration,
             f" error={type(failure).__name__}" if failure else "",
         )
-        if failure is not None:
-            raise failure
-        return stdout
+        return stdout, failure
 
     def _backoff(self, attempt: int) -> float:
         return self._uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+
+    def _retry_wait(self, command: OpCommand, error: OpError, attempt: int) -> float | None:
+        """Seconds to sleep before trying `command` again, or None when it must not be retried."""
+        if not error.retryable or attempt >= self._max_retries:
+            return None
+        wait = self._backoff(attempt)
+        if isinstance(error, OpRateLimited) and error.retry_after_seconds is not None:
+            if error.retry_after_seconds > MAX_RATE_LIMIT_WAIT_SECONDS:
+                return None
+            wait = max(wait, error.retry_after_seconds)
+        if isinstance(error, OpTimeout) and command.is_write:
+            return None
+        return wait
 
     def run(self, command: OpCommand) -> bytes:
         """Run `command`, retrying retryable failures; return stdout bytes.
@@ -201,32 +223,32 @@ class OpClient:
         3. A rate limit asking for > MAX_RATE_LIMIT_WAIT_SECONDS: raise at once.
         4. A timeout of a write: raise (the write may have happened).
         5. Sleep max(backoff with full jitter, the retry-after op asked for) and go to 1.
+        A batch read (`command.partial_output`) that failed for good returns what op printed
+        instead of raising, unless the failure is about the session (`SESSION_ERRORS`).
         """
         attempt = 0
         while True:
-            try:
-                return self._run_once(command, attempt)
-            except OpError as error:
-                if not error.retryable or attempt >= self._max_retries:
-                    raise
-                wait = self._backoff(attempt)
-                if isinstance(error, OpRateLimited) and error.retry_after_seconds is not None:
-                    if error.retry_after_seconds > MAX_RATE_LIMIT_WAIT_SECONDS:
-                        raise
-                    wait = max(wait, error.retry_after_seconds)
-                if isinstance(error, OpTimeout) and command.is_write:
-                    raise
-                logger.warning(
-                    "op %s ids=%s: %s, retrying in %.1fs (retry %d of %d)",
-                    command.name,
-                    ",".join(command.ids) or "-",
-                    type(error).__name__,
-                    wait,
-                    attempt + 1,
-                    self._max_retries,
-                )
-                self._sleep(wait)
-                attempt += 1
+            stdout, error = self._run_once(command, attempt)
+            if error is None:
+                return stdout
+            wait = self._retry_wait(command, error, attempt)
+            if wait is None:
+                if command.partial_output and not isinstance(error, SESSION_ERRORS):
+                    # A batch where op failed some items: keep what it printed; the caller
+                    # fetches the items missing from it one by one, and those calls say why.
+                    return stdout
+                raise error
+            logger.warning(
+                "op %s ids=%s: %s, retrying in %.1fs (retry %d of %d)",
+                command.name,
+                ",".join(command.ids) or "-",
+                type(error).__name__,
+                wait,
+                attempt + 1,
+                self._max_retries,
+            )
+            self._sleep(wait)
+            attempt += 1
 
     def _parsed(self, command: OpCommand, parser: Callable[[bytes], T]) -> T:
         return parser(self.run(command))
@@ -248,6 +270,49 @@ class OpClient:
     def item_get(self, item_id: str, vault_id: str) -> ItemDetail:
         stdout = self.run(commands.item_get(item_id, vault_id))
         return parse.parse_item_get(stdout, fingerprint_key=self._fingerprint_key)
+
+    def item_get_batch(self, item_ids: Sequence[str], vault_id: str) -> ItemBatch:
+        """The details of several items of one vault through one `op item get -` process.
+
+        1. One item: a plain `item get` (nothing to save, and it is what OP_ITEM_BATCH=1 means).
+        2. Otherwise one batch call; rate limits, timeouts and sign-in failures are retried or
+           raised exactly as for a single call (`run`).
+        3. The output is read as a stream of items (`parse.parse_item_get_stream`); only items
+           asked for, of this vault, count, the first copy of each.
+        4. Every item asked for and not returned (op failed it, printed fewer, or printed
+           something unreadable) is fetched alone: a vanished item is OpNotFound there and lands
+           in `vanished`; any other error of that call is raised, as it would be without batches.
+           What a single `item get <id>` prints is taken as that item, as `item_get` does.
+        """
+        wanted = tuple(dict.fromkeys(item_ids))
+        if len(wanted) == 1:
+            try:
+                return ItemBatch(details={wanted[0]: self.item_get(wanted[0], vault_id)})
+            except OpNotFound:
+                return ItemBatch(details={}, vanished=wanted)
+        stream = parse.parse_item_get_stream(
+            self.run(commands.item_get_batch(wanted, vault_id)), fingerprint_key=self._fingerprint_key
+        )
+        found: dict[str, ItemDetail] = {}
+        for detail in stream.details:
+            if detail.summary.id in wanted and detail.summary.vault_id == vault_id:
+                found.setdefault(detail.summary.id, detail)
+        missing = [item_id for item_id in wanted if item_id not in found]
+        if missing or stream.problems:
+            logger.info(
+                "op item get - vault=%s: %d of %d items returned, fetching %d alone%s",
+                vault_id, len(found), len(wanted), len(missing),
+                f"; {'; '.join(stream.problems)[:500]}" if stream.problems else "",
+            )  # fmt: skip
+        vanished: list[str] = []
+        for item_id in missing:
+            try:
+                found[item_id] = self.item_get(item_id, vault_id)
+            except OpNotFound:
+                vanished.append(item_id)
+        return ItemBatch(
+            details={i: found[i] for i in wanted if i in found}, vanished=tuple(vanished), refetched=len(missing)
+        )
 
     def user_list(self) -> tuple[UserRecord, ...]:
         return self._parsed(commands.user_list(), parse.parse_user_list)

@@ -20,13 +20,14 @@ OP_ERRORS_MD = OP_SAMPLES / "op-errors.md"
 FINGERPRINT_KEY = b"test-fingerprint-key"
 TOKEN = "ops_eyJzaWduSW5BZGRyZXNzIjoibXkuMXBhc3N3b3JkLmNvbSJ9TESTTOKEN"
 
-# A tiny `op`: each run appends its argv and environment to a log, then plays the next step of
-# its plan (stdout, stderr, exit code, optional sleep). The plan's path arrives in FAKE_OP_PLAN,
+# A tiny `op`: each run appends its argv, environment and stdin to a log, then plays the next step
+# of its plan (stdout, stderr, exit code, optional sleep). The plan's path arrives in FAKE_OP_PLAN,
 # which also proves FAKE_OP_* variables pass through the runner's minimal environment.
 SCRIPT = """\
 #!{python}
 import base64, fcntl, json, os, sys, time
 plan_path = os.environ["FAKE_OP_PLAN"]
+stdin = sys.stdin.read()  # what the runner fed op (a batch's item list), "" for /dev/null
 plan = json.load(open(plan_path))
 with open(plan_path + ".lock", "w") as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -35,7 +36,7 @@ with open(plan_path + ".lock", "w") as lock:
     with open(counter, "w") as out:
         out.write(str(n + 1))
     with open(plan_path + ".log", "a") as log:
-        log.write(json.dumps({{"argv": sys.argv[1:], "env": dict(os.environ)}}) + "\\n")
+        log.write(json.dumps({{"argv": sys.argv[1:], "env": dict(os.environ), "stdin": stdin}}) + "\\n")
 step = plan["steps"][min(n, len(plan["steps"]) - 1)]
 time.sleep(step.get("sleep", 0))
 sys.stdout.buffer.write(base64.b64decode(step.get("stdout_b64", "")))

@@ -1,0 +1,215 @@
+"""`OpClient.item_get_batch` against a scripted `op`: what goes to op (argv, stdin), how its
+output is read (a stream, a list, fewer items, foreign ids, cut JSON, per-item failures), what
+is fetched again alone, and which failures are raised as for a single read."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from tests.vaults.op.conftest import FakeOp
+from tests.vaults.op.test_runner import NOT_FOUND, RATE_LIMIT_LONG, RATE_LIMIT_SHORT, VAULT, Sleeps, client
+from vaults.op import OpNotSignedIn, OpRateLimited, OpTimeout, commands
+from vaults.op.errors import OpInvalidArgument
+
+A, B, C, D = (f"{letter * 6}nnotgv5xwrhjbdj6bt3r" for letter in "abcd")
+FOREIGN = "zzzzzzgv5xwrhjbdj6bt3rugri"
+CANARY = "CANARY-batch-secret-5c1e77f0b2"
+
+
+def item(item_id: str, vault_id: str = VAULT, value: str = CANARY) -> dict[str, Any]:
+    return {"id": item_id, "title": f"Item {item_id[:1]}", "version": 3, "vault": {"id": vault_id},
+            "category": "PASSWORD",
+            "fields": [{"id": "password", "type": "CONCEALED", "purpose": "PASSWORD", "label": "password",
+                        "value": value, "password_details": {"strength": "FANTASTIC"}}]}  # fmt: skip
+
+
+def stream(*items: dict[str, Any]) -> str:
+    """How op prints several items: one pretty-printed JSON object after another."""
+    return "".join(json.dumps(i, indent=2) + "\n" for i in items)
+
+
+def single_argv_id(run: dict[str, Any]) -> str:
+    argv = run["argv"]
+    return str(argv[argv.index("get") + 1])
+
+
+def test_a_batch_is_one_process_with_the_items_on_stdin_and_costs_one_request_per_item(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": stream(item(A), item(B), item(C))})
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B, C, B], VAULT)
+
+    (run,) = fake_op.runs
+    assert run["argv"] == ["--format", "json", "item", "get", "-", "--vault", VAULT, "--reveal"]
+    # Exactly `op item list`'s shape, each item once.
+    assert json.loads(run["stdin"]) == [{"id": i, "vault": {"id": VAULT}} for i in (A, B, C)]
+    assert list(batch.details) == [A, B, C]
+    assert batch.vanished == () and batch.refetched == 0
+    assert (op.calls, op.requests) == (1, 3)
+    # The value became facts inside vaults/op, as for a single `item get`.
+    (field,) = batch.details[A].fields
+    assert field.secret is not None and field.secret.fingerprint and CANARY not in repr(batch)
+
+
+def test_a_json_list_is_read_as_well_as_a_stream(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": json.dumps([item(A), item(B)])})
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B]
+    assert op.calls == 1
+
+
+def test_one_item_is_a_plain_item_get_without_stdin(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": json.dumps(item(A))})
+
+    batch = client(fake_op).item_get_batch([A], VAULT)
+
+    (run,) = fake_op.runs
+    assert "-" not in run["argv"] and single_argv_id(run) == A
+    assert run["stdin"] == ""
+    assert list(batch.details) == [A]
+
+
+def test_items_missing_from_the_output_are_fetched_alone_and_a_vanished_one_is_reported(fake_op: FakeOp) -> None:
+    """op printed A and C only: B is fetched alone (found), D too (op: not an item)."""
+    fake_op.play(
+        {"stdout": stream(item(A), item(C))},
+        {"stdout": json.dumps(item(B))},
+        {"stderr": NOT_FOUND, "exit": 1},
+    )
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B, C, D], VAULT)
+
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [B, D]
+    assert list(batch.details) == [A, B, C]
+    assert batch.vanished == (D,) and batch.refetched == 2
+    assert (op.calls, op.requests) == (3, 6)
+
+
+def test_an_item_op_failed_inside_a_batch_does_not_discard_the_others(fake_op: FakeOp) -> None:
+    """A non-zero exit with the not-found text for B and the other items on stdout."""
+    fake_op.play(
+        {"stdout": stream(item(A), item(C)), "stderr": NOT_FOUND, "exit": 1},
+        {"stderr": NOT_FOUND, "exit": 1},
+    )
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B, C], VAULT)
+
+    assert list(batch.details) == [A, C]
+    assert batch.vanished == (B,)
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [B]  # only B again, not A and C
+
+
+def test_ids_not_asked_for_and_items_of_another_vault_are_not_taken_for_the_ones_asked(fake_op: FakeOp) -> None:
+    other_vault = "yv7w5ijyxbdhxgh3njphwsxujy"
+    fake_op.play(
+        {"stdout": stream(item(FOREIGN), item(A), item(B, vault_id=other_vault), item(A, value="second copy"))},
+        {"stdout": json.dumps(item(B))},
+    )
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B]
+    assert FOREIGN not in {d.summary.id for d in batch.details.values()}
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [B]
+    # The first copy of A wins: its facts are those of a single read of A (the CANARY value).
+    fake_op.play({"stdout": json.dumps(item(A))})
+    alone = client(fake_op).item_get(A, VAULT)
+    assert batch.details[A].fields[0].secret == alone.fields[0].secret
+
+
+def test_cut_json_keeps_the_items_before_the_cut_and_fetches_the_rest_alone(
+    fake_op: FakeOp, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = stream(item(A), item(B), item(C))
+    cut = whole[: whole.index(f'"{C}"') + 40]  # C's object is cut in the middle of its fields
+    fake_op.play({"stdout": cut}, {"stdout": json.dumps(item(C))})
+    caplog.set_level(logging.DEBUG, logger="vaults.op")
+    op = client(fake_op)
+
+    batch = op.item_get_batch([A, B, C], VAULT)
+
+    assert list(batch.details) == [A, B, C]
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [C]
+    assert "not valid JSON" in caplog.text and "1 alone" in caplog.text
+    assert CANARY not in caplog.text
+
+
+def test_output_that_is_not_utf8_fetches_every_item_alone(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": b"\xff\xfe" + stream(item(A), item(B)).encode()},
+                 {"stdout": json.dumps(item(A))}, {"stdout": json.dumps(item(B))})  # fmt: skip
+
+    batch = client(fake_op).item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B]
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [A, B]
+
+
+def test_an_item_whose_json_is_not_an_item_is_fetched_alone(fake_op: FakeOp) -> None:
+    broken = {**item(B), "fields": "not a list"}
+    fake_op.play({"stdout": stream(item(A), broken, item(C))}, {"stdout": json.dumps(item(B))})
+
+    batch = client(fake_op).item_get_batch([A, B, C], VAULT)
+
+    assert list(batch.details) == [A, B, C]
+    assert [single_argv_id(r) for r in fake_op.runs[1:]] == [B]
+
+
+def test_a_long_rate_limit_is_raised_at_once_without_reading_items_alone(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": stream(item(A)), "stderr": RATE_LIMIT_LONG, "exit": 4})
+    op = client(fake_op, sleep=Sleeps())
+
+    with pytest.raises(OpRateLimited) as raised:
+        op.item_get_batch([A, B, C], VAULT)
+
+    assert raised.value.retry_after_seconds == 58 * 60
+    assert len(fake_op.runs) == 1  # no single reads spending the budget op just refused
+
+
+def test_a_short_rate_limit_mid_batch_is_waited_out_and_the_batch_retried(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": stream(item(A)), "stderr": RATE_LIMIT_SHORT, "exit": 4},
+                 {"stdout": stream(item(A), item(B), item(C))})  # fmt: skip
+    sleeps = Sleeps()
+    op = client(fake_op, sleep=sleeps)
+
+    batch = op.item_get_batch([A, B, C], VAULT)
+
+    assert list(batch.details) == [A, B, C]
+    assert len(fake_op.runs) == 2 and all(r["argv"][4] == "-" for r in fake_op.runs)
+    assert sleeps and sleeps[0] >= 2  # the retry-after op asked for
+    assert (op.calls, op.requests) == (2, 6)
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        ({"stderr": "[ERROR] 2023/03/10 20:47:00 account is not signed in\n", "exit": 1}, OpNotSignedIn),
+        ({"sleep": 3}, OpTimeout),
+    ],
+)
+def test_sign_in_failures_and_timeouts_are_raised_as_for_a_single_read(
+    fake_op: FakeOp, step: dict[str, Any], error: type[Exception]
+) -> None:
+    fake_op.play(step)
+
+    with pytest.raises(error):
+        client(fake_op, timeout=1, max_retries=1, sleep=Sleeps()).item_get_batch([A, B], VAULT)
+
+    assert all(r["argv"][4] == "-" for r in fake_op.runs)  # retried as a batch, never item by item
+
+
+def test_a_batch_refuses_ids_that_are_not_op_ids_before_running_anything(fake_op: FakeOp) -> None:
+    with pytest.raises(OpInvalidArgument):
+        client(fake_op).item_get_batch([A, "--vault=other"], VAULT)
+    with pytest.raises(OpInvalidArgument):
+        commands.item_get_batch([], VAULT)
+    assert fake_op.runs == []
