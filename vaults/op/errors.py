@@ -214,6 +214,8 @@ _RULES: tuple[tuple[re.Pattern[str], type[OpError]], ...] = (
     (re.compile(r"context deadline exceeded|i/o timeout|timed out"), OpTimeout),
 )
 
+_QUOTED = re.compile(r'"[^"\n]*"')
+
 # "Please retry in 58 minutes", "retry in 30 seconds", "retry in 1 hour".
 _RETRY_IN = re.compile(r"retry in (\d+(?:\.\d+)?)\s*(second|sec|s|minute|min|m|hour|h)\w*\b")
 _UNIT_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "h": 3600}
@@ -231,7 +233,7 @@ def classify(exit_code: int | None, stderr: str, *, secrets: tuple[str, ...] = (
     """Turn a failed op run into the matching typed error.
 
     1. Strip op's `[ERROR] date time` prefix and redact anything token-shaped.
-    2. Match the first line-group against the rules above (first match wins).
+    2. Match, outside quoted names first, the first line-group against the rules above (first match wins).
     3. Fall back to OpCommandFailed, keeping the excerpt so nothing is lost.
     `secrets` are extra strings to redact (the runner passes its token).
     """
@@ -245,17 +247,18 @@ def classify(exit_code: int | None, stderr: str, *, secrets: tuple[str, ...] = (
             exit_code=exit_code,
             stderr_excerpt=excerpt,
         )
-    for pattern, error_class in _RULES:
-        if pattern.search(text):
-            first_line = excerpt.splitlines()[0] if excerpt else ""
-            message = f"op failed (exit {exit_code}): {first_line}"
-            if error_class is OpRateLimited:
-                return OpRateLimited(
-                    message,
-                    retry_after_seconds=retry_after_seconds(text),
-                    exit_code=exit_code,
-                    stderr_excerpt=excerpt,
-                )
-            return error_class(message, exit_code=exit_code, stderr_excerpt=excerpt)
+    # The rules match op's words outside quotes first: op quotes names ('"Unauthorized vendors"
+    # vault', '"Rate limited keys"'), which are data, and a vanished item in such a vault must not
+    # read as a sign-in failure. Only when nothing matches there, the whole text: op also quotes
+    # whole messages ('Couldn't issue the token: "... You do not have the requested access ..."').
+    matched = next((error_class for candidate in (_QUOTED.sub('""', text), text)
+                    for pattern, error_class in _RULES if pattern.search(candidate)), None)  # fmt: skip
+    if matched is OpRateLimited:
+        first_line = excerpt.splitlines()[0] if excerpt else ""
+        return OpRateLimited(f"op failed (exit {exit_code}): {first_line}", retry_after_seconds=retry_after_seconds(text),
+                             exit_code=exit_code, stderr_excerpt=excerpt)  # fmt: skip
+    if matched is not None:
+        first_line = excerpt.splitlines()[0] if excerpt else ""
+        return matched(f"op failed (exit {exit_code}): {first_line}", exit_code=exit_code, stderr_excerpt=excerpt)
     first_line = excerpt.splitlines()[0] if excerpt else "(no error text)"
     return OpCommandFailed(f"op failed (exit {exit_code}): {first_line}", exit_code=exit_code, stderr_excerpt=excerpt)

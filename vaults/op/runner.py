@@ -75,9 +75,15 @@ BACKOFF_CAP_SECONDS = 30.0
 # A rate limit asking for more than this is not slept through: the hourly window can be ~an hour
 # away, and a worker asleep that long is a stuck sync. The caller records "waiting until" instead.
 MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
-# Failures about the token, the budget, the network or the executable, not about one item: a batch
-# read raises them as a single read would, instead of retrying each of its items alone.
-SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpTimeout, OpUnavailable)
+# Failures about the token, the budget or the executable, not about one item: a batch read raises
+# them as a single read would, instead of retrying each of its items alone.
+SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpUnavailable)
+# A batch of N reads by ID makes N requests one after another: it gets OP_TIMEOUT_SECONDS plus this
+# for each item after the first (reads by ID take well under a second; 5 s is ample headroom). A
+# batch that still times out is not retried whole: its items are read alone, each with the plain
+# timeout and retries, so a slow op degrades to single reads and a hung one fails as before
+# (about 3 min for a batch of 25, then the single read's own retries: under STALE_AFTER).
+BATCH_SECONDS_PER_ITEM = 5.0
 
 
 def minimal_env(
@@ -161,11 +167,12 @@ class OpClient:
         failure: OpError | None = None
         exit_code: int | None = None
         stdout = b""
+        timeout = self._timeout_for(command)
         try:
             completed = subprocess.run(
                 argv,
                 env=minimal_env(self._token, token_variable=self._token_variable),
-                timeout=self._timeout,
+                timeout=timeout,
                 capture_output=True,
                 # `input=` feeds a batch's item list (commands.item_get_batch); everything else
                 # gets no stdin, so op can never block waiting for a terminal.
@@ -174,7 +181,7 @@ class OpClient:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            failure = OpTimeout(f"`op {command.name}` did not finish within {self._timeout:g} s")
+            failure = OpTimeout(f"`op {command.name}` did not finish within {timeout:g} s")
         except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
             failure = OpUnavailable(f"cannot run op at {self._op_bin!r}: {type(exc).__name__}")
         except OSError as exc:
@@ -202,6 +209,11 @@ class OpClient:
     def _backoff(self, attempt: int) -> float:
         return self._uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
+    def _timeout_for(self, command: OpCommand) -> float:
+        if not command.partial_output:
+            return self._timeout
+        return self._timeout + max(command.request_cost - 1, 0) * BATCH_SECONDS_PER_ITEM
+
     def _retry_wait(self, command: OpCommand, error: OpError, attempt: int) -> float | None:
         """Seconds to sleep before trying `command` again, or None when it must not be retried."""
         if not error.retryable or attempt >= self._max_retries:
@@ -211,8 +223,8 @@ class OpClient:
             if error.retry_after_seconds > MAX_RATE_LIMIT_WAIT_SECONDS:
                 return None
             wait = max(wait, error.retry_after_seconds)
-        if isinstance(error, OpTimeout) and command.is_write:
-            return None
+        if isinstance(error, OpTimeout) and (command.is_write or command.partial_output):
+            return None  # a write may have happened; a batch's items are read alone instead
         return wait
 
     def run(self, command: OpCommand) -> bytes:
@@ -275,8 +287,9 @@ class OpClient:
         """The details of several items of one vault through one `op item get -` process.
 
         1. One item: a plain `item get` (nothing to save, and it is what OP_ITEM_BATCH=1 means).
-        2. Otherwise one batch call; rate limits, timeouts and sign-in failures are retried or
-           raised exactly as for a single call (`run`).
+        2. Otherwise one batch call, with OP_TIMEOUT_SECONDS plus BATCH_SECONDS_PER_ITEM for each
+           item after the first; rate limits and sign-in failures are retried or raised exactly as
+           for a single call (`run`); a batch that times out is read item by item (step 4).
         3. The output is read as a stream of items (`parse.parse_item_get_stream`); only items
            asked for, of this vault, count, the first copy of each.
         4. Every item asked for and not returned (op failed it, printed fewer, or printed

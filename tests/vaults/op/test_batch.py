@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.vaults.conftest import FAKE_OP, write_org
 from tests.vaults.op.conftest import FakeOp
 from tests.vaults.op.test_runner import NOT_FOUND, RATE_LIMIT_LONG, RATE_LIMIT_SHORT, VAULT, Sleeps, client
-from vaults.op import OpNotSignedIn, OpRateLimited, OpTimeout, commands
+from vaults.fake_op import account as fake_account
+from vaults.op import OpClient, OpNotSignedIn, OpRateLimited, OpTimeout, commands, runner
 from vaults.op.errors import OpInvalidArgument
 
 A, B, C, D = (f"{letter * 6}nnotgv5xwrhjbdj6bt3r" for letter in "abcd")
@@ -193,10 +196,9 @@ def test_a_short_rate_limit_mid_batch_is_waited_out_and_the_batch_retried(fake_o
     ("step", "error"),
     [
         ({"stderr": "[ERROR] 2023/03/10 20:47:00 account is not signed in\n", "exit": 1}, OpNotSignedIn),
-        ({"sleep": 3}, OpTimeout),
     ],
 )
-def test_sign_in_failures_and_timeouts_are_raised_as_for_a_single_read(
+def test_sign_in_failures_are_raised_as_for_a_single_read(
     fake_op: FakeOp, step: dict[str, Any], error: type[Exception]
 ) -> None:
     fake_op.play(step)
@@ -205,6 +207,53 @@ def test_sign_in_failures_and_timeouts_are_raised_as_for_a_single_read(
         client(fake_op, timeout=1, max_retries=1, sleep=Sleeps()).item_get_batch([A, B], VAULT)
 
     assert all(r["argv"][4] == "-" for r in fake_op.runs)  # retried as a batch, never item by item
+
+
+def test_a_batch_that_times_out_is_not_retried_whole_its_items_are_read_alone(
+    fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BATCH_SECONDS_PER_ITEM", 0.0)  # the batch gets the plain 1 s
+    fake_op.play({"sleep": 3}, {"stdout": json.dumps(item(A))}, {"stdout": json.dumps(item(B))})
+    op = client(fake_op, timeout=1, max_retries=1, sleep=Sleeps())
+
+    batch = op.item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B] and batch.refetched == 2
+    assert [r["argv"][4] for r in fake_op.runs] == ["-", A, B]  # one batch, then each item once
+
+
+def test_an_op_that_hangs_fails_the_read_with_a_timeout_after_the_single_reads_retries(
+    fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BATCH_SECONDS_PER_ITEM", 0.0)
+    fake_op.play(*[{"sleep": 3}] * 4)
+
+    with pytest.raises(OpTimeout, match="did not finish within 1 s"):
+        client(fake_op, timeout=1, max_retries=1, sleep=Sleeps()).item_get_batch([A, B], VAULT)
+
+    # The batch once, then the first item alone and its one retry: a hung op fails as before.
+    assert [r["argv"][4] for r in fake_op.runs] == ["-", A, A]
+
+
+def test_a_batch_gets_time_for_each_of_its_requests_where_a_single_read_gets_the_plain_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real fake `op` at 150 ms a request: three items alone fit a 2 s timeout each, and a batch
+    of 25 (3.75 s of requests) must not time out for being a batch."""
+    path = write_org(tmp_path, vaults=8, items=400)
+    data = fake_account.load(path)
+    monkeypatch.setenv("FAKE_OP_ACCOUNT", str(path))
+    monkeypatch.setenv("FAKE_OP_LATENCY_MS", "150")
+    active = [i for i in data["items"] if i.get("state", "ACTIVE") == "ACTIVE"]
+    vault_id = max({i["vault_id"] for i in active}, key=lambda v: sum(1 for i in active if i["vault_id"] == v))
+    ids = [i["id"] for i in active if i["vault_id"] == vault_id][:25]
+    op = OpClient(op_bin=str(FAKE_OP), token=data["tokens"][0]["token"], timeout=2.0, max_retries=1,
+                  fingerprint_key=b"batch-timeout", sleep=Sleeps())  # fmt: skip
+
+    batch = op.item_get_batch(ids, vault_id)
+
+    assert len(ids) == 25 and list(batch.details) == ids and batch.refetched == 0
+    assert (op.calls, op.requests) == (1, 25)
 
 
 def test_a_batch_refuses_ids_that_are_not_op_ids_before_running_anything(fake_op: FakeOp) -> None:

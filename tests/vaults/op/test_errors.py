@@ -139,3 +139,17 @@ def test_it_classifies_every_error_text_in_op_errors_md() -> None:
         expected = next((cls for marker, cls in MARKERS if marker in lowered), None)
         assert expected is not None, f"unmapped op error text: {block[:80]!r}"
         assert type(classify(1, block)) is expected, block[:120]
+
+
+@pytest.mark.parametrize("vault_name", ["Unauthorized vendors", "Rate limited keys", "Conflict minerals", "Forbidden zone"])
+def test_a_quoted_vault_name_never_decides_the_kind_of_error(vault_name: str) -> None:
+    stderr = (f'[ERROR] 2022/11/08 19:39:39 "bbbbbbnnotgv5xwrhjbdj6bt3r" isn\'t an item in the "{vault_name}" vault. '
+              "Specify the item with its UUID, name, or domain.\n")  # fmt: skip
+
+    assert type(classify(1, stderr)) is OpNotFound
+
+
+def test_op_s_own_words_outside_quotes_still_decide_it() -> None:
+    # Decoys for the rule above: the same words unquoted are op's, and count.
+    assert type(classify(1, "[ERROR] 2023/03/10 20:47:00 account is not signed in\n")) is OpNotSignedIn
+    assert type(classify(1, '[ERROR] (403) Forbidden (Firewall Rule) for "Unauthorized vendors"\n')) is OpPermissionDenied
