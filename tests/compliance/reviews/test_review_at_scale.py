@@ -371,7 +371,7 @@ def test_a_thousand_entry_review_page_stays_under_one_megabyte_with_bounded_quer
 
     body = response.content
     assert response.status_code == 200 and len(body) < 1_000_000, len(body)
-    assert b"All 1000 entries matching this filter" in body
+    assert b"All 1,000 entries matching this filter" in body
     assert body.count(b'data-entry-select') == 100  # one page
     first = body.index(b"Person 0000")  # flagged (unused) entries lead
     assert body.find(b"Person 0001") == -1 or first < body.find(b"Person 0001")

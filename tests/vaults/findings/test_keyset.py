@@ -105,7 +105,7 @@ def test_the_page_says_more_than_the_cap_and_the_exact_number_under_it(client_fo
     capped = client.get(LIST).content.decode()
     exact = client.get(LIST, {"kind": "weak"}).content.decode()
 
-    assert "23 shown of more than 20" in capped and "All more than 20 findings matching this filter" in capped
+    assert "23 shown of more than 20" in capped and "All findings matching this filter (more than 20)" in capped
     assert "12 shown of 12" in exact and "All 12 findings matching this filter" in exact
 
 
