@@ -53,7 +53,8 @@ lint: venv-test
 ## test: lint, type-check and the whole suite against real PostgreSQL and Redis.
 # Two test processes (pytest-xdist, whole files to each: module fixtures stay shared): the suite
 # waits on PostgreSQL, fake `op` subprocesses and Chromium as much as it computes, so on this
-# 2-core machine two processes took 31 min where one took 62. Each worker gets its own test
+# 2-core machine two processes ran it in 31 min where one took 62 (17 min once sync reads were
+# batched). Each worker gets its own test
 # database (pytest-django adds gw0/gw1), Redis pair (tests/redis_slot.py) and var directory
 # (tests/xdist_worker.py, loaded before Django's settings). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
