@@ -78,12 +78,12 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
 # Failures about the token, the budget or the executable, not about one item: a batch read raises
 # them as a single read would, instead of retrying each of its items alone.
 SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpUnavailable)
-# A batch of N reads by ID makes N requests one after another: it gets OP_TIMEOUT_SECONDS plus this
-# for each item after the first (reads by ID take well under a second; 5 s is ample headroom). A
-# batch that still times out is not retried whole: its items are read alone, each with the plain
-# timeout and retries, so a slow op degrades to single reads and a hung one fails as before
-# (about 3 min for a batch of 25, then the single read's own retries: under STALE_AFTER).
-BATCH_SECONDS_PER_ITEM = 5.0
+# A batch of N reads by ID makes N requests one after another: it gets OP_TIMEOUT_SECONDS (which
+# covers op's start-up and sign-in as well as the request) plus a tenth of it for each item after
+# the first (25 items: 3.4x). A batch that still times out is not retried whole: its items are read
+# alone, each with the plain timeout and retries, so a slow op degrades to single reads and a hung
+# one fails as before, within a few timeouts (tests/reliability/test_op_hang.py).
+BATCH_TIMEOUT_SHARE_PER_ITEM = 0.1
 
 
 def minimal_env(
@@ -212,7 +212,7 @@ class OpClient:
     def _timeout_for(self, command: OpCommand) -> float:
         if not command.partial_output:
             return self._timeout
-        return self._timeout + max(command.request_cost - 1, 0) * BATCH_SECONDS_PER_ITEM
+        return self._timeout * (1 + max(command.request_cost - 1, 0) * BATCH_TIMEOUT_SHARE_PER_ITEM)
 
     def _retry_wait(self, command: OpCommand, error: OpError, attempt: int) -> float | None:
         """Seconds to sleep before trying `command` again, or None when it must not be retried."""
@@ -287,8 +287,8 @@ class OpClient:
         """The details of several items of one vault through one `op item get -` process.
 
         1. One item: a plain `item get` (nothing to save, and it is what OP_ITEM_BATCH=1 means).
-        2. Otherwise one batch call, with OP_TIMEOUT_SECONDS plus BATCH_SECONDS_PER_ITEM for each
-           item after the first; rate limits and sign-in failures are retried or raised exactly as
+        2. Otherwise one batch call, with OP_TIMEOUT_SECONDS and a tenth more for each item after
+           the first; rate limits and sign-in failures are retried or raised exactly as
            for a single call (`run`); a batch that times out is read item by item (step 4).
         3. The output is read as a stream of items (`parse.parse_item_get_stream`); only items
            asked for, of this vault, count, the first copy of each.

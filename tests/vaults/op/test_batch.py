@@ -212,7 +212,7 @@ def test_sign_in_failures_are_raised_as_for_a_single_read(
 def test_a_batch_that_times_out_is_not_retried_whole_its_items_are_read_alone(
     fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "BATCH_SECONDS_PER_ITEM", 0.0)  # the batch gets the plain 1 s
+    monkeypatch.setattr(runner, "BATCH_TIMEOUT_SHARE_PER_ITEM", 0.0)  # the batch gets the plain 1 s
     fake_op.play({"sleep": 3}, {"stdout": json.dumps(item(A))}, {"stdout": json.dumps(item(B))})
     op = client(fake_op, timeout=1, max_retries=1, sleep=Sleeps())
 
@@ -225,7 +225,7 @@ def test_a_batch_that_times_out_is_not_retried_whole_its_items_are_read_alone(
 def test_an_op_that_hangs_fails_the_read_with_a_timeout_after_the_single_reads_retries(
     fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "BATCH_SECONDS_PER_ITEM", 0.0)
+    monkeypatch.setattr(runner, "BATCH_TIMEOUT_SHARE_PER_ITEM", 0.0)
     fake_op.play(*[{"sleep": 3}] * 4)
 
     with pytest.raises(OpTimeout, match="did not finish within 1 s"):
