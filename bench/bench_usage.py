@@ -49,6 +49,9 @@ SLOW_REPEATS = 5  # for an answer over SLOW_SECONDS: the p95 of 5 is their slowe
 SLOW_SECONDS = 1.0
 BIG_DAY = 100_000
 ACTIONS = ["reveal"] * 4 + ["secure-copy"] * 3 + ["fill"] * 8 + ["server-fetch"] * 2 + ["export", "enter-item-edit-mode"]
+CLUSTER_BY_DAY = {"vaults_itemusagedaily": "itemusagedaily_day", "vaults_itemusagepersonday": "usagepersonday_day",
+                  "vaults_itemusagevaultday": "usagevaultday_day", "vaults_itemusagepersonmonth": "usagepersonmonth_unique",
+                  "vaults_itemusageitemmonth": "usageitemmonth_ranked", "vaults_itemusageaccountday": "usageaccountday_day"}  # fmt: skip
 COUNTRIES = ["DE", "US", "GB", "FR", "NL", "CA"]
 APPS = ["1Password Browser Extension", "1Password for Windows", "1Password CLI", "1Password for iOS"]
 
@@ -107,7 +110,14 @@ def _copy_events(org: dict[str, Any], n: int, now: datetime.datetime, rng: rando
             copy.write(buffer.getvalue())
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # The triggers of this one 5M-row COPY statement wrote each rollup in hash order; the
+        # import appends a page at a time, so in production a range of days is a contiguous
+        # stretch of each rollup. Unclustered, the last 30 days' per-person counts read 16,151
+        # blocks for 108,709 rows (359 ms at load 13). VACUUM sets the visibility map, as
+        # autovacuum does after inserts, so covering indexes answer without heap visits.
+        for table, index in CLUSTER_BY_DAY.items():
+            cursor.execute(f"CLUSTER {table} USING {index}")
+        cursor.execute("VACUUM ANALYZE")
     return elapsed
 
 
@@ -264,7 +274,7 @@ def _compare_paths(org: dict[str, Any], now: datetime.date) -> None:
 
 def _sizes() -> None:
     tables = ["vaults_itemusage", "vaults_itemusagedaily", "vaults_itemusagepersonday", "vaults_itemusagepersonmonth",
-              "vaults_itemusagevaultday", "vaults_itemusageitemmonth"]  # fmt: skip
+              "vaults_itemusagevaultday", "vaults_itemusageitemmonth", "vaults_itemusageaccountday"]  # fmt: skip
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}")

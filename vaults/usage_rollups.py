@@ -4,7 +4,8 @@ Each function answers exactly what the daily counts would (tests/vaults/test_usa
 compares them with the raw events), reading far fewer rows for broad filters:
 - per person: whole months from ItemUsagePersonMonth, the days before the first and after the
   last whole month from ItemUsagePersonDay (a 13-month range reads ~80k rows, not 5 million);
-- the timeline: ItemUsageVaultDay (no person filter) or ItemUsagePersonDay (no item filter);
+- the timeline: ItemUsageAccountDay (no vault, item or person filter), ItemUsageVaultDay (no person
+  filter) or ItemUsagePersonDay (no item filter);
 - per item, top N: a threshold algorithm over ItemUsageItemMonth (see `top_items`), for filters on
   account, action and one item only.
 A filter a rollup cannot answer (an item attribute for per-person counts, a person for per-item
@@ -22,6 +23,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from vaults.models import (
+    ItemUsageAccountDay,
     ItemUsageDaily,
     ItemUsageItemMonth,
     ItemUsagePersonDay,
@@ -61,11 +63,11 @@ class Split:
     edges: list[tuple[date, date]]
     touched_months: list[date]  # every month the range reaches, whole or not
 
-    def edge_q(self) -> Q:
-        q = Q(pk__in=[])
-        for first, last in self.edges:
-            q |= Q(day__gte=first, day__lte=last)
-        return q
+    def edge_ranges(self) -> list[Q]:
+        """One condition per edge, each read by its own query: `day` in one range is an index
+        condition, an OR of two ranges is only a filter. A group's edge days over 90 days read each
+        member's whole history that way, 1,485 rows a member for 106 kept (468 ms at load 13)."""
+        return [Q(day__gte=first, day__lte=last) for first, last in self.edges]
 
 
 def _month_start(day: date) -> date:
@@ -116,8 +118,8 @@ def people(f: UsageFilter, scoped: Scope, first: date, last: date, limit: int | 
     if parts.months:
         months = scoped(ItemUsagePersonMonth.objects.all(), f).filter(month__gte=parts.months[0], month__lte=parts.months[1])
         _sum_into(totals, months.order_by(), "user_op_id")
-    if parts.edges:
-        _sum_into(totals, scoped(ItemUsagePersonDay.objects.all(), f).filter(parts.edge_q()).order_by(), "user_op_id")
+    for edge in parts.edge_ranges():
+        _sum_into(totals, scoped(ItemUsagePersonDay.objects.all(), f).filter(edge).order_by(), "user_op_id")
     return _ranked(totals, limit)
 
 
@@ -125,8 +127,10 @@ def daily_totals(f: UsageFilter, scoped: Scope, first: date, last: date) -> dict
     """Uses per day over [first, last] from a per-vault or per-person day rollup, or None."""
     if _raw_only(f) or f.item or f.title or f.tag:
         return None
-    if not _person_attribute(f):
-        rows: QuerySet[Any] = ItemUsageVaultDay.objects.all()
+    if not _person_attribute(f) and not (f.vault or f.classification):
+        rows: QuerySet[Any] = ItemUsageAccountDay.objects.all()
+    elif not _person_attribute(f):
+        rows = ItemUsageVaultDay.objects.all()
     elif not (f.vault or f.classification):
         rows = ItemUsagePersonDay.objects.all()
     else:
@@ -213,6 +217,6 @@ def _exact(f: UsageFilter, scoped: Scope, parts: Split, candidates: set[tuple[in
         months = scoped(ItemUsageItemMonth.objects.all(), f).filter(item_op_id__in=ids, month__gte=parts.months[0],
                                                                     month__lte=parts.months[1])  # fmt: skip
         _sum_into(totals, months.order_by(), "item_op_id")
-    if parts.edges:
-        _sum_into(totals, scoped(ItemUsageDaily.objects.all(), f).filter(parts.edge_q(), item_op_id__in=ids).order_by(), "item_op_id")
+    for edge in parts.edge_ranges():
+        _sum_into(totals, scoped(ItemUsageDaily.objects.all(), f).filter(edge, item_op_id__in=ids).order_by(), "item_op_id")
     return {key: n for key, n in totals.items() if key in candidates}

@@ -96,7 +96,8 @@ class Skewed:
         rng = random.Random(19)
         self.acme = make_account(name="Acme")
         self.other = make_account(name="Other")
-        vaults = [make_vault(account=self.acme, name=f"V{n}") for n in range(3)]
+        vaults = [make_vault(account=self.acme, name=f"V{n}", classification="production" if n == 1 else "unclassified")
+                  for n in range(3)]  # fmt: skip
         self.items = [make_item(vault=vaults[n % 3], title=f"{'API key' if n % 4 == 0 else 'Login'} {n}",
                                 tags=["api-key"] if n % 4 == 0 else []) for n in range(60)]  # fmt: skip
         self.people = [make_op_user(account=self.acme, name=f"P{n}") for n in range(12)]
@@ -129,7 +130,7 @@ def skewed() -> Skewed:
 
 
 def _truth(f: UsageFilter, column: str) -> Counter[str]:
-    items = {i.op_id: i for i in Item.objects.all()}
+    items = {i.op_id: i for i in Item.objects.select_related("vault")}
     members = set(f.group.memberships.values_list("user__op_id", flat=True)) if f.group else None
     counts: Counter[str] = Counter()
     for e in ItemUsage.objects.all():
@@ -141,6 +142,8 @@ def _truth(f: UsageFilter, column: str) -> Counter[str]:
         if (members is not None and e.user_op_id not in members) or (f.tag and not (item and f.tag in item.tags)):
             continue
         if f.title and not (item and f.title.lower() in item.title.lower()):
+            continue
+        if (f.vault and not (item and item.vault_id == f.vault.pk)) or (f.classification and not (item and item.vault.classification == f.classification)):
             continue
         counts[day.isoformat() if column == "day" else getattr(e, column)] += 1
     return counts
@@ -253,3 +256,22 @@ def test_an_item_never_first_in_any_month_but_most_used_overall_still_tops_the_l
     top = counts_per_item(UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 28)), limit=1)
 
     assert [(r.label, r.count) for r in top] == [("Steady", 16)]
+
+
+def test_a_timeline_without_vault_item_or_person_reads_one_row_per_day_and_action(skewed: Skewed) -> None:
+    """Migration 0013: everything, one account or one action is charted from ItemUsageAccountDay (a
+    few rows a day); a vault or person filter still reads its own rollup, and every answer is exact
+    (the decoys: another account on the same days, days just outside the range)."""
+    broad = [RANGE, replace(RANGE, account=skewed.acme), replace(RANGE, action="fill"),
+             replace(RANGE, account=skewed.other, action="fill"), UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 1))]  # fmt: skip
+    narrow = [replace(RANGE, vault=skewed.items[0].vault), replace(RANGE, classification="production"),
+              replace(RANGE, person=skewed.people[0])]  # fmt: skip
+    for f in broad + narrow:
+        with CaptureQueriesContext(connection) as queries:
+            line = timeline(f)
+        days = _truth(f, "day")
+        assert {d.isoformat(): n for d, n in line.points if n} == dict(days), f
+        read = " ".join(q["sql"] for q in queries.captured_queries)
+        assert ("vaults_itemusageaccountday" in read) == (f in broad), f
+        assert "vaults_itemusagevaultday" not in read or f in narrow, f
+

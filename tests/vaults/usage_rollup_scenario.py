@@ -1,4 +1,4 @@
-"""The usage rollups of migration 0012 against the raw events, one write at a time.
+"""The usage rollups of migrations 0012 and 0013 against the raw events, one write at a time.
 
 Shared by tests/vaults/test_usage_rollups.py (PostgreSQL, in the suite's database) and, run as
 `python -m tests.vaults.usage_rollup_scenario`, by the same test on SQLite (the demo's database) in
@@ -19,14 +19,21 @@ KEYS = {
     "person_month": ("month", "user_op_id", "action"),
     "vault_day": ("day", "vault_op_id", "action"),
     "item_month": ("month", "item_op_id", "action"),
+    "account_day": ("day", "action"),  # migration 0013
 }
 
 
 def _models() -> dict[str, Any]:
-    from vaults.models import ItemUsageItemMonth, ItemUsagePersonDay, ItemUsagePersonMonth, ItemUsageVaultDay
+    from vaults.models import (
+        ItemUsageAccountDay,
+        ItemUsageItemMonth,
+        ItemUsagePersonDay,
+        ItemUsagePersonMonth,
+        ItemUsageVaultDay,
+    )
 
     return {"person_day": ItemUsagePersonDay, "person_month": ItemUsagePersonMonth, "vault_day": ItemUsageVaultDay,
-            "item_month": ItemUsageItemMonth}  # fmt: skip
+            "item_month": ItemUsageItemMonth, "account_day": ItemUsageAccountDay}  # fmt: skip
 
 
 def _key(account_id: int, day: date, row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:

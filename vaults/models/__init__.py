@@ -3,6 +3,7 @@ from vaults.models.account import Account
 from vaults.models.events import (
     AuditEvent,
     ItemUsage,
+    ItemUsageAccountDay,
     ItemUsageDaily,
     ItemUsageItemMonth,
     ItemUsagePersonDay,
@@ -32,6 +33,7 @@ __all__ = [
     "Item",
     "ItemSpan",
     "ItemUsage",
+    "ItemUsageAccountDay",
     "ItemUsageDaily",
     "ItemUsageItemMonth",
     "ItemUsagePersonDay",

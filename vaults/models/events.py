@@ -105,7 +105,10 @@ class ItemUsageDaily(models.Model):
             # index-only range per item (49k rows: 34,000 heap pages read before, bench_usage).
             models.Index(fields=["item_op_id", "day"], include=["account_id", "user_op_id", "action", "count"],
                          name="itemusagedaily_item_day_cov"),
-            models.Index(fields=["user_op_id", "day"], name="itemusagedaily_user_day"),
+            # Covering too (0013): one person's or one group's items, an index-only range per person
+            # (the busiest person's 90 days, 140k rows: 930 ms by the day index, 430 ms so, load 12).
+            models.Index(fields=["user_op_id", "day"], include=["account_id", "item_op_id", "action", "count"],
+                         name="itemusagedaily_user_day_cov"),
             models.Index(fields=["vault_op_id", "day"], name="itemusagedaily_vault_day"),
         ]
 
@@ -160,6 +163,20 @@ class ItemUsageVaultDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "day", "vault_op_id", "action"], name="usagevaultday_unique")]
         indexes = [models.Index(fields=["day"], name="usagevaultday_day")]
+
+
+class ItemUsageAccountDay(models.Model):
+    """Uses per day (UTC) and action in an account: the timeline of filters on no vault, item or person
+    (0013). A 13-month range is ~2,400 rows here against ~240,000 in ItemUsageVaultDay."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    action = models.CharField(max_length=60, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day", "action"], name="usageaccountday_unique")]
+        indexes = [models.Index(fields=["day"], name="usageaccountday_day")]
 
 
 class ItemUsageItemMonth(models.Model):
