@@ -18,6 +18,12 @@ answers cost time (issue #17). The fake sleeps its latency once per request, one
 another inside a batch (no concurrency inside op is modelled), and adds its own Python start-up
 (~60-100 ms of CPU per process) to FAKE_OP_START_MS.
 
+Where the time goes (bench/sync_timeline.py, recorded here, never by the product): op calls in
+flight over time (seconds at 0, 1, 2, 3, 4+ in flight; the mean per phase), CPU seconds of the
+sync process and of the op processes. BENCH_SYNC_STACKS=N adds the N hottest functions of a
+sampling profile of every thread (cProfile sees only the calling one, and parsing runs on the op
+threads); BENCH_SYNC_FULL_ONLY=1 stops after the full sync.
+
 BENCH_SYNC_ITEMS etc. shrink the organisation; BENCH_SYNC_START_MS, BENCH_SYNC_LATENCY_MS and
 BENCH_SYNC_ITEM_BATCH (sets OP_ITEM_BATCH) change the costs and the batch size.
 """
@@ -26,16 +32,20 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+
+from bench import sync_timeline
 
 REPO = Path(__file__).resolve().parent.parent
 # BENCH_SYNC_ITEMS etc. shrink the organisation for a quick smoke run; the figures in the README
@@ -47,6 +57,12 @@ LATENCY_MS = int(os.environ.get("BENCH_SYNC_LATENCY_MS", 30))
 CHANGED_VAULTS = 5
 NAIVE_SAMPLE = 200
 ITEM_SIDE = ("vault list", "item list", "item get")
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished children (the op calls)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _calls(log: Path) -> list[dict[str, Any]]:
@@ -63,22 +79,37 @@ def _timed_sync(label: str, account: Any, scope: str, log: Path, account_file: P
     # Each run starts in a fresh rate-limit window, as the hourly schedule would: the full sync
     # alone spends ~20,700 requests, over the Business plan's 10,000 per hour.
     counter_path(str(account_file)).unlink(missing_ok=True)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    run, _ = sync.start_sync(account=account, scope=scope)
-    run = sync.run_sync(sync_run_id=run.pk)
+    sampling: AbstractContextManager[dict[str, Any]] = nullcontext({})
+    if os.environ.get("BENCH_SYNC_STACKS"):
+        sampling = sync_timeline.sample_stacks()
+    with sync_timeline.record() as timeline, sampling as stacks:
+        run, _ = sync.start_sync(account=account, scope=scope)
+        run = sync.run_sync(sync_run_id=run.pk)
+    if os.environ.get("BENCH_SYNC_STACKS"):
+        print(f"  stack samples: {stacks['samples']}")
+        for kind in ("self", "inclusive"):
+            for name, n in stacks[kind].most_common(int(os.environ["BENCH_SYNC_STACKS"])):
+                print(f"    {kind:<9} {n:6d} {name}")
     wall = time.perf_counter() - started
+    cpu = _cpu_seconds()
     calls = _calls(log)
     by_command = Counter(c["command"] for c in calls)
     durations = [c["duration_ms"] / 1000 for c in calls]
-    row = {
+    row: dict[str, Any] = {
         "label": label, "status": run.status, "wall_s": round(wall, 1), "calls": len(calls),
         "item_get_items": sum(len(c.get("items", [])) or 1 for c in calls if c["command"] == "item get"),
         "item_side_calls": sum(by_command[c] for c in ITEM_SIDE), "requests": run.op_requests,
         "by_command": dict(by_command), "mean_call_s": round(statistics.mean(durations), 3) if durations else 0.0,
+        "cpu_s": {"sync": round(cpu[0] - cpu_before[0], 1), "op": round(cpu[1] - cpu_before[1], 1)},
+        "timeline": sync_timeline.summary(timeline, concurrency=settings.OP_CONCURRENCY),
     }
     print(f"{label:<28} {run.status:<10} wall {wall:8.1f} s  calls {len(calls):6d}  item-side {row['item_side_calls']:6d}  "
           f"requests {run.op_requests:6d}  mean call {row['mean_call_s']:.3f} s")
     print(f"{'':<28} {dict(sorted(by_command.items()))}; items read by item get: {row['item_get_items']}")
+    print(f"  CPU: sync process {row['cpu_s']['sync']} s, op processes {row['cpu_s']['op']} s")
+    sync_timeline.print_summary(label, row["timeline"])
     return row
 
 
@@ -140,10 +171,16 @@ def run() -> None:
 
         full = _timed_sync("full sync", account, SyncRun.Scope.FULL, log, path)
         ideal = full["requests"] * LATENCY_MS / 1000 / concurrency
+        # A process start is not a request, so the ideal leaves it out; with it, every call also
+        # pays START_MS (the fake's own Python start-up, ~60-130 ms of CPU, is in neither).
+        with_starts = ideal + full["calls"] * START_MS / 1000 / concurrency
         full["load_after"] = round(os.getloadavg()[0], 2)
         print(f"  latency-bound ideal: {full['requests']} requests x {LATENCY_MS} ms / {concurrency} = {ideal:.0f} s "
-              f"(full sync / ideal = {full['wall_s'] / ideal:.2f}, target <= 1.25); "
-              f"load average after: {full['load_after']:.2f}")
+              f"(full sync / ideal = {full['wall_s'] / ideal:.2f}, target <= 1.25); with {full['calls']} process "
+              f"starts x {START_MS} ms / {concurrency}: {with_starts:.0f} s (full sync / that = "
+              f"{full['wall_s'] / with_starts:.2f}); load average after: {full['load_after']:.2f}")
+        if os.environ.get("BENCH_SYNC_FULL_ONLY"):
+            return
         same = _timed_sync("nothing changed", account, SyncRun.Scope.ITEMS, log, path)
         changed = _change_one_percent(path, vaults=CHANGED_VAULTS)
         one = _timed_sync(f"1% changed ({changed} items)", account, SyncRun.Scope.ITEMS, log, path)

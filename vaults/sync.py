@@ -9,6 +9,8 @@ The budget is 1Password's rate limit, counted in requests, so the sync does the 
    `op item get -` process (the requests stay one per item; processes and sign-ins are saved);
 3. users, groups and grants on their own, slower schedule (`PERMISSIONS_INTERVAL`);
 4. the Events API from the stored cursors.
+Steps 2 and 3 share one pool (`vaults/sync_pool.py`): OP_CONCURRENCY op calls stay in flight
+from the first item list to the last grant read, while this thread stores what they return.
 
 Failure keeps the last good state: nothing is deleted unless a listing succeeded, item details
 are stored item by item as newer truths, permissions are swapped in one transaction, and a vault
@@ -19,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -37,17 +38,20 @@ from vaults.models import Account, Item, SyncRun, Vault
 from vaults.offboarding.after_sync import open_cases_after_sync
 from vaults.op import ItemBatch, OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
 from vaults.op_settings import op_client
+from vaults.sync_pool import DETAILS, LISTING, PEOPLE, CallPool
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 PERMISSIONS_INTERVAL = timedelta(hours=6)
 # A RUNNING run whose heartbeat is older than this lost its worker (SIGKILL, OOM, reboot): it may
 # be claimed again, and resumes where the stored state says it stopped.
 STALE_AFTER = timedelta(minutes=10)
 DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and progress update each
-AHEAD_PER_WORKER = 16  # op calls queued per worker thread, so storing a batch never idles op
+# Threads beyond OP_CONCURRENCY: they parse (zxcvbn: ~13 ms of CPU per secret, one at a time)
+# while the OP_CONCURRENCY op slots (OpClient max_in_flight) stay busy. One is enough: parsing is
+# serialised anyway, and each more thread is one more job a failing run lets finish
+# (bench/bench_sync.py: mean op calls in flight, tests/reliability/test_op_hang.py).
+PARSE_THREADS = 1
 # Below this many remaining read requests a run does not start: it waits for the window.
 MIN_READ_BUDGET = 10
 ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
@@ -114,7 +118,8 @@ def client_for(account: Account) -> OpClient:
             f"The worker has no token: set the environment variable {account.token_env} to the "
             f"account's service-account token (it is never stored in the database)."
         )
-    return op_client(token)
+    # The sync's threads outnumber its op slots (PARSE_THREADS): the client keeps the slots.
+    return op_client(token, max_in_flight=settings.OP_CONCURRENCY)
 
 
 def run_sync(*, sync_run_id: int) -> SyncRun:
@@ -191,10 +196,8 @@ class _Sync:
         self.progress.counts["vaults_total"] = len(vaults)
         changed = [v for v in vaults if v.listed_content_version != v.content_version or v.content_version == 0]
         self.progress.counts["vaults_changed"] = len(changed)
-        self._sync_items(changed)
-        if self.run_row.scope == SyncRun.Scope.FULL or self._permissions_due(now):
-            self._phase("permissions")
-            self._sync_permissions(vaults)
+        with_people = self.run_row.scope == SyncRun.Scope.FULL or self._permissions_due(now)
+        _Reading(self, people_of=vaults if with_people else None).run(changed)
         self._phase("events")
         try:
             summary = sync_events(account=self.account)
@@ -237,61 +240,6 @@ class _Sync:
                 until = timezone.now() + timedelta(seconds=row.reset_seconds or 3600)
                 raise WaitForBudget(until, f"Only {row.remaining} {row.kind} read requests left; waiting for the window to reset at {until:%H:%M} UTC.")
 
-    def _sync_items(self, changed: list[Vault]) -> None:
-        self._phase("items")
-        listings = self._parallel(lambda v: (v, self._list_vault(v)), changed)
-        to_fetch: list[tuple[Item, str]] = []
-        listed: list[Vault] = []
-        now = timezone.now()
-        for vault, records in listings:
-            if records is None:
-                continue
-            self.progress.add("vaults_listed")
-            pending = snapshot.apply_item_listing(vault=vault, records=records, now=now)
-            to_fetch.extend((item, vault.op_id) for item in pending)
-            listed.append(vault)
-        self.progress.counts["items_to_fetch"] = len(to_fetch)
-        self._save_progress()
-        self._phase("item details")
-        failed_vaults: set[int] = set()
-        batch: list[tuple[Item, Any]] = []
-        for items, fetched in self._parallel(self._get_items, self._read_batches(to_fetch)):
-            self.progress.add("items_vanished", len(fetched.vanished))
-            for item in items:
-                detail = fetched.details.get(item.op_id)
-                if detail is None:
-                    failed_vaults.add(item.vault_id)  # vanished mid-sync: list again next time
-                    continue
-                batch.append((item, detail))
-                if len(batch) >= DETAIL_BATCH:
-                    self._store_details(batch)
-                    batch = []
-        self._store_details(batch)
-        for vault in listed:
-            if vault.pk not in failed_vaults:
-                Vault.objects.filter(pk=vault.pk).update(listed_content_version=vault.content_version)
-
-    def _list_vault(self, vault: Vault) -> Any:
-        try:
-            return self.client.item_list(vault.op_id)
-        except OpNotFound:
-            self.progress.add("vaults_vanished")  # deleted mid-sync: the next vault list drops it
-            return None
-
-    def _read_batches(self, to_fetch: list[tuple[Item, str]]) -> list[tuple[list[Item], str]]:
-        """The items to fetch as (items, vault id) groups of at most OP_ITEM_BATCH, one vault each
-        (`op item get -` reads one vault per call); listing order is kept."""
-        size = max(1, settings.OP_ITEM_BATCH)
-        per_vault: dict[str, list[Item]] = {}
-        for item, vault_op_id in to_fetch:
-            per_vault.setdefault(vault_op_id, []).append(item)
-        return [(items[start:start + size], vault_op_id)
-                for vault_op_id, items in per_vault.items() for start in range(0, len(items), size)]
-
-    def _get_items(self, group: tuple[list[Item], str]) -> tuple[list[Item], ItemBatch]:
-        items, vault_op_id = group
-        return items, self.client.item_get_batch([item.op_id for item in items], vault_op_id)
-
     def _store_details(self, batch: list[tuple[Item, Any]]) -> None:
         if not batch:
             return
@@ -304,61 +252,7 @@ class _Sync:
         synced = self.account.permissions_synced_at
         return synced is None or now - synced >= PERMISSIONS_INTERVAL
 
-    def _sync_permissions(self, vaults: list[Vault]) -> None:
-        users = self.client.user_list()
-        groups = self.client.group_list()
-        members = dict(self._parallel(lambda g: (g.id, self.client.group_user_list(g.id)), groups))
-        user_grants: dict[str, Any] = {}
-        group_grants: dict[str, Any] = {}
-
-        def read_grants(vault: Vault) -> None:
-            try:
-                user_grants[vault.op_id] = self.client.vault_user_list(vault.op_id)
-                group_grants[vault.op_id] = self.client.vault_group_list(vault.op_id)
-            except (OpPermissionDenied, OpNotFound):
-                # A service account cannot read grants of vaults it has no manage right on:
-                # keep what we knew, and say so.
-                user_grants.pop(vault.op_id, None)
-                group_grants.pop(vault.op_id, None)
-                self.progress.add("vaults_grants_unreadable")
-
-        list(self._parallel(read_grants, vaults))
-        snapshot.apply_people(account=self.account, users=users, groups=groups, members=members,
-                              user_grants=user_grants, group_grants=group_grants, now=timezone.now())
-        self.progress.counts.update(users=len(users), groups=len(groups))
-
     # --- plumbing -------------------------------------------------------------------------------
-
-    def _parallel(self, work: Callable[[Any], T], inputs: Iterable[Any]) -> Iterable[T]:
-        """Run `work` over inputs on at most OP_CONCURRENCY threads; results in completion order.
-        Only `op` runs in the threads; every database write stays on the calling thread."""
-        pending_inputs = list(inputs)
-        if not pending_inputs:
-            return
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="op")
-        try:
-            queue = iter(pending_inputs)
-            running: set[Future[T]] = set()
-            for value in queue:
-                running.add(pool.submit(work, value))
-                # Keep op busy while the main thread stores a batch of results.
-                if len(running) >= self.concurrency * AHEAD_PER_WORKER:
-                    break
-            while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                    following = next(queue, None)
-                    if following is not None:
-                        running.add(pool.submit(work, following))
-        finally:
-            # When a call fails for good (or the consumer stops), drop the queued calls: only the
-            # ones already running finish, each bounded by OP_TIMEOUT_SECONDS. Waiting for all of
-            # them (the executor's default) kept a hanging `op` busy for up to
-            # concurrency x AHEAD_PER_WORKER x retries x timeout without a heartbeat, long enough
-            # for the run to look stale and be claimed by a second worker
-            # (tests/reliability/test_op_hang.py).
-            pool.shutdown(wait=True, cancel_futures=True)
 
     def _phase(self, name: str) -> None:
         self.run_row.phase = name
@@ -369,3 +263,132 @@ class _Sync:
             phase=self.run_row.phase, counts=self.progress.counts, heartbeat_at=timezone.now(),
             op_calls=self.run_row.op_calls + self.client.calls,
         )
+
+
+class _Reading:
+    """Every `op` read after the vault list, through one `CallPool`, and what they store.
+
+    1. Item lists of the changed vaults, and (when due) users, groups and each vault's grants are
+       queued at once; group members as soon as the groups are known.
+    2. Each listing is stored when it arrives and its items to fetch are queued as batches of
+       OP_ITEM_BATCH; details are stored DETAIL_BATCH at a time, while op keeps reading.
+    3. When every call is done: a vault whose changed items were all stored is marked listed,
+       and the permissions are swapped in one transaction.
+    A call that fails for good stops the reading (queued calls are dropped); what was stored
+    stays, and a vault not marked listed is listed again by the next run.
+    """
+
+    def __init__(self, sync: _Sync, *, people_of: list[Vault] | None) -> None:
+        self.sync = sync
+        self.client = sync.client
+        self.progress = sync.progress
+        self.people_of = people_of
+        self.pool = CallPool(threads=sync.concurrency + PARSE_THREADS)
+        self.listed: list[Vault] = []
+        self.failed_vaults: set[int] = set()
+        self.details: list[tuple[Item, Any]] = []
+        self.users: Any = ()
+        self.groups: Any = ()
+        self.members: dict[str, Any] = {}
+        self.user_grants: dict[str, Any] = {}
+        self.group_grants: dict[str, Any] = {}
+
+    def run(self, changed: list[Vault]) -> None:
+        self.sync._phase("items")
+        self.progress.counts["items_to_fetch"] = 0
+        try:
+            for vault in changed:
+                self.pool.add(LISTING, partial(self._list_vault, vault))
+            if self.people_of is not None:
+                self.pool.add(PEOPLE, lambda: ("users", self.client.user_list()))
+                self.pool.add(PEOPLE, lambda: ("groups", self.client.group_list()))
+                for vault in self.people_of:
+                    self.pool.add(PEOPLE, partial(self._read_grants, vault))
+            for result in self.pool.results():
+                self._take(*result)
+        finally:
+            self.pool.close()
+        self.sync._store_details(self.details)
+        for vault in self.listed:
+            if vault.pk not in self.failed_vaults:
+                Vault.objects.filter(pk=vault.pk).update(listed_content_version=vault.content_version)
+        if self.people_of is not None:
+            self.sync._phase("permissions")
+            snapshot.apply_people(account=self.sync.account, users=self.users, groups=self.groups,
+                                  members=self.members, user_grants=self.user_grants,
+                                  group_grants=self.group_grants, now=timezone.now())
+            self.progress.counts.update(users=len(self.users), groups=len(self.groups))
+
+    # --- jobs (pool threads: op only) -----------------------------------------------------------
+
+    def _list_vault(self, vault: Vault) -> tuple[str, Vault, Any]:
+        try:
+            return "listing", vault, self.client.item_list(vault.op_id)
+        except OpNotFound:
+            return "listing", vault, None  # deleted mid-sync: the next vault list drops it
+
+    def _get_items(self, items: list[Item], vault_op_id: str) -> tuple[str, list[Item], ItemBatch]:
+        return "details", items, self.client.item_get_batch([item.op_id for item in items], vault_op_id)
+
+    def _read_grants(self, vault: Vault) -> tuple[str, str, Any, Any]:
+        try:
+            return "grants", vault.op_id, self.client.vault_user_list(vault.op_id), self.client.vault_group_list(vault.op_id)
+        except (OpPermissionDenied, OpNotFound):
+            # A service account cannot read grants of vaults it has no manage right on: keep what
+            # we knew, and say so.
+            return "grants", vault.op_id, None, None
+
+    # --- results (calling thread: database) -----------------------------------------------------
+
+    def _take(self, kind: str, *result: Any) -> None:
+        if kind == "listing":
+            self._take_listing(*result)
+        elif kind == "details":
+            self._take_details(*result)
+        elif kind == "users":
+            (self.users,) = result
+        elif kind == "groups":
+            (self.groups,) = result
+            for group in self.groups:
+                self.pool.add(PEOPLE, partial(self._read_members, group.id))
+        elif kind == "members":
+            group_id, members = result
+            self.members[group_id] = members
+        elif kind == "grants":
+            vault_op_id, users, groups = result
+            if users is None:
+                self.progress.add("vaults_grants_unreadable")
+            else:
+                self.user_grants[vault_op_id], self.group_grants[vault_op_id] = users, groups
+
+    def _read_members(self, group_id: str) -> tuple[str, str, Any]:
+        return "members", group_id, self.client.group_user_list(group_id)
+
+    def _take_listing(self, vault: Vault, records: Any) -> None:
+        if records is None:
+            self.progress.add("vaults_vanished")
+            return
+        self.progress.add("vaults_listed")
+        pending = snapshot.apply_item_listing(vault=vault, records=records, now=timezone.now())
+        self.listed.append(vault)
+        self.progress.add("items_to_fetch", len(pending))
+        size = max(1, settings.OP_ITEM_BATCH)
+        # `op item get -` reads one vault per call; listing order is kept.
+        for start in range(0, len(pending), size):
+            self.pool.add(DETAILS, partial(self._get_items, pending[start:start + size], vault.op_id))
+        if pending and self.sync.run_row.phase != "item details":
+            self.sync._phase("item details")
+        else:
+            self.sync._save_progress()
+
+    def _take_details(self, items: list[Item], fetched: ItemBatch) -> None:
+        self.progress.add("items_vanished", len(fetched.vanished))
+        for item in items:
+            detail = fetched.details.get(item.op_id)
+            if detail is None:
+                self.failed_vaults.add(item.vault_id)  # vanished mid-sync: list again next time
+                continue
+            self.details.append((item, detail))
+            if len(self.details) >= DETAIL_BATCH:
+                self.sync._store_details(self.details)
+                self.details = []

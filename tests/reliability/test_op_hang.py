@@ -54,7 +54,7 @@ def test_a_hanging_item_get_fails_the_sync_with_a_timeout_and_keeps_the_last_sna
     # The first exhausted call ends the run: calls already running finish (each bounded by the
     # timeout), the queued ones are dropped — no stream of hanging calls without a heartbeat.
     gets = read_counter(str(fake_org.path))["per_command"]["item get"] - gets_before
-    # (Before the fix in `_Sync._parallel`, all 40 items were tried twice: 80 calls.)
+    # (Before the fix in the sync's call scheduling (now vaults/sync_pool.py), all 40 items were tried twice: 80 calls.)
     assert gets <= 2 * settings.OP_CONCURRENCY * (settings.OP_MAX_RETRIES + 1), gets
     assert elapsed < 15, elapsed
 

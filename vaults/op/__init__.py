@@ -9,7 +9,8 @@ Client (`runner.py`), one per token::
 
     client = OpClient(op_bin=settings.OP_BIN, token=os.environ[account.token_env],
                       timeout=settings.OP_TIMEOUT_SECONDS, max_retries=settings.OP_MAX_RETRIES,
-                      fingerprint_key=settings.FINGERPRINT_KEY.encode())
+                      fingerprint_key=settings.FINGERPRINT_KEY.encode(),
+                      max_in_flight=None)  # or N: at most N op processes at once, any thread count
     client.calls / client.requests        # attempts run / API requests spent (thread-safe ints)
 
     Reads                                         returns
@@ -20,7 +21,8 @@ Client (`runner.py`), one per token::
     client.item_get(item_id, vault_id)            ItemDetail (fields carry SecretFacts, no values)
     client.item_get_batch(item_ids, vault_id)     ItemBatch: `.details` {id: ItemDetail} of one vault
                                                   read through one `op item get -`, `.vanished`
-                                                  ids; items the batch missed are re-read alone
+                                                  ids; items the batch missed are re-read alone;
+                                                  after a short 429 only the unread are asked again
     client.user_list()                            tuple[UserRecord, ...]
     client.group_list()                           tuple[GroupRecord, ...]
     client.vault_user_list(vault_id)              tuple[VaultUserGrant, ...]

@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from typing import TypeVar
 
 from vaults.op import commands, parse
@@ -120,6 +121,7 @@ class OpClient:
         sleep: Callable[[float], None] = time.sleep,
         token_variable: str = TOKEN_VARIABLE,
         random_uniform: Callable[[float, float], float] = random.uniform,
+        max_in_flight: int | None = None,
     ) -> None:
         if not token:
             raise OpNotSignedIn(f"no token: the environment variable for {token_variable} is empty")
@@ -136,6 +138,10 @@ class OpClient:
         self._lock = threading.Lock()
         self._calls = 0
         self._requests = 0
+        # At most this many op processes at once, however many threads call: a caller can give
+        # parsing (zxcvbn, ~13 ms of CPU per secret, serialised) its own threads while every op
+        # slot stays busy (bench/bench_sync.py). None: as many as callers.
+        self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
 
     def __repr__(self) -> str:
         return f"OpClient(op_bin={self._op_bin!r}, calls={self.calls}, requests={self.requests})"
@@ -156,7 +162,12 @@ class OpClient:
 
     def _run_once(self, command: OpCommand, attempt: int) -> tuple[bytes, OpError | None]:
         """One attempt: op's stdout and its failure (None on success). Never raises for a
-        failure of op itself, so a batch can keep what op printed before an item failed."""
+        failure of op itself, so a batch can keep what op printed before an item failed.
+        Waits for one of the `max_in_flight` slots first; parsing happens after it is given back."""
+        with self._in_flight or nullcontext():
+            return self._attempt(command, attempt)
+
+    def _attempt(self, command: OpCommand, attempt: int) -> tuple[bytes, OpError | None]:
         argv = command.argv(self._op_bin)
         if any(self._token in arg for arg in argv):
             raise OpInvalidArgument(f"refusing to run `op {command.name}`: an argument contains the token")
@@ -288,11 +299,14 @@ class OpClient:
 
         1. One item: a plain `item get` (nothing to save, and it is what OP_ITEM_BATCH=1 means).
         2. Otherwise one batch call, with OP_TIMEOUT_SECONDS and a tenth more for each item after
-           the first; rate limits and sign-in failures are retried or raised exactly as
-           for a single call (`run`); a batch that times out is read item by item (step 4).
+           the first; rate limits and sign-in failures are raised exactly as for a single call
+           (`run`); a batch that times out is read item by item (step 5).
         3. The output is read as a stream of items (`parse.parse_item_get_stream`); only items
            asked for, of this vault, count, the first copy of each.
-        4. Every item asked for and not returned (op failed it, printed fewer, or printed
+        4. A failure worth retrying (a short rate limit cutting the batch in the middle) is waited
+           out as `run` would, and only the items not read yet are asked for again: each request
+           is spent once.
+        5. Every item asked for and not returned (op failed it, printed fewer, or printed
            something unreadable) is fetched alone: a vanished item is OpNotFound there and lands
            in `vanished`; any other error of that call is raised, as it would be without batches.
            What a single `item get <id>` prints is taken as that item, as `item_get` does.
@@ -303,19 +317,13 @@ class OpClient:
                 return ItemBatch(details={wanted[0]: self.item_get(wanted[0], vault_id)})
             except OpNotFound:
                 return ItemBatch(details={}, vanished=wanted)
-        stream = parse.parse_item_get_stream(
-            self.run(commands.item_get_batch(wanted, vault_id)), fingerprint_key=self._fingerprint_key
-        )
-        found: dict[str, ItemDetail] = {}
-        for detail in stream.details:
-            if detail.summary.id in wanted and detail.summary.vault_id == vault_id:
-                found.setdefault(detail.summary.id, detail)
+        found, problems = self._read_batch(wanted, vault_id)
         missing = [item_id for item_id in wanted if item_id not in found]
-        if missing or stream.problems:
+        if missing or problems:
             logger.info(
                 "op item get - vault=%s: %d of %d items returned, fetching %d alone%s",
                 vault_id, len(found), len(wanted), len(missing),
-                f"; {'; '.join(stream.problems)[:500]}" if stream.problems else "",
+                f"; {'; '.join(problems)[:500]}" if problems else "",
             )  # fmt: skip
         vanished: list[str] = []
         for item_id in missing:
@@ -326,6 +334,36 @@ class OpClient:
         return ItemBatch(
             details={i: found[i] for i in wanted if i in found}, vanished=tuple(vanished), refetched=len(missing)
         )
+
+    def _read_batch(self, wanted: tuple[str, ...], vault_id: str) -> tuple[dict[str, ItemDetail], list[str]]:
+        """Steps 2-4 of `item_get_batch`: the items op printed, by id, and the parser's problems.
+        A session failure (`SESSION_ERRORS`) that is not retried is raised before anything
+        printed is parsed: the caller keeps nothing of a run that stops here."""
+        found: dict[str, ItemDetail] = {}
+        problems: list[str] = []
+        pending = wanted
+        attempt = 0
+        while True:
+            command = commands.item_get_batch(pending, vault_id)
+            stdout, error = self._run_once(command, attempt)
+            wait = None if error is None else self._retry_wait(command, error, attempt)
+            if error is not None and wait is None and isinstance(error, SESSION_ERRORS):
+                raise error
+            stream = parse.parse_item_get_stream(stdout, fingerprint_key=self._fingerprint_key)
+            problems.extend(stream.problems)
+            for detail in stream.details:
+                if detail.summary.id in pending and detail.summary.vault_id == vault_id:
+                    found.setdefault(detail.summary.id, detail)
+            pending = tuple(item_id for item_id in pending if item_id not in found)
+            if error is None or wait is None or not pending:
+                return found, problems
+            logger.warning(
+                "op %s ids=%s: %s after %d of %d items, retrying the other %d in %.1fs (retry %d of %d)",
+                command.name, vault_id, type(error).__name__, len(command.ids) - 1 - len(pending),
+                len(command.ids) - 1, len(pending), wait, attempt + 1, self._max_retries,
+            )  # fmt: skip
+            self._sleep(wait)
+            attempt += 1
 
     def user_list(self) -> tuple[UserRecord, ...]:
         return self._parsed(commands.user_list(), parse.parse_user_list)

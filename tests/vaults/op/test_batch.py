@@ -178,18 +178,46 @@ def test_a_long_rate_limit_is_raised_at_once_without_reading_items_alone(fake_op
     assert len(fake_op.runs) == 1  # no single reads spending the budget op just refused
 
 
-def test_a_short_rate_limit_mid_batch_is_waited_out_and_the_batch_retried(fake_op: FakeOp) -> None:
+def test_a_short_rate_limit_mid_batch_is_waited_out_and_only_the_unread_items_are_asked_again(fake_op: FakeOp) -> None:
     fake_op.play({"stdout": stream(item(A)), "stderr": RATE_LIMIT_SHORT, "exit": 4},
-                 {"stdout": stream(item(A), item(B), item(C))})  # fmt: skip
+                 {"stdout": stream(item(B), item(C))})  # fmt: skip
     sleeps = Sleeps()
     op = client(fake_op, sleep=sleeps)
 
     batch = op.item_get_batch([A, B, C], VAULT)
 
-    assert list(batch.details) == [A, B, C]
+    assert list(batch.details) == [A, B, C] and batch.refetched == 0
     assert len(fake_op.runs) == 2 and all(r["argv"][4] == "-" for r in fake_op.runs)
+    # A was read before the 429: it is not asked (nor paid) for twice.
+    assert [json.loads(r["stdin"]) for r in fake_op.runs] == [
+        [{"id": i, "vault": {"id": VAULT}} for i in (A, B, C)], [{"id": i, "vault": {"id": VAULT}} for i in (B, C)]]
     assert sleeps and sleeps[0] >= 2  # the retry-after op asked for
-    assert (op.calls, op.requests) == (2, 6)
+    assert (op.calls, op.requests) == (2, 5)
+
+
+def test_a_rate_limit_after_every_item_was_printed_asks_for_nothing_again(fake_op: FakeOp) -> None:
+    fake_op.play({"stdout": stream(item(A), item(B)), "stderr": RATE_LIMIT_SHORT, "exit": 4})
+    sleeps = Sleeps()
+    op = client(fake_op, sleep=sleeps)
+
+    batch = op.item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B]
+    assert len(fake_op.runs) == 1 and not sleeps
+    assert (op.calls, op.requests) == (1, 2)
+
+
+def test_an_item_printed_before_a_short_rate_limit_but_of_another_vault_is_asked_again(fake_op: FakeOp) -> None:
+    """Only what counts as read (asked for, of this vault) leaves the retry: a decoy copy of B
+    from another vault does not."""
+    fake_op.play({"stdout": stream(item(A), item(B, vault_id=FOREIGN)), "stderr": RATE_LIMIT_SHORT, "exit": 4},
+                 {"stdout": stream(item(B))})  # fmt: skip
+    op = client(fake_op, sleep=Sleeps())
+
+    batch = op.item_get_batch([A, B], VAULT)
+
+    assert list(batch.details) == [A, B] and batch.details[B].summary.vault_id == VAULT
+    assert [i["id"] for i in json.loads(fake_op.runs[1]["stdin"])] == [B]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,78 @@
+"""One pool for every `op` call of a sync, so no phase waits for the last call of another.
+
+Before, listings, item details and permission reads ran one phase after another, each in its own
+pool: every phase ended with fewer calls in flight than OP_CONCURRENCY (its tail), and permission
+reads waited for the last detail to be stored. Here a job is queued with a priority and a free
+thread always takes the most urgent job queued at that moment, whenever it was added:
+listings first (each one opens a vault's detail reads), then item details (long calls), then
+permission reads (short calls that fill the tail).
+
+Only `op` (and its parsing, inside vaults/op/) runs in the threads; the caller consumes results
+on its own thread and does every database write there, while the threads keep `op` busy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+LISTING, DETAILS, PEOPLE = 0, 1, 2
+# What a task returns when the pool stopped before it took a job: never handed to the caller.
+_DROPPED = object()
+
+
+class CallPool:
+    def __init__(self, *, threads: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="op")
+        self._queued: list[tuple[int, int, Callable[[], Any]]] = []
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._futures: set[Future[Any]] = set()
+        self._closed = False
+
+    def add(self, priority: int, job: Callable[[], Any]) -> None:
+        """Queue `job`; its result comes out of `results()`. Lower priority numbers go first,
+        equal ones in the order they were added."""
+        with self._lock:
+            heapq.heappush(self._queued, (priority, next(self._order), job))
+        # One task per job, but each runs whichever job is most urgent when a thread is free.
+        self._futures.add(self._executor.submit(self._take_most_urgent))
+
+    def results(self) -> Iterator[Any]:
+        """Results in completion order, until no job is queued or running (jobs added while
+        iterating are waited for too). A job's exception is raised here."""
+        while self._futures:
+            done, _ = wait(self._futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._futures.discard(future)
+                result = future.result()
+                if result is not _DROPPED:
+                    yield result
+
+    def close(self) -> None:
+        """Drop the queued jobs and wait for the running ones. After a call failed for good, only
+        the calls already running finish, each bounded by OP_TIMEOUT_SECONDS: a stream of calls
+        against a hanging `op` without a heartbeat would let the run look stale and be claimed
+        by a second worker (tests/reliability/test_op_hang.py)."""
+        with self._lock:
+            self._closed = True
+            self._queued.clear()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _take_most_urgent(self) -> Any:
+        with self._lock:
+            if self._closed or not self._queued:
+                return _DROPPED
+            _, _, job = heapq.heappop(self._queued)
+        try:
+            return job()
+        except BaseException:
+            # Failed for good (the client already retried): no thread takes another job, even
+            # before the caller has seen the exception and closed the pool.
+            with self._lock:
+                self._closed = True
+            raise
