@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from vaults.access import AccessRow, effective_access
+from vaults.findings import counts as finding_counts
 from vaults.findings.models import EffectivePolicy, Finding, HealthSnapshot, Policy
 from vaults.models import Account, Item, OpUser, SecretField, SyncRun, Vault
 from vaults.models.inventory import ACTIVE_ITEMS
@@ -29,9 +30,11 @@ OPEN = Finding.Status.OPEN
 # --- vaults -----------------------------------------------------------------------------------
 
 
-def _latest_vault_score() -> Subquery:
+def _latest_of_vault(column: str) -> Subquery:
+    """A column of the vault's latest health snapshot (one probe of migration 0003's
+    snapshot_vault_latest_idx)."""
     latest = HealthSnapshot.objects.filter(vault=OuterRef("pk")).order_by("-taken_at", "-pk")
-    return Subquery(latest.values("score")[:1], output_field=IntegerField())
+    return Subquery(latest.values(column)[:1], output_field=IntegerField())
 
 
 def _count(queryset: QuerySet[Any], link: str) -> Coalesce:
@@ -42,12 +45,26 @@ def _count(queryset: QuerySet[Any], link: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def _active_items() -> Case:
+    """Active items per vault as the last findings run counted them (its health snapshot), so the
+    list does not count 100k items per request; counted live for a vault not scored yet or an
+    account never computed. Between a sync and the findings run that follows it the list shows
+    the run's figure, the one its score and findings are computed over."""
+    live = _count(Item.objects.filter(ACTIVE_ITEMS), "vault")
+    return Case(
+        When(account__findings_computed_at__isnull=True, then=live),
+        default=Coalesce(_latest_of_vault("items"), live),
+        output_field=IntegerField(),
+    )
+
+
 def vault_rows(*, q: str = "", account: Account | None = None, classification: str = "") -> QuerySet[Vault]:
-    """Live vaults with their latest score, active item count and open finding count."""
+    """Live vaults with their latest score, active item count and open finding count, the
+    counts kept by the findings run (vaults/findings/counts.py), not counted per request."""
     vaults = Vault.objects.filter(removed_at__isnull=True).select_related("account", "owner").annotate(
-        score_value=_latest_vault_score(),
-        active_items=_count(Item.objects.filter(ACTIVE_ITEMS), "vault"),
-        open_findings=_count(Finding.objects.filter(status=OPEN), "vault"),
+        score_value=_latest_of_vault("score"),
+        active_items=_active_items(),
+        open_findings=finding_counts.open_in_vault(),
     )
     if q:
         vaults = vaults.filter(Q(name__icontains=q) | Q(op_id=q))
@@ -137,8 +154,15 @@ def vault_summary(vault: Vault) -> dict[str, Any]:
         "snapshot": snapshot,
         "penalties": penalties(snapshot),
         "rotation_days": rotation_days(vault, policy),
-        "item_count": vault.items.filter(ACTIVE_ITEMS).count(),
+        "item_count": _item_count(vault, snapshot),
     }
+
+
+def _item_count(vault: Vault, snapshot: HealthSnapshot | None) -> int:
+    """As the vault list says it (`_active_items`): the last findings run's count when there is one."""
+    if snapshot is not None and vault.account.findings_computed_at is not None:
+        return snapshot.items
+    return vault.items.filter(ACTIVE_ITEMS).count()
 
 
 def vault_contents(vault: Vault) -> dict[str, Any]:
@@ -232,8 +256,7 @@ def _org_snapshot_before(moment: datetime.datetime) -> list[HealthSnapshot]:
 def counts_by_kind(now: datetime.datetime | None = None) -> list[KindCount]:
     """Open findings per kind now, against the organisation snapshots from before this quarter."""
     now = now or timezone.now()
-    # COUNT(*), not COUNT(id): answered from the partial index on open findings' kind alone.
-    open_now = dict(Finding.objects.filter(status=OPEN).values_list("kind").annotate(n=Count("*")).order_by())
+    open_now = finding_counts.open_by_kind()  # kept by the findings run, not counted per request
     baseline = _org_snapshot_before(quarter_start(now))
     before: dict[str, int] = defaultdict(int)
     for snapshot in baseline:

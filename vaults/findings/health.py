@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count
 
 from vaults.access import access_pairs
+from vaults.findings import counts
 from vaults.findings.candidate import active_items
 from vaults.findings.models import Finding, HealthSnapshot
 from vaults.models import Account, SyncRun, Vault
@@ -137,44 +138,51 @@ def score_from(counts: SeverityCounts, *, items: int, people: int) -> HealthScor
     return HealthScore(score=score, items=items, people=people, lines=tuple(lines))
 
 
-def _open_counts_by_vault(account: Account) -> dict[int | None, dict[str, dict[str, int]]]:
+def _open_counts_by_vault(account: Account, groups: Sequence[counts.Group]) -> dict[int | None, dict[str, dict[str, int]]]:
     """Open-finding counts per vault (None = organisation), per kind and severity.
 
-    Findings with a vault are counted by one GROUP BY; the few without one (groups spanning
-    vaults, people) are read with their `details` to attribute them to each vault they touch.
+    Findings with a vault come from the run's GROUP BY (`groups`); the few without one (groups
+    spanning vaults, people) are read with their `details` to attribute them to each vault they touch.
     """
-    counts: dict[int | None, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    open_findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN).order_by()
-    for row in open_findings.values("vault_id", "kind", "severity").annotate(n=Count("id")):
-        counts[None][row["kind"]][row["severity"]] += row["n"]
-        if row["vault_id"] is not None:
-            counts[row["vault_id"]][row["kind"]][row["severity"]] += row["n"]
-    for kind, severity, details in open_findings.filter(vault__isnull=True).values_list("kind", "severity", "details"):
+    by_vault: dict[int | None, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for group in groups:
+        if group.status != Finding.Status.OPEN:
+            continue
+        by_vault[None][group.kind][group.severity] += group.n
+        if group.vault_id is not None:
+            by_vault[group.vault_id][group.kind][group.severity] += group.n
+    open_findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN, vault__isnull=True).order_by()
+    for kind, severity, details in open_findings.values_list("kind", "severity", "details"):
         for vault_id in (details or {}).get("vault_ids", []):
-            counts[vault_id][kind][severity] += 1
-    return counts
+            by_vault[vault_id][kind][severity] += 1
+    return by_vault
 
 
-def compute_health(*, account: Account) -> dict[int | None, HealthScore]:
-    """Health of the organisation (key None) and of every present vault, from stored findings."""
-    counts = _open_counts_by_vault(account)
+def compute_health(*, account: Account, groups: Sequence[counts.Group] | None = None) -> dict[int | None, HealthScore]:
+    """Health of the organisation (key None) and of every present vault, from stored findings
+    (counted now unless the caller passes the run's `groups`)."""
+    by_vault = _open_counts_by_vault(account, counts.group_counts(account) if groups is None else groups)
     items_by_vault = dict(active_items(account).values("vault_id").annotate(n=Count("id")).values_list("vault_id", "n"))
     people_by_vault: dict[int, set[int]] = defaultdict(set)
     for user_id, vault_id in access_pairs(account):
         people_by_vault[vault_id].add(user_id)
     everyone = set().union(*people_by_vault.values()) if people_by_vault else set()
     result: dict[int | None, HealthScore] = {
-        None: score_from(counts.get(None, {}), items=sum(items_by_vault.values()), people=len(everyone)),
+        None: score_from(by_vault.get(None, {}), items=sum(items_by_vault.values()), people=len(everyone)),
     }
     for vault_id in Vault.objects.filter(account=account, removed_at__isnull=True).values_list("pk", flat=True):
         result[vault_id] = score_from(
-            counts.get(vault_id, {}), items=items_by_vault.get(vault_id, 0), people=len(people_by_vault.get(vault_id, ()))
+            by_vault.get(vault_id, {}), items=items_by_vault.get(vault_id, 0), people=len(people_by_vault.get(vault_id, ()))
         )
     return result
 
 
 def take_snapshots(*, account: Account, now: datetime.datetime, sync_run: SyncRun | None = None) -> list[HealthSnapshot]:
-    """Write one snapshot for the organisation (first in the result) and one per vault."""
+    """Write one snapshot for the organisation (first in the result) and one per vault, and
+    replace the account's finding counts (vaults/findings/counts.py): the pages' aggregates,
+    written in the run's transaction from the one GROUP BY the scores are computed from."""
+    groups = counts.group_counts(account)
+    counts.replace(account=account, groups=groups)
     snapshots = [
         HealthSnapshot(
             account=account,
@@ -186,7 +194,7 @@ def take_snapshots(*, account: Account, now: datetime.datetime, sync_run: SyncRu
             counts=health.counts(),
             penalties=health.penalties(),
         )
-        for vault_id, health in compute_health(account=account).items()
+        for vault_id, health in compute_health(account=account, groups=groups).items()
     ]
     return HealthSnapshot.objects.bulk_create(snapshots, batch_size=500)
 

@@ -13,7 +13,8 @@ and so on. Each range is an index scan with LIMIT on the index matching the orde
 
 The total is counted up to COUNT_CAP rows only: a page says "more than 10,000" rather than
 counting 134k rows on every request (the old COUNT(*) cost 150-300 ms of the 208-388 ms page);
-a searched list, whose counted rows each cost a check of the words, up to SEARCH_COUNT_CAP.
+a searched list, whose counted rows each cost a check of the words, up to SEARCH_COUNT_CAP. A
+caller that knows the exact total (the findings run's counts, vaults/findings/counts.py) passes it.
 """
 
 from __future__ import annotations
@@ -132,10 +133,10 @@ def capped_count(findings: QuerySet[Finding], cap: int | None = None) -> tuple[i
 
 
 def keyset_page(findings: QuerySet[Finding], *, sort: str = "", after: int | None = None, before: int | None = None,
-                size: int | None = None, count_cap: int | None = None) -> KeysetPage:
+                size: int | None = None, count_cap: int | None = None, total: int | None = None) -> KeysetPage:
     """One page of the filtered `findings`: the first, the one after finding `after`, or the one
-    before finding `before` (a vanished cursor row gives the first page). The total is counted up
-    to `count_cap` (COUNT_CAP)."""
+    before finding `before` (a vanished cursor row gives the first page). The total is `total`
+    when given (exact), else counted up to `count_cap` (COUNT_CAP)."""
     size = size or PAGE_SIZE
     order = list(SORTS.get(sort or "severity", SORTS["severity"]))
     cursor_id, forward = (after, True) if after is not None else (before, False)
@@ -155,6 +156,8 @@ def keyset_page(findings: QuerySet[Finding], *, sort: str = "", after: int | Non
         if not more_before:  # back at the start: the first page, full, as the first visit showed it
             ids = _ids(findings, order, size)
     rows = _rows(findings, ids)
-    total, capped = capped_count(findings, count_cap)
+    capped = False
+    if total is None:
+        total, capped = capped_count(findings, count_cap)
     return KeysetPage(rows=rows, next_after=rows[-1].pk if rows and more_after else None,
                       previous_before=rows[0].pk if rows and more_before else None, total=total, total_capped=capped)

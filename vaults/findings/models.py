@@ -255,6 +255,34 @@ class HealthSnapshot(models.Model):
         return f"{self.vault or 'Organisation'}: {self.score} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+class FindingCount(models.Model):
+    """How many findings of one account are open (or accepted) in one vault (None: about no single
+    vault), kind and severity. Written by the findings run and adjusted by a person's decision in
+    the same transaction as the findings (vaults/findings/counts.py); read by the dashboard, the
+    vault list and the findings list's total instead of counting 134k rows per request. Rows add
+    up: a decision inserts -n and +n rows, so `n` may be negative; the next run compacts them."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # As the findings' own vault: a vault row is never deleted while its account lives.
+    vault = models.ForeignKey("vaults.Vault", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
+    kind = models.CharField(max_length=40, choices=Finding.Kind.choices)
+    severity = models.CharField(max_length=10, choices=Finding.Severity.choices)
+    status = models.CharField(max_length=10, choices=Finding.Status.choices)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            # The run replaces an account's rows; the dashboard and the list total sum by status.
+            models.Index(fields=["account", "status"], name="finding_count_account"),
+            # The vault list sums one vault's rows per vault.
+            models.Index(fields=["vault", "status"], name="finding_count_vault"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.severity}/{self.status} in vault {self.vault_id}: {self.n}"
+
+
 class FindingStatusSpan(models.Model):
     """A finding's status and severity during one span of time: open from `valid_from` (inclusive)
     until `valid_to` (exclusive; None while still true), like the history spans of
