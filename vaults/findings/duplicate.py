@@ -14,6 +14,10 @@ a duplicate: archiving one of those would break a live service.
 3. Split each group into services (copy_components); one candidate per component of two or more
    items, keyed by the fingerprint (plus the component's first item when the group has several
    services), related to the copies only.
+
+Steps 1-2 serve the reused-secret and shared-environment rules too (`shared_groups`: one grouping
+per run, not three). An incremental run passes `fingerprints`: only those groups are computed
+(vaults/findings/incremental.py decides which can have changed).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import F, Max, Min, QuerySet
 
 from vaults.findings.candidate import Candidate, item_search_text, quoted_list, short
 from vaults.findings.copies import copy_components
@@ -63,21 +67,24 @@ def active_secret_fields(account: Account) -> QuerySet[SecretField]:
     )
 
 
-def fingerprint_groups(account: Account, *, having: Callable[[QuerySet[Any]], QuerySet[Any]]) -> list[FingerprintGroup]:
-    """Members of every fingerprint group that `having` keeps, grouped in the database."""
-    grouped = (
-        active_secret_fields(account)
-        .values("fingerprint")
-        .annotate(
-            first_item=Min("item"),
-            last_item=Max("item"),
-            n_prod=Count("item", filter=Q(item__vault__classification=PRODUCTION)),
-            n_other=Count("item", filter=~Q(item__vault__classification=PRODUCTION)),
-        )
+def fingerprint_groups(
+    account: Account,
+    *,
+    having: Callable[[QuerySet[Any]], QuerySet[Any]],
+    fingerprints: frozenset[str] | None = None,
+) -> list[FingerprintGroup]:
+    """Members of every fingerprint group that `having` keeps, grouped in the database; only the
+    groups of `fingerprints` when given."""
+    fields = active_secret_fields(account)
+    if fingerprints is not None:
+        fields = fields.filter(fingerprint__in=sorted(fingerprints))
+    grouped = fields.values("fingerprint").annotate(
+        first_item=Min("item"),
+        last_item=Max("item"),
     )
     wanted = having(grouped).values("fingerprint")
     rows = (
-        active_secret_fields(account)
+        fields
         .filter(fingerprint__in=wanted)
         .annotate(labels_text=JSONLabelsText("item__field_labels"))
         .values(
@@ -124,10 +131,53 @@ def group_details(group: FingerprintGroup) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def find(*, account: Account, **_: Any) -> list[Candidate]:
+def shared_groups(
+    account: Account, *, fingerprints: frozenset[str] | None = None, memo: dict[str, Any] | None = None
+) -> list[FingerprintGroup]:
+    """Groups of two or more distinct items (the three group rules' common query), computed once
+    per run when the engine passes its `memo`."""
+    if memo is not None and "fingerprint_groups" in memo:
+        cached: list[FingerprintGroup] = memo["fingerprint_groups"]
+        return cached
+    groups = fingerprint_groups(
+        account, having=lambda qs: qs.filter(first_item__lt=F("last_item")), fingerprints=fingerprints
+    )
+    if memo is not None:
+        memo["fingerprint_groups"] = groups
+    return groups
+
+
+def services_of(group: FingerprintGroup, memo: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
+    """copy_components of a group, once per run for the duplicate and reused-secret rules."""
+    if memo is None:
+        return copy_components(group.items)
+    split: dict[str, list[list[dict[str, Any]]]] = memo.setdefault("services", {})
+    if group.fingerprint not in split:
+        split[group.fingerprint] = copy_components(group.items)
+    return split[group.fingerprint]
+
+
+def fingerprints_of_items(item_ids: frozenset[int]) -> set[str]:
+    """Fingerprints the items hold now, whatever the items' state (the group rules' scope)."""
+    found: set[str] = set()
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), 30_000):
+        found.update(
+            str(fp)
+            for fp in SecretField.objects.filter(item_id__in=ids[start : start + 30_000], fingerprint__isnull=False)
+            .exclude(fingerprint="")
+            .values_list("fingerprint", flat=True)
+            .distinct()
+        )
+    return found
+
+
+def find(
+    *, account: Account, fingerprints: frozenset[str] | None = None, memo: dict[str, Any] | None = None, **_: Any
+) -> list[Candidate]:
     candidates = []
-    for whole in fingerprint_groups(account, having=lambda qs: qs.filter(first_item__lt=F("last_item"))):
-        components = copy_components(whole.items)
+    for whole in shared_groups(account, fingerprints=fingerprints, memo=memo):
+        components = services_of(whole, memo)
         for copies in components:
             if len(copies) < 2:
                 continue

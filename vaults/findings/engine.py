@@ -3,8 +3,12 @@
 `compute_findings` is what the sync (after a successful run), the `compute_findings` command and
 the benchmark call. One transaction:
 1. Lock the account row so two runs for one account cannot interleave.
-2. Run each rule module; every rule returns candidates computed by set-based queries.
-3. Load the stored findings' identity columns (kind, key, status, digest) in one query.
+2. Decide what this run recomputes (vaults/findings/incremental.py): everything on a first run, a
+   policy or rule change; otherwise only the findings the logged changes and the clock can move.
+   Run each rule module over its reach; every rule returns candidates computed by set-based
+   queries.
+3. Load the identity columns (kind, key, status, digest) of the stored findings in reach: a
+   finding out of reach is neither read nor written, and stays as it is.
 4. New candidates are bulk-inserted with first_seen = now.
 5. Stored findings still present and unchanged are not written at all: they were seen by this
    run, which `Account.findings_computed_at` records once (see `Finding.last_seen_at`). A changed
@@ -17,12 +21,12 @@ the benchmark call. One transaction:
    every one whose status or severity changed (reopened, expired, resolved, re-rated); an
    unchanged finding gets none.
 9. Health snapshots for the organisation and every vault (vaults/findings/health.py).
+10. The run's state (when, judged by what) for the next run's decision in step 2.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
@@ -38,6 +42,7 @@ from vaults.findings import (
     duplicate,
     emergency,
     expiring,
+    incremental,
     metadata,
     naming,
     orphaned,
@@ -48,27 +53,42 @@ from vaults.findings import (
     status_history,
     weak,
 )
-from vaults.findings.candidate import Candidate, local_date, policy_scopes
+from vaults.findings.candidate import Candidate, PolicyScope, local_date, policy_scopes
 from vaults.findings.health import take_snapshots
+from vaults.findings.incremental import FULL, Reach
 from vaults.findings.models import SEVERITY_RANK, Finding
 from vaults.models import Account, SyncRun
 
 ALERTS_TASK = "compliance.alerts.tasks.evaluate_alerts_task"
 
-RULES: tuple[Callable[..., list[Candidate]], ...] = (
-    duplicate.find,
-    reused_secret.find,
-    weak.find,
-    rotation.find,
-    orphaned.find,
-    over_permissioned.find,
-    naming.find,
-    metadata.find,
-    expiring.find,
-    shared_environments.find,
-    emergency.find,
-    access_end_date.find,
+K = Finding.Kind
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule module, the kinds it produces and what its reach is made of (incremental.plan)."""
+
+    name: str
+    find: Callable[..., list[Candidate]]
+    kinds: tuple[str, ...]
+    by_fingerprint: bool = False  # the reach lists fingerprints (else item ids, or whole)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("duplicate", duplicate.find, (K.DUPLICATE,), by_fingerprint=True),
+    Rule("reused_secret", reused_secret.find, (K.REUSED_SECRET,), by_fingerprint=True),
+    Rule("weak", weak.find, (K.WEAK,)),
+    Rule("rotation", rotation.find, (K.OVERDUE_ROTATION, K.ROTATION_DUE_SOON)),
+    Rule("orphaned", orphaned.find, (K.ORPHANED,)),
+    Rule("over_permissioned", over_permissioned.find, (K.OVER_PERMISSIONED,)),
+    Rule("naming", naming.find, (K.UNCLEAR_NAME,)),
+    Rule("metadata", metadata.find, (K.MISSING_METADATA,)),
+    Rule("expiring", expiring.find, (K.EXPIRING,)),
+    Rule("shared_environments", shared_environments.find, (K.SHARED_ACROSS_ENVIRONMENTS,), by_fingerprint=True),
+    Rule("emergency", emergency.find, (K.EMERGENCY_REASON_MISSING, K.EMERGENCY_ROTATION_LATE)),
+    Rule("access_end_date", access_end_date.find, (K.ACCESS_PAST_END_DATE,)),
 )
+assert tuple(r.name for r in RULES) == incremental.RULE_NAMES
 
 # Rows per INSERT/UPDATE statement. PostgreSQL caps a statement at 65,535 parameters and old
 # SQLite builds at 999 variables per statement; 500 rows x 20 columns stays under the first and
@@ -105,6 +125,8 @@ class FindingsSummary:
     resolved: int = 0
     acceptances_expired: int = 0
     score: int | None = None
+    full: bool = True  # False: an incremental run (vaults/findings/incremental.py)
+    reason: str = ""
 
 
 def _finding_from(candidate: Candidate, *, account: Account, now: datetime.datetime, digest: str) -> Finding:
@@ -220,13 +242,51 @@ CONTENT_FIELDS = [
 ]  # fmt: skip
 
 
-def collect_candidates(*, account: Account, now: datetime.datetime) -> dict[tuple[str, str], Candidate]:
-    scopes = policy_scopes(account)
+def collect_candidates(
+    *,
+    account: Account,
+    now: datetime.datetime,
+    scopes: list[PolicyScope] | None = None,
+    reach: dict[str, Reach] | None = None,
+) -> dict[tuple[str, str], Candidate]:
+    """Candidates of every rule within its reach (default: everything)."""
+    scopes = scopes if scopes is not None else policy_scopes(account)
+    memo: dict[str, Any] = {}  # one fingerprint grouping for the three group rules
     found: dict[tuple[str, str], Candidate] = {}
     for rule in RULES:
-        for candidate in rule(account=account, now=now, scopes=scopes):
+        rule_reach = reach[rule.name] if reach is not None else FULL
+        if not rule_reach.runs:
+            continue
+        subjects = None if rule_reach.full else rule_reach.subjects
+        scoped = {"fingerprints": subjects} if rule.by_fingerprint else {"items": subjects}
+        for candidate in rule.find(account=account, now=now, scopes=scopes, memo=memo, **scoped):
             found[(candidate.kind, candidate.key)] = candidate
     return found
+
+
+def _stored_in_reach(account: Account, reach: dict[str, Reach]) -> dict[tuple[str, str], StoredFinding]:
+    """Identity columns of the stored findings the run's reach covers (step 3)."""
+    columns = ("id", "kind", "key", "status", "severity", "digest", "accepted_until")
+    stored: dict[tuple[str, str], StoredFinding] = {}
+
+    def keep(rows: Any, fingerprints: frozenset[str] | None = None) -> None:
+        for pk, kind, key, status, severity, digest, accepted_until in rows:
+            if fingerprints is None or incremental.fingerprint_of_key(key) in fingerprints:
+                stored[(kind, key)] = StoredFinding(pk, status, severity, digest, accepted_until)
+
+    findings = Finding.objects.filter(account=account)
+    for rule in RULES:
+        rule_reach = reach[rule.name]
+        of_rule = findings.filter(kind__in=rule.kinds)
+        if rule_reach.full:
+            keep(of_rule.values_list(*columns))
+        elif rule.by_fingerprint and rule_reach.subjects:
+            keep(of_rule.values_list(*columns), rule_reach.subjects)
+        elif rule_reach.subjects:
+            keys = sorted(f"item:{pk}" for pk in rule_reach.subjects)
+            for chunk in _chunks(keys, _id_chunk()):
+                keep(of_rule.filter(key__in=chunk).values_list(*columns))
+    return stored
 
 
 def _replace_related_items(finding_ids_to_items: dict[int, tuple[int, ...]], *, clear: list[int]) -> None:
@@ -238,7 +298,9 @@ def _replace_related_items(finding_ids_to_items: dict[int, tuple[int, ...]], *, 
 
 
 @transaction.atomic
-def compute_findings(*, account: Account, now: datetime.datetime | None = None, sync_run: SyncRun | None = None) -> FindingsSummary:
+def compute_findings(
+    *, account: Account, now: datetime.datetime | None = None, sync_run: SyncRun | None = None
+) -> FindingsSummary:
     """Recompute every finding of `account` as of `now` (default: the current time); see the
     module docstring for the steps."""
     now = now or timezone.now()
@@ -250,15 +312,14 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
     previous_run = locked.findings_computed_at
-    summary = FindingsSummary(account=account.name, computed_at=now)
+    scopes = policy_scopes(account)
+    signature = incremental.signature(account=account, now=now, scopes=scopes)
+    changes = incremental.claim_changes(account=account, now=now, previous_run=previous_run, signature=signature)
+    summary = FindingsSummary(account=account.name, computed_at=now, full=changes.full, reason=changes.reason)
+    reach = incremental.plan(changes, account=account, now=now, scopes=scopes)
 
-    candidates = collect_candidates(account=account, now=now)
-    stored = {
-        (kind, key): StoredFinding(pk, status, severity, digest, accepted_until)
-        for pk, kind, key, status, severity, digest, accepted_until in Finding.objects.filter(
-            account=account
-        ).values_list("id", "kind", "key", "status", "severity", "digest", "accepted_until")
-    }
+    candidates = collect_candidates(account=account, now=now, scopes=scopes, reach=reach)
+    stored = _stored_in_reach(account, reach)
 
     new: list[tuple[Candidate, str]] = []
     touched_ids: list[int] = []
@@ -284,6 +345,17 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
             if candidate.severity != row.severity:
                 rerated_ids.append(row.pk)
 
+    # An acceptance ends with its date whether or not its finding is in reach: one out of reach is
+    # present and unchanged, so it reopens exactly as a full run would reopen it.
+    in_reach = {row.pk for row in stored.values()}
+    expire_ids.extend(
+        pk
+        for pk in Finding.objects.filter(
+            account=account, status=Finding.Status.ACCEPTED, accepted_until__lt=today
+        ).values_list("pk", flat=True)
+        if pk not in in_reach
+    )
+
     _insert(new, account=account, now=now)
     id_chunk = _id_chunk()
     _update(changed, now=now)
@@ -294,7 +366,9 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
 
     # Accepted findings that are not present now resolve like any other; so do expired ones.
     present_ids = set(touched_ids)
-    gone_ids = [row.pk for row in stored.values() if row.status != Finding.Status.RESOLVED and row.pk not in present_ids]
+    gone_ids = [
+        row.pk for row in stored.values() if row.status != Finding.Status.RESOLVED and row.pk not in present_ids
+    ]
     resolution: dict[str, Any] = {"status": Finding.Status.RESOLVED, "resolved_at": now}
     if previous_run is not None:  # the last run that saw them; before any run, last_seen is exact
         resolution["last_seen"] = Greatest("last_seen", Value(previous_run))
@@ -307,7 +381,9 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
     related: dict[int, tuple[int, ...]] = {}
     if grouped_new:
         kinds = sorted({kind for kind, _ in grouped_new})
-        for kind, key, pk in Finding.objects.filter(account=account, kind__in=kinds, first_seen=now).values_list("kind", "key", "id"):
+        for kind, key, pk in Finding.objects.filter(account=account, kind__in=kinds, first_seen=now).values_list(
+            "kind", "key", "id"
+        ):
             if (kind, key) in grouped_new:
                 related[pk] = grouped_new[(kind, key)]
     related.update({fid: items for fid, items in changed_related.items()})
@@ -318,13 +394,21 @@ def compute_findings(*, account: Account, now: datetime.datetime | None = None, 
     summary.reopened = len(reopen_ids)
     summary.resolved = len(gone_ids)
     summary.acceptances_expired = len(expire_ids)
-    summary.present = dict(Counter(kind for kind, _ in candidates))
-    open_counts = (
-        Finding.objects.filter(account=account, status=Finding.Status.OPEN).values("kind").annotate(n=Count("id")).order_by()
+    # Present and open per kind, counted over the table: an incremental run holds only its reach.
+    counts = (
+        Finding.objects.filter(account=account)
+        .exclude(status=Finding.Status.RESOLVED)
+        .values_list("kind", "status")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    summary.open = {row["kind"]: row["n"] for row in open_counts}
+    for kind, status, n in counts:
+        summary.present[kind] = summary.present.get(kind, 0) + n
+        if status == Finding.Status.OPEN:
+            summary.open[kind] = n
     Account.objects.filter(pk=account.pk).update(findings_computed_at=now)
     account.findings_computed_at = now
+    incremental.save_state(account=account, now=now, signature=signature)
     snapshots = take_snapshots(account=account, now=now, sync_run=sync_run)
     summary.score = snapshots[0].score if snapshots else None
     # Alert rules read the findings and scores just written: evaluated once they are committed.

@@ -18,6 +18,7 @@ from vaults.findings.candidate import (
     active_item_rows,
     item_candidate,
     local_date,
+    only_items,
     quoted_list,
     short,
 )
@@ -25,13 +26,20 @@ from vaults.findings.models import Finding
 from vaults.models import Account
 
 
-def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+def find(
+    *,
+    account: Account,
+    now: datetime.datetime,
+    scopes: list[PolicyScope],
+    items: frozenset[int] | None = None,
+    **_: Any,
+) -> list[Candidate]:
     today = local_date(now)
     candidates = []
     for scope in scopes:
         horizon = today + datetime.timedelta(days=scope.policy.expiring_days)
         rows = (
-            active_item_rows(account)
+            only_items(active_item_rows(account), items)
             .filter(scope.q(), expires_at__isnull=False, expires_at__lte=horizon)
             .values(*ITEM_VALUES, "expires_at")
         )

@@ -12,15 +12,23 @@ from typing import Any
 
 from django.db.models import Q
 
-from vaults.findings.candidate import ITEM_VALUES, Candidate, active_item_rows, item_candidate, quoted_list, short
+from vaults.findings.candidate import (
+    ITEM_VALUES,
+    Candidate,
+    active_item_rows,
+    item_candidate,
+    only_items,
+    quoted_list,
+    short,
+)
 from vaults.findings.jsonsql import JSONListLength
 from vaults.findings.models import Finding
 from vaults.models import Account
 
 
-def find(*, account: Account, **_: Any) -> list[Candidate]:
+def find(*, account: Account, items: frozenset[int] | None = None, **_: Any) -> list[Candidate]:
     rows = (
-        active_item_rows(account)
+        only_items(active_item_rows(account), items)
         .annotate(n_tags=JSONListLength("tags"), n_urls=JSONListLength("urls"))
         .filter(Q(n_tags=0) | Q(has_notes=False) | Q(category="LOGIN", n_urls=0))
         .values(*ITEM_VALUES, "n_tags", "n_urls", "has_notes")
@@ -41,7 +49,9 @@ def find(*, account: Account, **_: Any) -> list[Candidate]:
                 row,
                 title=short(f"Missing {', '.join(missing)}: {row['title']}"),
                 explanation=f"{quoted_list([row['title']])} has no {' and no '.join(missing)}, so its purpose and owner are guesswork.",
-                recommended_action="Add " + ", ".join(m if m != "description" else "a note describing it" for m in missing) + ".",
+                recommended_action="Add "
+                + ", ".join(m if m != "description" else "a note describing it" for m in missing)
+                + ".",
                 details={"missing": missing},
                 search_extra=("metadata", *missing),
             )

@@ -22,6 +22,7 @@ from vaults.findings.candidate import (
     PolicyScope,
     active_item_rows,
     item_candidate,
+    only_items,
     quoted_list,
     short,
 )
@@ -31,13 +32,15 @@ from vaults.models import Account, Vault
 EXAMPLE = "Stripe Production API Key"
 
 
-def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+def find(
+    *, account: Account, scopes: list[PolicyScope], items: frozenset[int] | None = None, **_: Any
+) -> list[Candidate]:
     candidates = []
     for scope in scopes:
         generic = sorted({t.strip().lower() for t in scope.policy.generic_titles if t.strip()})
         pattern = scope.policy.naming_pattern
         rows = (
-            active_item_rows(account)
+            only_items(active_item_rows(account), items)
             .filter(scope.q())
             .exclude(vault__classification=Vault.Classification.PERSONAL)
             .annotate(normalised_title=Lower(Trim("title")))

@@ -13,6 +13,11 @@ usage event we do hold inside the window keeps an item from being orphaned eithe
 
 One query per policy scope: NOT EXISTS(item usage since the cut-off) with the edit and creation
 cut-offs, OR the tag test, in one WHERE clause.
+
+An incremental run passes `items`; `drifting_items` names the items the clock alone can move
+between two runs: an edit, a creation or a use that passed the cut-off in between. Whether usage
+is known is part of the run's signature (vaults/findings/incremental.py): when it flips, every
+orphaned finding is recomputed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from vaults.findings.candidate import (
     Candidate,
     PolicyScope,
     active_item_rows,
+    active_items,
     item_candidate,
+    only_items,
     quoted_list,
     short,
 )
@@ -40,7 +47,46 @@ from vaults.models import Account, ItemUsage
 RETIRED_TAGS = ("deprecated", "decommissioned")
 
 
-def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+def _edited_at() -> Coalesce:
+    return Coalesce("op_updated_at", "op_created_at", "first_seen")
+
+
+def _created_at() -> Coalesce:
+    return Coalesce("op_created_at", "first_seen")
+
+
+def drifting_items(
+    *, account: Account, since: datetime.datetime, now: datetime.datetime, scopes: list[PolicyScope]
+) -> set[int]:
+    """Items whose edit, creation or a use fell behind the cut-off between `since` and `now`."""
+    drifting: set[int] = set()
+    for scope in scopes:
+        days = datetime.timedelta(days=scope.policy.orphan_days)
+        passed = {"gte": since - days, "lt": now - days}
+        used_then = ItemUsage.objects.filter(account=account, timestamp__gte=passed["gte"], timestamp__lt=passed["lt"])
+        rows = (
+            active_items(account)
+            .filter(scope.q())
+            .annotate(edited_at=_edited_at(), created_at=_created_at())
+            .filter(
+                Q(edited_at__gte=passed["gte"], edited_at__lt=passed["lt"])
+                | Q(created_at__gte=passed["gte"], created_at__lt=passed["lt"])
+                | Q(op_id__in=used_then.values("item_op_id"))
+            )
+            .values_list("id", flat=True)
+        )
+        drifting.update(rows)
+    return drifting
+
+
+def find(
+    *,
+    account: Account,
+    now: datetime.datetime,
+    scopes: list[PolicyScope],
+    items: frozenset[int] | None = None,
+    **_: Any,
+) -> list[Candidate]:
     candidates = []
     coverage = usage_coverage(account)
     for scope in scopes:
@@ -49,11 +95,11 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
         usage_known = coverage.covers(cutoff)
         used_recently = ItemUsage.objects.filter(account=account, item_op_id=OuterRef("op_id"), timestamp__gte=cutoff)
         rows = (
-            active_item_rows(account)
+            only_items(active_item_rows(account), items)
             .filter(scope.q())
             .annotate(
-                edited_at=Coalesce("op_updated_at", "op_created_at", "first_seen"),
-                created_at=Coalesce("op_created_at", "first_seen"),
+                edited_at=_edited_at(),
+                created_at=_created_at(),
                 retired=JSONListHasAny("tags", RETIRED_TAGS),
                 used=Exists(used_recently),
             )

@@ -31,13 +31,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 
 from vaults.access import AccessRow, effective_access
 from vaults.findings.candidate import Candidate, PolicyScope, policy_of_vault, quoted_list, short
 from vaults.findings.models import Finding
 from vaults.findings.sync_identity import sync_identity_op_id
-from vaults.models import Account, GroupMembership, ItemUsage, OpUser
+from vaults.models import Account, GroupMembership, ItemUsage, OpUser, VaultGrant
 
 # Why a pending state is not an offboarding: the person may be back without anyone acting.
 PENDING_EXPLANATION: dict[str, str] = {
@@ -54,8 +54,6 @@ def user_is_inactive(user: OpUser) -> bool:
 
 def user_is_pending(user: OpUser) -> bool:
     return user.state_class == "pending"
-
-
 
 
 # `details` keys that every finding has; a pending-state finding has only these and "pending".
@@ -110,6 +108,30 @@ def _last_use(account: Account, since: datetime.datetime) -> dict[tuple[str, str
         .order_by()
     )
     return {(r["user_op_id"], r["vault_op_id"]): r["last"] for r in rows}
+
+
+def usage_drifted(
+    *, account: Account, since: datetime.datetime, now: datetime.datetime, scopes: list[PolicyScope]
+) -> bool:
+    """Whether a (person, vault) pair's last use fell behind an unused-access cut-off between
+    `since` and `now`: the clock alone changed rule 4 for someone (an incremental run then runs
+    this rule; every other input of it is in the change log, vaults/findings/incremental.py)."""
+    days = [scope.policy.unused_access_days for scope in scopes]
+    longest, shortest = datetime.timedelta(days=max(days)), datetime.timedelta(days=min(days))
+    # A pair whose last use passed a cut-off has a use in [since - days, now - days) and none after
+    # it: uses in the (short) window between the two runs, without a later one of the same pair,
+    # by a person with a direct grant on that vault (rule 4 judges direct grants only).
+    direct = VaultGrant.objects.filter(
+        vault__account=account, user__op_id=OuterRef("user_op_id"), vault__op_id=OuterRef("vault_op_id")
+    )
+    later = ItemUsage.objects.filter(
+        account=account, user_op_id=OuterRef("user_op_id"), vault_op_id=OuterRef("vault_op_id"),
+        timestamp__gte=now - shortest,
+    )  # fmt: skip
+    passed = ItemUsage.objects.filter(
+        account=account, timestamp__gte=since - longest, timestamp__lt=now - shortest
+    ).filter(Exists(direct), ~Exists(later))
+    return passed.exists()
 
 
 def _vault_names(rows: Iterable[AccessRow]) -> list[str]:

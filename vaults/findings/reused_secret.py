@@ -7,7 +7,7 @@ credential of its own service: the fix is to give every service its own secret (
 one at the source), never to archive one of them, which would lose the only record of a
 credential still in use.
 
-1. The duplicate rule's grouped query (two distinct items per fingerprint).
+1. The duplicate rule's grouped query (two distinct items per fingerprint; duplicate.shared_groups).
 2. copy_components per group; keep groups with two or more components.
 """
 
@@ -15,19 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
-
 from vaults.findings.candidate import Candidate, quoted_list, short
-from vaults.findings.copies import copy_components, service_label
-from vaults.findings.duplicate import fingerprint_groups, group_details, group_search_text
+from vaults.findings.copies import service_label
+from vaults.findings.duplicate import group_details, group_search_text, services_of, shared_groups
 from vaults.findings.models import Finding
 from vaults.models import Account
 
 
-def find(*, account: Account, **_: Any) -> list[Candidate]:
+def find(
+    *, account: Account, fingerprints: frozenset[str] | None = None, memo: dict[str, Any] | None = None, **_: Any
+) -> list[Candidate]:
     candidates = []
-    for group in fingerprint_groups(account, having=lambda qs: qs.filter(first_item__lt=F("last_item"))):
-        services = copy_components(group.items)
+    for group in shared_groups(account, fingerprints=fingerprints, memo=memo):
+        services = services_of(group, memo)
         if len(services) < 2:
             continue
         labels = [service_label(s) for s in services]

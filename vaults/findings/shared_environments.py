@@ -4,8 +4,9 @@ Rule (docs/findings-rules.md): a fingerprint on active items in at least one vau
 production and at least one vault not classified production. One finding per fingerprint.
 (Such a group is also a duplicate finding.)
 
-1. GROUP BY fingerprint with two filtered COUNT(DISTINCT item)s: production and the rest.
-2. Keep groups where both are >= 1; fetch members as the duplicate rule does.
+1. The duplicate rule's groups of two or more distinct items (duplicate.shared_groups): an item is
+   in one vault, so a group with an item in production and one outside has two distinct items.
+2. Keep groups with at least one member in production and one outside.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaults.findings.candidate import Candidate, quoted_list, short
-from vaults.findings.duplicate import PRODUCTION, fingerprint_groups, group_details, group_search_text
+from vaults.findings.duplicate import PRODUCTION, group_details, group_search_text, shared_groups
 from vaults.findings.models import Finding
 from vaults.models import Account
 
@@ -22,12 +23,15 @@ def _vaults(names: list[str]) -> str:
     return "vault" if len(names) == 1 else "vaults"
 
 
-def find(*, account: Account, **_: Any) -> list[Candidate]:
+def find(
+    *, account: Account, fingerprints: frozenset[str] | None = None, memo: dict[str, Any] | None = None, **_: Any
+) -> list[Candidate]:
     candidates = []
-    groups = fingerprint_groups(account, having=lambda qs: qs.filter(n_prod__gte=1, n_other__gte=1))
-    for group in groups:
+    for group in shared_groups(account, fingerprints=fingerprints, memo=memo):
         prod = sorted({r["vault__name"] for r in group.items if r["vault__classification"] == PRODUCTION})
         other = sorted({r["vault__name"] for r in group.items if r["vault__classification"] != PRODUCTION})
+        if not prod or not other:
+            continue
         candidates.append(
             Candidate(
                 kind=Finding.Kind.SHARED_ACROSS_ENVIRONMENTS,

@@ -22,7 +22,15 @@ from typing import Any
 
 from django.db.models import Q
 
-from vaults.findings.candidate import Candidate, PolicyScope, active_items, item_candidate, quoted_list, short
+from vaults.findings.candidate import (
+    Candidate,
+    PolicyScope,
+    active_items,
+    item_candidate,
+    only_items,
+    quoted_list,
+    short,
+)
 from vaults.findings.jsonsql import JSONLabelsText
 from vaults.findings.models import Finding
 from vaults.models import Account, SecretField
@@ -50,7 +58,9 @@ def _reasons(row: Any, min_length: int) -> list[str]:
     return reasons
 
 
-def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candidate]:
+def find(
+    *, account: Account, scopes: list[PolicyScope], items: frozenset[int] | None = None, **_: Any
+) -> list[Candidate]:
     by_item: dict[int, tuple[dict[str, Any], list[str]]] = {}
     for scope in scopes:
         min_length = scope.policy.min_length
@@ -63,7 +73,7 @@ def find(*, account: Account, scopes: list[PolicyScope], **_: Any) -> list[Candi
             & ~Q(label__iregex=CARD_AND_ONE_TIME_FIELDS)
         )
         rows = (
-            SecretField.objects.filter(item__in=active_items(account))
+            only_items(SecretField.objects.filter(item__in=active_items(account)), items, "item_id")
             .filter(scope.q("item__vault_id"), judged, weak_label | weak_value)
             .annotate(labels_text=JSONLabelsText("item__field_labels"))
             .values(
