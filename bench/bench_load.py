@@ -11,8 +11,8 @@
    running; the target is p95 < 200 ms for each.
 5. Issue 7: start `manage.py sync` of a generated organisation (2,000 items, fake `op` with 50 ms
    latency) in the same database, again and again, and drive the three pages and the API with
-   4 connections each: writes, locks and CPU compete, and every write starts a new database
-   snapshot, so fragments render afresh.
+   4 connections each: writes, locks and CPU compete; each finished sync and findings run moves
+   the data versions (openclaw_web/data_versions.py), so the fragments render afresh then.
 6. Print README-ready tables; for a page whose p95 misses the target, print its slowest queries
    (from a profiled in-process request) to say which query and which index.
 
@@ -24,7 +24,8 @@ user + system), the whole machine's busy CPU per request (PostgreSQL, Redis and 
 the peak memory of the gunicorn processes (RSS summed, which counts pages shared after fork once
 per process, and PSS, which splits them). `BENCH_LOAD_SYNC_CONFIGS="4x2,3x4"` adds step 5 for
 those configurations; without it a comparison skips step 5. `BENCH_LOAD_SECONDS` sets the
-duration per run (default 60). `BENCH_KEEPDB=1` keeps `bench_load` and reuses its plant.
+duration per run (default 60). `BENCH_KEEPDB=1` keeps `bench_load` (or `BENCH_LOAD_DB`) and reuses its
+plant. The fragment cache's hit rate is printed after each run (FRAGMENT_CACHE_STATS counters).
 """
 from __future__ import annotations
 
@@ -209,8 +210,11 @@ def _prepare(now: datetime) -> tuple[Any, str, str]:
         print("reusing the kept bench_load database (BENCH_KEEPDB=1): no planting")
         return _sign_in(_lead())
     started = time.perf_counter()
-    planted = _plant(now)
-    print(f"planted in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k}={v}" for k, v in planted.items()))
+    if Account.objects.filter(name="bench").exists():  # a kept plant whose findings run was cut short
+        print("reusing the kept plant (BENCH_KEEPDB=1): computing its findings")
+    else:
+        planted = _plant(now)
+        print(f"planted in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k}={v}" for k, v in planted.items()))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     started = time.perf_counter()
@@ -258,6 +262,23 @@ def _fresh_cache() -> str:
     url = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13")
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+def _cache_outcomes() -> str:
+    """How the fragments were served since the last call (FRAGMENT_CACHE_STATS counters), then reset."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13"))
+    keys = [key.decode() if isinstance(key, bytes) else str(key) for key in client.keys("*fragment-stats:*")]
+    counts = {key.rsplit(":", 1)[-1]: int(client.get(key) or 0) for key in keys}
+    if keys:
+        client.delete(*keys)
+    total = sum(counts.values())
+    if not total:
+        return "fragment cache: no fragment served"
+    served = total - counts.get("rendered", 0)
+    detail = ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items()))
+    return f"fragment cache: hit rate {served / total:.1%} of {total:,} fragments ({detail})"
 
 
 def _start_sync_loop(tmp: Path, db_url: str, base_env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -401,7 +422,7 @@ def _print_table(targets: list[Any], results: dict[str, dict[str, Any]], conditi
 def _server_env() -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "0", "HTTPS": "0", "ALLOWED_HOSTS": "127.0.0.1",
            "SECRET_KEY": settings.SECRET_KEY, "FINGERPRINT_KEY": settings.FINGERPRINT_KEY,
-           "CACHE_URL": _fresh_cache()}  # fmt: skip
+           "CACHE_URL": _fresh_cache(), "FRAGMENT_CACHE_STATS": "1"}  # fmt: skip
     env.pop("CELERY_BROKER_URL", None)
     return env
 
@@ -491,7 +512,8 @@ def run() -> None:
     sync_configs = parse_configs(os.environ.get("BENCH_LOAD_SYNC_CONFIGS", ""))
     keep = os.environ.get("BENCH_KEEPDB") == "1"
     test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    test_settings["NAME"] = "bench_load"
+    # BENCH_LOAD_DB: a database of one's own where several people bench on one server.
+    test_settings["NAME"] = os.environ.get("BENCH_LOAD_DB") or "bench_load"
     if connection.vendor != "postgresql":
         print("the load benchmark needs PostgreSQL: set DATABASE_URL")
         return
@@ -521,14 +543,20 @@ def run() -> None:
         # Issue 4's figure: its three pages alone. Issue 7's: those and the API while a sync runs.
         pages = [t for t in targets if t.gated]
         print(f"driving {CONNECTIONS} connections for {DURATION_SECONDS} s, the pages only, no sync running")
+        _cache_outcomes()
         quiet = _run_wrk(base, pages, tmp)
         _print_table(pages, quiet, "no sync")
+        print(_cache_outcomes())
+        print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         _verdicts(pages, quiet, lead)
         children.append(_start_sync_loop(tmp, env["DATABASE_URL"], env))
         time.sleep(3)  # the sync is under way before the clients start
         print(f"driving {CONNECTIONS} connections for {DURATION_SECONDS} s with a sync running "
               f"(gunicorn as gunicorn.conf.py sets it)")  # fmt: skip
+        _cache_outcomes()
         results = _run_wrk(base, targets, tmp)
+        print(_cache_outcomes())
+        print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         from vaults.models import SyncRun
 
         runs = SyncRun.objects.filter(account__name="bench-sync")
@@ -536,7 +564,7 @@ def run() -> None:
                                                   for r in runs.order_by("pk")))  # fmt: skip
         _print_table(targets, results, "sync running")
         errors = sum(r["errors"] for r in results.values())
-        print(f"with a sync running: {errors} errors (every write starts a new snapshot: fragments render afresh)")
+        print(f"with a sync running: {errors} errors (each finished sync and findings run moves the data versions)")
     finally:
         for child in children:
             _stop(child)

@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance.models import AuditLogEntry, HashScheme
+from openclaw_web import data_versions
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_ID = 0x0C1A_A0D1  # arbitrary, constant: one lock for the one chain
@@ -120,6 +121,8 @@ def record(
         )
         entry.entry_hash = compute_hash(entry)
         entry.save()
+        # Every change a person makes is audited here, so here the cached pages learn of it.
+        data_versions.note_audited_action(action)
     return entry
 
 

@@ -52,3 +52,14 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code #{self.pk} of user #{self.user_id}"
+
+
+class DataVersion(models.Model):
+    """A counter moved by every audited change people make (openclaw_web/data_versions.py): part of
+    the key of every cached page fragment, so a person's change shows on the next request."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

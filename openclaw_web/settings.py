@@ -138,6 +138,8 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "openclaw"}
 }
+# Count hits and renders of the fragments in the cache (bench/bench_load.py's hit rate).
+FRAGMENT_CACHE_STATS = env_bool("FRAGMENT_CACHE_STATS", default=False)
 
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username before any password is checked.

@@ -56,7 +56,7 @@ def test_no_canary_reaches_the_database_redis_the_logs_or_any_page(fake_org, cel
 
     # The pages, rendered outside a transaction with the production cache (Redis, here the
     # broker's database, searched below with the queues): their fragments are cached. Fragments
-    # live 90 s (fragment_cache.FRAGMENT_SECONDS), so the pages that cache them come last and
+    # live minutes (fragment_cache.FRAGMENT_SECONDS), so the pages that cache them come last and
     # Redis is read right after them.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": celery_worker.redis_url}}

@@ -120,13 +120,14 @@ def test_roles_without_work_capabilities_see_no_card(submitted, persona, request
 
 
 def test_cards_never_leak_across_people_through_the_fragment_cache(make_user, client_for, settings, monkeypatch):
-    from openclaw_web import fragment_cache
+    from openclaw_web import data_versions
     from openclaw_web.roles import Role
 
-    # The production backend, and one fixed database state: pg_current_snapshot() is server-wide,
-    # so other sessions on a shared test server would make the cache miss at random.
+    # The production backend, and fixed data versions: the test runs inside a transaction, where
+    # fragments are otherwise not cached.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-    monkeypatch.setattr(fragment_cache, "database_state", lambda: "test-state")
+    fixed = data_versions.DataVersions(people=0, policy="", accounts={})
+    monkeypatch.setattr(data_versions, "read", lambda: fixed)
     client = redis.Redis.from_url(CACHE_URL)
     client.flushdb()
     lead = make_user("tom_lead", Role.TEAM_LEAD)
@@ -143,7 +144,7 @@ def test_cards_never_leak_across_people_through_the_fragment_cache(make_user, cl
         as_other = other_client.get(reverse("dashboard")).content.decode()
     client.flushdb()
 
-    # Same roles, path, minute and state: the fragment is shared (no health query the second
+    # Same roles, path and data versions: the fragment is shared (no health query the second
     # time), the cards are not.
     assert not any("findings_healthsnapshot" in q["sql"] for q in other_queries.captured_queries), "served from cache"
     assert "Tom&#x27;s own plan" in as_lead

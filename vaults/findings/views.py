@@ -16,11 +16,12 @@ from compliance.models import AuditLogEntry
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
-from vaults.findings import acceptance
+from vaults.findings import acceptance, counts
 from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
 from vaults.findings.keyset import SEARCH_COUNT_CAP, keyset_page
 from vaults.findings.models import Finding
 from vaults.findings.search import filtered_findings
+from vaults.vault_choices import vault_options
 
 
 def _next_url(request: HttpRequest, candidate: str | None) -> str:
@@ -50,7 +51,7 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
     def table() -> str:
         data = form.cleaned_data
         page = keyset_page(filtered_findings(**data), sort=data["sort"], after=data["after"], before=data["before"],
-                           count_cap=SEARCH_COUNT_CAP if data["q"].strip() else None)
+                           count_cap=SEARCH_COUNT_CAP if data["q"].strip() else None, total=counts.list_total(**data))
         context = {"page": page, "next_query": _page_query(request, after=page.next_after),
                    "previous_query": _page_query(request, before=page.previous_before)}  # fmt: skip
         return render_to_string("findings/_table.html", context, request=request)
@@ -58,7 +59,8 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
     table_html = cached_fragment(request, "findings-table", table)
     if request.htmx:
         return HttpResponse(table_html)
-    filters = cached_fragment(request, "findings-filters", lambda: render_to_string("findings/_filters.html", {"form": form}))
+    filters = cached_fragment(request, "findings-filters", lambda: render_to_string(
+        "findings/_filters.html", {"form": form, "vault_options": vault_options(request, selected=form.cleaned_data["vault"])}))
     context = {"nav": "findings", "filters": filters, "table": table_html, "accept_form": AcceptRiskForm(),
                "current": request.get_full_path()}  # fmt: skip
     return render(request, "findings/list.html", context)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
 from openclaw_web.roles import Capability, requires
 from vaults import charts, inventory
 from vaults.findings.models import Finding
-from vaults.models import Account, Vault
+from vaults.models import Account, SyncRun, Vault
 from vaults.views.your_work import your_work
 
 HOW_COMPUTED_TEMPLATE = "findings/_how_computed.html"
+# Where the cached body takes the "Last sync" card, rendered per request: a running sync changes
+# it by the second, and its "3 minutes ago" moves with the clock.
+LAST_SYNC_MARK = "<!--openclaw:last-sync-->"
 # viewBox width of charts in half-width cards: ~460 CSS px at 1400 px, so text renders near 1:1.
 HALF_WIDTH = 480
 
@@ -70,10 +76,28 @@ def _body(request: HtmxHttpRequest) -> str:
     return render_to_string("vaults/_dashboard_body.html", context, request=request)
 
 
+@dataclass(frozen=True)
+class LastSync:
+    account: Account
+    last_run: SyncRun | None
+
+
+def _last_syncs() -> list[LastSync]:
+    """Each account with its newest sync run (2 queries)."""
+    newest = SyncRun.objects.filter(account=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+    accounts = list(Account.objects.order_by("name").annotate(run_id=Subquery(newest)))
+    runs = SyncRun.objects.in_bulk([a.run_id for a in accounts if a.run_id])
+    return [LastSync(a, runs.get(a.run_id)) for a in accounts]
+
+
 @requires(Capability.VIEW_INVENTORY)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     body = cached_fragment(request, "dashboard", lambda: _body(request))
+    last_syncs = _last_syncs()
+    if LAST_SYNC_MARK in body:
+        card = render_to_string("vaults/_dashboard_sync.html", {"last_syncs": last_syncs}, request=request)
+        body = mark_safe(body.replace(LAST_SYNC_MARK, card))  # noqa: S308 — both our templates' escaped HTML
     # Per person: rendered outside the fragment, whose cache key holds roles, not the person.
     work = your_work(signed_in_user(request))
-    context = {"nav": "dashboard", "body": body, "work": work, "accounts": Account.objects.count()}
+    context = {"nav": "dashboard", "body": body, "work": work, "accounts": len(last_syncs)}
     return render(request, "vaults/dashboard.html", context)

@@ -56,7 +56,8 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     if wants_fragment(request):
         html = cached_fragment(
-            request, "vault-items", lambda: render_to_string("vaults/_item_table.html", item_context(), request=request)
+            request, "vault-items", lambda: render_to_string("vaults/_item_table.html", item_context(), request=request),
+            account=vault.account_id,
         )
         response = HttpResponse(html)
     else:
@@ -65,17 +66,30 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# People listed in a vault's access table unless "Show all" is asked for: a vault shared with a
+# large group listed every member, each row a few template filters (permission pills, state).
+ACCESS_ROWS = 50
+
+
+def _access_page(contents: dict[str, Any], request: HtmxHttpRequest) -> dict[str, Any]:
+    access = contents["access"]
+    shown = access if request.GET.get("access") == "all" else access[:ACCESS_ROWS]
+    return {**contents, "access": shown, "access_total": len(access)}
+
+
 def _vault_page(request: HtmxHttpRequest, vault: Vault, item_context: Callable[[], dict[str, Any]]) -> HttpResponse:
     summary = cached_fragment(
         request, "vault-summary",
         lambda: render_to_string("vaults/_vault_summary.html", {"vault": vault, **inventory.vault_summary(vault)}, request=request),
+        account=vault.account_id,
     )  # fmt: skip
     proposals = page_proposals.vault_page_context(vault, request.user)
     proposals["revoke_links"] = proposals["revoke_links"] and has_capability(request.user, Capability.PROPOSE_CLEANUP)
     # Revoke links depend on the viewer's vault scope, not only on their roles: part of the key.
     contents = cached_fragment(
         request, f"vault-contents:{'propose' if proposals['revoke_links'] else 'read'}",
-        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **inventory.vault_contents(vault), **proposals}, request=request),
+        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **_access_page(inventory.vault_contents(vault), request), **proposals}, request=request),
+        account=vault.account_id,
     )  # fmt: skip
     context = {"nav": "vaults", "vault": vault, "summary": summary, "contents": contents}
     if has_capability(request.user, Capability.EDIT_POLICY):
