@@ -57,16 +57,20 @@ def _assert_clear_outcome(run: SyncRun) -> None:
 
 def test_any_output_of_any_one_command_ends_the_sync_in_a_clear_state(fake_org, monkeypatch, settings):
     settings.OP_MAX_RETRIES = 0
-    recorded: dict[tuple[str, ...], bytes] = {}
+    # `_run_once` is the one attempt that single calls and batched `item get -` reads share: a
+    # batch's item list is on stdin, so it is part of what identifies the call.
+    recorded: dict[tuple[tuple[str, ...], bytes | None], bytes] = {}
     names: set[str] = set()
-    real_run = OpClient.run
+    real_run_once = OpClient._run_once
 
-    def recording(self: OpClient, command: Any) -> bytes:
-        recorded[command.args] = out = real_run(self, command)
+    def recording(self: OpClient, command: Any, attempt: int) -> tuple[bytes, Any]:
+        out, error = real_run_once(self, command, attempt)
+        if error is None:
+            recorded[(command.args, command.stdin)] = out
         names.add(command.name)
-        return out
+        return out, error
 
-    monkeypatch.setattr(OpClient, "run", recording)
+    monkeypatch.setattr(OpClient, "_run_once", recording)
     assert sync_account(fake_org.add_account("recorded")).status == SyncRun.Status.SUCCEEDED
     commands = sorted(names)
     assert {"vault list", "item list", "item get", "user list"} <= names
@@ -74,12 +78,12 @@ def test_any_output_of_any_one_command_ends_the_sync_in_a_clear_state(fake_org, 
     @given(target=st.sampled_from(commands), output=outputs)
     @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def check(target: str, output: bytes) -> None:
-        def replay(self: OpClient, command: Any) -> bytes:
+        def replay(self: OpClient, command: Any, attempt: int) -> tuple[bytes, None]:
             if command.name == target:
-                return output
-            return recorded.get(command.args, b"[]")
+                return output, None
+            return recorded.get((command.args, command.stdin), b"[]"), None
 
-        monkeypatch.setattr(OpClient, "run", replay)
+        monkeypatch.setattr(OpClient, "_run_once", replay)
         account = Account.objects.create(name=f"property-{next(_names)}")
         started, _ = sync.start_sync(account=account)
         _assert_clear_outcome(sync.run_sync(sync_run_id=started.pk))  # run_sync must not raise
