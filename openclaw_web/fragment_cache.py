@@ -24,6 +24,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -56,9 +57,10 @@ def _versions_of(request: HttpRequest) -> data_versions.DataVersions | None:
     return versions  # type: ignore[return-value]  # DataVersions | None once read
 
 
-def fragment_key(request: HttpRequest, name: str, *, per_path: bool = True) -> str:
-    """The stable part of a fragment's key: what it is and who may see it, not which version."""
-    roles = ",".join(sorted(role.value for role in roles_of(request.user)))
+def fragment_key(request: HttpRequest, name: str, *, per_path: bool = True, viewer: Any = None) -> str:
+    """The stable part of a fragment's key: what it is and who may see it, not which version.
+    `viewer`: whose roles count when it is not the session's user (an API token's)."""
+    roles = ",".join(sorted(role.value for role in roles_of(viewer if viewer is not None else request.user)))
     raw = "\x1f".join((name, request.get_full_path() if per_path else "", roles))
     return "fragment:" + hashlib.sha256(raw.encode()).hexdigest()
 
@@ -75,10 +77,24 @@ def cached_fragment(
     accounts' syncs and findings runs leave it alone. `per_path=False`: the fragment does not
     depend on the query string (a choice list), one copy serves every URL. `render` must not
     output a CSRF token."""
+    return _served(cached_text(request, name, render, account=account, per_path=per_path))
+
+
+def cached_text(
+    request: HttpRequest,
+    name: str,
+    render: Callable[[], str],
+    *,
+    account: int | None = None,
+    per_path: bool = True,
+    viewer: Any = None,
+) -> str:
+    """`cached_fragment` for text that is no HTML (an API answer): the same keys, versions and
+    single flight, without filling relative times."""
     versions = _versions_of(request)
     if versions is None:
-        return _served(render())
-    stable = fragment_key(request, name, per_path=per_path)
+        return render()
+    stable = fragment_key(request, name, per_path=per_path, viewer=viewer)
     key = f"{stable}:{versions.key(account=account)}"
 
     def guarded() -> str:
@@ -88,16 +104,16 @@ def cached_fragment(
             raise _RenderFailed from error
 
     try:
-        html = cache.get(key)
-        if html is not None:
+        text = cache.get(key)
+        if text is not None:
             _count("hit")
-            return _served(html)
-        return _served(_render_once(key, stable, versions.people, guarded))
+            return str(text)
+        return _render_once(key, stable, versions.people, guarded)
     except _RenderFailed as failed:  # the page's own error, not the cache's: as if uncached
         raise failed.__cause__ from None  # type: ignore[misc]  # always set by guarded()
     except Exception:  # any backend's outage (Redis down): the page renders uncached
         logger.warning("fragment cache unavailable; rendering %s uncached", name, exc_info=True)
-        return _served(render())
+        return render()
 
 
 class _RenderFailed(Exception):

@@ -12,6 +12,7 @@ from ninja import Query, Router
 from ninja.errors import HttpError
 
 from openclaw_web.api.auth import ApiAuth
+from openclaw_web.api.cached import cached_json
 from openclaw_web.api.inventory import PageParams
 from openclaw_web.api.pagination import paginate
 from openclaw_web.api.schemas import WITHOUT_NUL, FindingOut, FindingPage, HealthOut, HealthPage, Id
@@ -52,7 +53,12 @@ def list_findings(request: HttpRequest, params: Query[FindingFilters]) -> dict[s
             400, "Invalid filter: " + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         )
     findings = filtered_findings(**form.cleaned_data).select_related("account", "accepted_by").prefetch_related("related_items")
-    return paginate(findings, order=("-severity_rank", "id"), cursor=params.cursor, limit=params.limit)
+    return cached_json(  # type: ignore[return-value]  # an HttpResponse passes through ninja as is
+        request,
+        "api.findings",
+        FindingPage,
+        lambda: paginate(findings, order=("-severity_rank", "id"), cursor=params.cursor, limit=params.limit),
+    )
 
 
 @router.get("/findings/{finding_id}", response=FindingOut)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime
 import re
 import threading
-from collections.abc import Iterator
 
 import pytest
-import redis
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -26,7 +24,6 @@ from django.utils import timezone
 from compliance import audit
 from openclaw_web import data_versions, fragment_cache
 from openclaw_web.relative_times import fill
-from tests.conftest import TEST_CACHE_REDIS_URL
 from tests.vaults.conftest import fake_org, org_sizes  # noqa: F401 — fixtures: the fake op organisation
 from tests.vaults.factories import make_account, make_item, make_sync_run, make_vault
 from vaults.findings.engine import compute_findings
@@ -34,28 +31,9 @@ from vaults.findings.models import Finding, Policy
 from vaults.models import SyncRun, Vault
 
 LIST = reverse("findings:list")
-# A database of its own on the test Redis: the Celery fixtures flush theirs.
-CACHE_URL = TEST_CACHE_REDIS_URL
 
 
-@pytest.fixture(autouse=True)
-def redis_cache(settings) -> Iterator[redis.Redis]:
-    """The production backend (Redis), emptied around each test."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-    client = redis.Redis.from_url(CACHE_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
-def organisation(transactional_db):
-    account = make_account(name="acme")
-    vault = make_vault(account=account, name="Payments Production", classification=Vault.Classification.PRODUCTION)
-    for n in range(3):
-        make_item(vault=vault, title=f"Password {n}")
-    compute_findings(account=account, now=timezone.now())
-    return account, vault
+pytestmark = pytest.mark.usefixtures("redis_cache")
 
 
 def _queries(client, path: str, table: str, **headers: str) -> tuple[str, int]:
