@@ -138,6 +138,10 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "openclaw"}
 }
+# Sessions read from the shared Redis first (each page saved a query; written through to the
+# database, so a lost cache signs nobody out). Only where the cache is shared: with each process's
+# own memory, a sign-out in one process would leave the session alive in the others' copies.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
 # Count hits and renders of the fragments in the cache (bench/bench_load.py's hit rate).
 FRAGMENT_CACHE_STATS = env_bool("FRAGMENT_CACHE_STATS", default=False)
 
