@@ -25,7 +25,7 @@ from compliance import audit
 from openclaw_web import data_versions, fragment_cache
 from openclaw_web.relative_times import fill
 from tests.vaults.conftest import fake_org, org_sizes  # noqa: F401 — fixtures: the fake op organisation
-from tests.vaults.factories import make_account, make_item, make_sync_run, make_vault
+from tests.vaults.factories import grant, make_account, make_item, make_op_group, make_sync_run, make_vault
 from vaults.findings.engine import compute_findings
 from vaults.findings.models import Finding, Policy
 from vaults.models import SyncRun, Vault
@@ -148,6 +148,23 @@ def test_another_accounts_findings_run_leaves_a_vault_page_cached_but_not_the_da
 
     assert _vault_page(client, vault)[1] == 0  # decoy: the vault page shows acme's data only
     assert _queries(client, reverse("dashboard"), "findings_healthsnapshot")[1] >= 1
+
+
+def test_a_cached_vault_page_reads_no_grants_and_still_offers_revocations_to_a_proposer(
+    client_for, team_lead, viewer, organisation
+) -> None:
+    account, vault = organisation
+    Vault.objects.filter(pk=vault.pk).update(owner=team_lead)  # a team lead proposes on the vaults they own
+    grant(vault=vault, group=make_op_group(account=account, name="Payments Engineers"), permissions=["view_items"])
+    lead, reader = client_for(team_lead), client_for(viewer)
+    assert "Revoke group access" in lead.get(reverse("vaults:detail", args=[vault.pk])).text
+
+    page, grant_queries = _queries(lead, reverse("vaults:detail", args=[vault.pk]), "vaults_vaultgrant")
+
+    assert grant_queries == 0 and "Payments Engineers" in page and "Revoke group access" in page
+    # Decoy: a viewer's copy of the same page has no revoke links, cached or not.
+    assert "Revoke group access" not in reader.get(reverse("vaults:detail", args=[vault.pk])).text
+    assert "Revoke group access" not in reader.get(reverse("vaults:detail", args=[vault.pk])).text
 
 
 def test_a_vaults_new_classification_and_owner_show_on_its_page_at_once(

@@ -150,12 +150,18 @@ def direct_user_grants(vault: Vault) -> list[VaultGrant]:
     return list(grants.exclude(user__op_id=own).order_by("user__name", "user__email", "pk") if own else grants)
 
 
+def offers_revocations(vault: Vault, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the vault's page offers `user` to propose revocations (scope, not role: the
+    caller checks the role)."""
+    return vault.removed_at is None and scope.is_in_scope(user, vault)
+
+
 def vault_page_context(vault: Vault, user: AbstractBaseUser | AnonymousUser) -> dict[str, object]:
     """What the vault page's access section needs to offer revocations (to a proposer in scope)."""
     own = sync_identity_op_id(vault.account)
     return {
         "group_access": group_access(vault),
-        "revoke_links": vault.removed_at is None and scope.is_in_scope(user, vault),
+        "revoke_links": offers_revocations(vault, user),
         "sync_identity_op_id": own,
     }
 

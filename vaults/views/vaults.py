@@ -83,12 +83,19 @@ def _vault_page(request: HtmxHttpRequest, vault: Vault, item_context: Callable[[
         lambda: render_to_string("vaults/_vault_summary.html", {"vault": vault, **inventory.vault_summary(vault)}, request=request),
         account=vault.account_id,
     )  # fmt: skip
-    proposals = page_proposals.vault_page_context(vault, request.user)
-    proposals["revoke_links"] = proposals["revoke_links"] and has_capability(request.user, Capability.PROPOSE_CLEANUP)
+    revoke_links = page_proposals.offers_revocations(vault, request.user) and has_capability(
+        request.user, Capability.PROPOSE_CLEANUP
+    )
+
+    def contents_context() -> dict[str, Any]:
+        # Read when the fragment renders, not on every request: the groups and their member counts.
+        proposals = {**page_proposals.vault_page_context(vault, request.user), "revoke_links": revoke_links}
+        return {**item_context(), **_access_page(inventory.vault_contents(vault), request), **proposals}
+
     # Revoke links depend on the viewer's vault scope, not only on their roles: part of the key.
     contents = cached_fragment(
-        request, f"vault-contents:{'propose' if proposals['revoke_links'] else 'read'}",
-        lambda: render_to_string("vaults/_vault_contents.html", {**item_context(), **_access_page(inventory.vault_contents(vault), request), **proposals}, request=request),
+        request, f"vault-contents:{'propose' if revoke_links else 'read'}",
+        lambda: render_to_string("vaults/_vault_contents.html", contents_context(), request=request),
         account=vault.account_id,
     )  # fmt: skip
     context = {"nav": "vaults", "vault": vault, "summary": summary, "contents": contents}
