@@ -138,10 +138,10 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "openclaw"}
 }
-# Sessions read from the shared Redis first (each page saved a query; written through to the
-# database, so a lost cache signs nobody out). Only where the cache is shared: with each process's
-# own memory, a sign-out in one process would leave the session alive in the others' copies.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
+# Sessions stay in the database alone (Django's default). Reading them from Redis first
+# (cached_db) saved a query a page, but Django 5.2's cached_db writes and deletes its cache copy
+# unguarded: with Redis down every signed-in page failed and a sign-out failed with the session left
+# alive (review of 2026-11-28). A page must not depend on the cache.
 # Count hits and renders of the fragments in the cache (bench/bench_load.py's hit rate).
 FRAGMENT_CACHE_STATS = env_bool("FRAGMENT_CACHE_STATS", default=False)
 
