@@ -88,9 +88,12 @@ def cached_text(
     account: int | None = None,
     per_path: bool = True,
     viewer: Any = None,
+    last_good: bool = True,
 ) -> str:
     """`cached_fragment` for text that is no HTML (an API answer): the same keys, versions and
-    single flight, without filling relative times."""
+    single flight, without filling relative times. `last_good=False`: never serve the previous
+    copy while another request renders; wait for it (or render) instead, so an answer is never
+    older than the data versions read for it (an API a script polls after a findings run)."""
     versions = _versions_of(request)
     if versions is None:
         return render()
@@ -108,7 +111,7 @@ def cached_text(
         if text is not None:
             _count("hit")
             return str(text)
-        return _render_once(key, stable, versions.people, guarded)
+        return _render_once(key, stable, versions.people, guarded, last_good=last_good)
     except _RenderFailed as failed:  # the page's own error, not the cache's: as if uncached
         raise failed.__cause__ from None  # type: ignore[misc]  # always set by guarded()
     except Exception:  # any backend's outage (Redis down): the page renders uncached
@@ -120,20 +123,20 @@ class _RenderFailed(Exception):
     """A fragment's render raised: not to be mistaken for the cache being down."""
 
 
-def _render_once(key: str, stable: str, people: int, render: Callable[[], str]) -> str:
+def _render_once(key: str, stable: str, people: int, render: Callable[[], str], *, last_good: bool = True) -> str:
     """1. Take the key's lock: render, keep, release. 2. Else serve the last good copy if no
-    person changed anything since it was rendered. 3. Else wait for the renderer's copy; render
-    ourselves if it does not come."""
-    lock, last_good = f"{key}:lock", f"{stable}:last"
+    person changed anything since it was rendered (unless `last_good` is off). 3. Else wait for
+    the renderer's copy; render ourselves if it does not come."""
+    lock, last_good_key = f"{key}:lock", f"{stable}:last"
     if cache.add(lock, 1, LOCK_SECONDS):
         try:
             html = render()
-            cache.set_many({key: html, last_good: (people, html)}, FRAGMENT_SECONDS)
+            cache.set_many({key: html, last_good_key: (people, html)}, FRAGMENT_SECONDS)
         finally:
             cache.delete(lock)
         _count("rendered")
         return html
-    previous = cache.get(last_good)
+    previous = cache.get(last_good_key) if last_good else None
     if previous is not None and previous[0] == people:
         _count("last_good")
         return str(previous[1])

@@ -23,7 +23,9 @@ from openclaw_web.fragment_cache import cached_text
 
 def cached_json(request: HttpRequest, name: str, schema: type[Schema], build: Callable[[], Any]) -> HttpResponse:
     """`build()`'s answer validated by `schema` and rendered as the API renders every answer, or
-    the same text from the cache. `build` runs only when the data moved since."""
+    the same text from the cache. `build` runs only when the data moved since. While another
+    request renders a new answer this one waits for it (at most fragment_cache.WAIT_SECONDS) or
+    renders it too: it is never served the answer from before the change."""
     # Imported here: api.py imports the routers that call this module.
     from openclaw_web.api.api import api
 
@@ -31,5 +33,6 @@ def cached_json(request: HttpRequest, name: str, schema: type[Schema], build: Ca
         data = schema.model_validate(build()).model_dump()
         return str(api.renderer.render(request, data, response_status=200))
 
-    text = cached_text(request, name, render, viewer=getattr(request, "api_user", None))
-    return HttpResponse(text, content_type=api.renderer.media_type)
+    # No last good copy: a script that polls after a findings run must get that run's answer.
+    text = cached_text(request, name, render, viewer=getattr(request, "api_user", None), last_good=False)
+    return HttpResponse(text, content_type=api.get_content_type())

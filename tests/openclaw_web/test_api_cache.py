@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance.models import AuditLogEntry
-from openclaw_web import tokens
+from openclaw_web import data_versions, fragment_cache, tokens
 from tests.vaults.factories import make_item
 from vaults.findings.engine import compute_findings
 from vaults.findings.models import Finding
@@ -112,3 +113,26 @@ def test_a_revoked_token_is_refused_though_its_answer_is_cached(viewer, organisa
     tokens.revoke_token(token=token, by=viewer)
 
     assert script.get(UNCLEAR).status_code == 401
+
+
+def test_the_answer_carries_the_apis_content_type(api, organisation) -> None:
+    ninja_answered = api.get("/api/v1/health")  # a route ninja renders itself
+
+    for response in (api.get(UNCLEAR), api.get(UNCLEAR)):  # rendered, then from the cache
+        assert response["Content-Type"] == ninja_answered["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_while_another_call_renders_the_new_answer_none_gets_the_old_one(
+    api, viewer, organisation, monkeypatch
+) -> None:
+    account, vault = organisation
+    _call(api, UNCLEAR)  # the answer before the run, kept as the last good copy
+    make_item(vault=vault, title="Untitled")
+    compute_findings(account=account, now=timezone.now())
+    # Another worker has begun rendering the new answer and holds its lock (and may die holding it).
+    request = RequestFactory().get(UNCLEAR)
+    lock = f"{fragment_cache.fragment_key(request, 'api.findings', viewer=viewer)}:{data_versions.read().key()}:lock"
+    assert cache.add(lock, 1, 60)
+    monkeypatch.setattr(fragment_cache, "WAIT_SECONDS", 0.3)  # how long a call waits before rendering itself
+
+    assert "Unclear name: Untitled" in _titles(_call(api, UNCLEAR)[0])
