@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from django.db.models import Q
@@ -55,7 +56,7 @@ def list_findings(request: HttpRequest, params: Query[FindingFilters]) -> dict[s
     findings = filtered_findings(**form.cleaned_data).select_related("account", "accepted_by").prefetch_related("related_items")
     return cached_json(  # type: ignore[return-value]  # an HttpResponse passes through ninja as is
         request,
-        "api.findings",
+        "api.findings:" + json.dumps(params.model_dump(mode="json"), sort_keys=True),
         FindingPage,
         lambda: paginate(findings, order=("-severity_rank", "id"), cursor=params.cursor, limit=params.limit),
     )

@@ -12,7 +12,7 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -122,17 +122,25 @@ def test_the_answer_carries_the_apis_content_type(api, organisation) -> None:
         assert response["Content-Type"] == ninja_answered["Content-Type"] == "application/json; charset=utf-8"
 
 
+def test_reordered_or_unknown_parameters_share_the_answer_and_other_values_do_not(api, organisation) -> None:
+    _call(api, UNCLEAR)
+
+    assert _call(api, UNCLEAR + "&status=open&utm_source=mail")[1] == 0
+    assert _call(api, "/api/v1/findings?status=open&kind=unclear_name&limit=50")[1] == 0
+    assert _call(api, UNCLEAR + "&limit=2")[1] >= 1  # decoy: another page size is another answer
+
+
 def test_while_another_call_renders_the_new_answer_none_gets_the_old_one(
-    api, viewer, organisation, monkeypatch
+    api, organisation, redis_cache, monkeypatch
 ) -> None:
     account, vault = organisation
     _call(api, UNCLEAR)  # the answer before the run, kept as the last good copy
+    [last_good] = [key.decode() for key in redis_cache.keys("*fragment:*:last")]
     make_item(vault=vault, title="Untitled")
     compute_findings(account=account, now=timezone.now())
     # Another worker has begun rendering the new answer and holds its lock (and may die holding it).
-    request = RequestFactory().get(UNCLEAR)
-    lock = f"{fragment_cache.fragment_key(request, 'api.findings', viewer=viewer)}:{data_versions.read().key()}:lock"
-    assert cache.add(lock, 1, 60)
+    stable = last_good.split(":", 2)[-1].removesuffix(":last")
+    assert cache.add(f"{stable}:{data_versions.read().key()}:lock", 1, 60)
     monkeypatch.setattr(fragment_cache, "WAIT_SECONDS", 0.3)  # how long a call waits before rendering itself
 
     assert "Unclear name: Untitled" in _titles(_call(api, UNCLEAR)[0])
