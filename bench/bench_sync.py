@@ -22,7 +22,10 @@ Where the time goes (bench/sync_timeline.py, recorded here, never by the product
 flight over time (seconds at 0, 1, 2, 3, 4+ in flight; the mean per phase), CPU seconds of the
 sync process and of the op processes. BENCH_SYNC_STACKS=N adds the N hottest functions of a
 sampling profile of every thread (cProfile sees only the calling one, and parsing runs on the op
-threads); BENCH_SYNC_FULL_ONLY=1 stops after the full sync.
+threads); BENCH_SYNC_FULL_ONLY=1 stops after the full sync. BENCH_SYNC_REREAD=1 adds, right after
+the full sync, one that reads every item again with no secret changed (each item's version moved,
+as after a bulk edit of tags): what reusing stored zxcvbn scores saves (`zxcvbn runs` per sync,
+an exact count). BENCH_SYNC_DB names the throwaway database (default `bench_sync`).
 
 BENCH_SYNC_ITEMS etc. shrink the organisation; BENCH_SYNC_START_MS, BENCH_SYNC_LATENCY_MS and
 BENCH_SYNC_ITEM_BATCH (sets OP_ITEM_BATCH) change the costs and the batch size.
@@ -71,6 +74,14 @@ def _calls(log: Path) -> list[dict[str, Any]]:
     return read_call_log(log) if log.exists() else []
 
 
+def _zxcvbn_runs() -> int:
+    from vaults.op import fingerprint
+
+    # Absent before score reuse: the same bench then times the code it replaced.
+    runs = getattr(fingerprint, "zxcvbn_runs", None)
+    return runs() if runs else -1
+
+
 def _timed_sync(label: str, account: Any, scope: str, log: Path, account_file: Path) -> dict[str, Any]:
     from vaults import sync
     from vaults.fake_op.knobs import counter_path
@@ -80,6 +91,7 @@ def _timed_sync(label: str, account: Any, scope: str, log: Path, account_file: P
     # alone spends ~20,700 requests, over the Business plan's 10,000 per hour.
     counter_path(str(account_file)).unlink(missing_ok=True)
     cpu_before = _cpu_seconds()
+    scored_before = _zxcvbn_runs()
     started = time.perf_counter()
     sampling: AbstractContextManager[dict[str, Any]] = nullcontext({})
     if os.environ.get("BENCH_SYNC_STACKS"):
@@ -94,6 +106,7 @@ def _timed_sync(label: str, account: Any, scope: str, log: Path, account_file: P
                 print(f"    {kind:<9} {n:6d} {name}")
     wall = time.perf_counter() - started
     cpu = _cpu_seconds()
+    scored = _zxcvbn_runs() - scored_before if scored_before >= 0 else None
     calls = _calls(log)
     by_command = Counter(c["command"] for c in calls)
     durations = [c["duration_ms"] / 1000 for c in calls]
@@ -103,12 +116,14 @@ def _timed_sync(label: str, account: Any, scope: str, log: Path, account_file: P
         "item_side_calls": sum(by_command[c] for c in ITEM_SIDE), "requests": run.op_requests,
         "by_command": dict(by_command), "mean_call_s": round(statistics.mean(durations), 3) if durations else 0.0,
         "cpu_s": {"sync": round(cpu[0] - cpu_before[0], 1), "op": round(cpu[1] - cpu_before[1], 1)},
+        "zxcvbn_runs": scored,
         "timeline": sync_timeline.summary(timeline, concurrency=settings.OP_CONCURRENCY),
     }
     print(f"{label:<28} {run.status:<10} wall {wall:8.1f} s  calls {len(calls):6d}  item-side {row['item_side_calls']:6d}  "
           f"requests {run.op_requests:6d}  mean call {row['mean_call_s']:.3f} s")
     print(f"{'':<28} {dict(sorted(by_command.items()))}; items read by item get: {row['item_get_items']}")
-    print(f"  CPU: sync process {row['cpu_s']['sync']} s, op processes {row['cpu_s']['op']} s")
+    print(f"  CPU: sync process {row['cpu_s']['sync']} s, op processes {row['cpu_s']['op']} s; "
+          f"zxcvbn runs: {'not counted' if scored is None else scored}")
     sync_timeline.print_summary(label, row["timeline"])
     return row
 
@@ -126,6 +141,17 @@ def _change_one_percent(path: Path, *, vaults: int) -> int:
             item["title"] = f"{item['title']} (edited)"
             fake.touch_item(data, item)
         return min(wanted, len(candidates))
+
+
+def _touch_every_item(path: Path) -> int:
+    """Move every active item's version, values untouched: the next sync reads them all again."""
+    from vaults.fake_op import account as fake
+
+    with fake.locked_update(path) as data:
+        active = [i for i in data["items"] if i.get("state", "ACTIVE") == "ACTIVE"]
+        for item in active:
+            fake.touch_item(data, item)
+        return len(active)
 
 
 def _naive(path: Path, token: str, sample: list[tuple[str, str]]) -> float:
@@ -146,7 +172,7 @@ def run() -> None:
     from vaults.models import Account, Item, SyncRun
 
     test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    test_settings["NAME"] = "bench_sync" if connection.vendor == "postgresql" else None
+    test_settings["NAME"] = os.environ.get("BENCH_SYNC_DB", "bench_sync") if connection.vendor == "postgresql" else None
     creation = connection.creation
     old_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -179,6 +205,12 @@ def run() -> None:
               f"(full sync / ideal = {full['wall_s'] / ideal:.2f}, target <= 1.25); with {full['calls']} process "
               f"starts x {START_MS} ms / {concurrency}: {with_starts:.0f} s (full sync / that = "
               f"{full['wall_s'] / with_starts:.2f}); load average after: {full['load_after']:.2f}")
+        if os.environ.get("BENCH_SYNC_REREAD"):
+            touched = _touch_every_item(path)
+            print(f"  load average before the re-read: {os.getloadavg()[0]:.2f}")
+            reread = _timed_sync(f"re-read ({touched} items)", account, SyncRun.Scope.FULL, log, path)
+            print(f"  re-read / full sync = {reread['wall_s'] / full['wall_s']:.2f}; "
+                  f"load average after: {os.getloadavg()[0]:.2f}")
         if os.environ.get("BENCH_SYNC_FULL_ONLY"):
             return
         same = _timed_sync("nothing changed", account, SyncRun.Scope.ITEMS, log, path)

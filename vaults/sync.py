@@ -34,9 +34,10 @@ from django.utils import timezone
 from vaults import history, snapshot
 from vaults.breakglass.track import track as breakglass_track
 from vaults.events import EventsApiError, sync_events
-from vaults.models import Account, Item, SyncRun, Vault
+from vaults.models import Account, Item, SecretField, SyncRun, Vault
 from vaults.offboarding.after_sync import open_cases_after_sync
 from vaults.op import ItemBatch, OpClient, OpError, OpNotFound, OpPermissionDenied, OpRateLimited
+from vaults.op.fingerprint import KnownScores
 from vaults.op_settings import op_client
 from vaults.sync_pool import DETAILS, LISTING, PEOPLE, CallPool
 
@@ -47,7 +48,7 @@ PERMISSIONS_INTERVAL = timedelta(hours=6)
 # be claimed again, and resumes where the stored state says it stopped.
 STALE_AFTER = timedelta(minutes=10)
 DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and progress update each
-# Threads beyond OP_CONCURRENCY: they parse (zxcvbn: ~13 ms of CPU per secret, one at a time)
+# Threads beyond OP_CONCURRENCY: they parse (zxcvbn: ~5-13 ms of CPU per new secret, one at a time)
 # while the OP_CONCURRENCY op slots (OpClient max_in_flight) stay busy. One is enough: parsing is
 # serialised anyway, and each more thread is one more job a failing run lets finish
 # (bench/bench_sync.py: mean op calls in flight, tests/reliability/test_op_hang.py).
@@ -265,6 +266,17 @@ class _Sync:
         )
 
 
+def known_scores(account: Account) -> KnownScores:
+    """The zxcvbn scores this account already stored, by fingerprint: a value read again (an item
+    edited without a new secret, a run resumed, a secret reused) is not scored again. One query
+    over the fingerprint index; on a first sync it is empty. Private keys and empty values store
+    no score, so they are not here and are never given one."""
+    rows = SecretField.objects.filter(
+        item__vault__account=account, fingerprint__isnull=False, zxcvbn_score__isnull=False
+    ).values_list("fingerprint", "zxcvbn_score")
+    return KnownScores({fp: score for fp, score in rows.iterator(chunk_size=5000) if fp and score is not None})
+
+
 class _Reading:
     """Every `op` read after the vault list, through one `CallPool`, and what they store.
 
@@ -280,6 +292,7 @@ class _Reading:
 
     def __init__(self, sync: _Sync, *, people_of: list[Vault] | None) -> None:
         self.sync = sync
+        self.known_scores = KnownScores()
         self.client = sync.client
         self.progress = sync.progress
         self.people_of = people_of
@@ -296,6 +309,8 @@ class _Reading:
     def run(self, changed: list[Vault]) -> None:
         self.sync._phase("items")
         self.progress.counts["items_to_fetch"] = 0
+        if changed:
+            self.known_scores = known_scores(self.sync.account)
         try:
             for vault in changed:
                 self.pool.add(LISTING, partial(self._list_vault, vault))
@@ -328,7 +343,8 @@ class _Reading:
             return "listing", vault, None  # deleted mid-sync: the next vault list drops it
 
     def _get_items(self, items: list[Item], vault_op_id: str) -> tuple[str, list[Item], ItemBatch]:
-        return "details", items, self.client.item_get_batch([item.op_id for item in items], vault_op_id)
+        ids = [item.op_id for item in items]
+        return "details", items, self.client.item_get_batch(ids, vault_op_id, known_scores=self.known_scores)
 
     def _read_grants(self, vault: Vault) -> tuple[str, str, Any, Any]:
         try:

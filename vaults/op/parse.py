@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from vaults.op.errors import OpMalformedOutput
-from vaults.op.fingerprint import fingerprint, secret_facts
+from vaults.op.fingerprint import KnownScores, fingerprint, secret_facts
 from vaults.op.records import (
     FieldRecord,
     FileRecord,
@@ -397,13 +397,14 @@ def _unique_field_id(field_id: str, section_id: str, seen: set[str]) -> str:
     return candidate
 
 
-def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
+def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes, known_scores: KnownScores | None = None) -> ItemDetail:
     """`op item get ITEM --vault V --reveal`, reduced to metadata and SecretFacts.
 
     1. The head is read as in `item list`; `additional_information` is never read.
     2. Each field becomes a FieldRecord (id, label, type, purpose, section label).
     3. CONCEALED and SSHKEY values go straight to `secret_facts` and are dropped; op's
-       `password_details.strength` and the history *count* are kept.
+       `password_details.strength` and the history *count* are kept; a value whose fingerprint
+       is in `known_scores` is not scored again.
     4. NOTES fields only set `has_notes`; OTP fields keep no value at all.
     5. A DATE or MONTH_YEAR field whose id or label mentions "expir" sets `expires_at` (the
        earliest, if several).
@@ -411,10 +412,11 @@ def parse_item_get(raw: bytes | str, *, fingerprint_key: bytes) -> ItemDetail:
        attachments) keep their name and size only.
     """
     command = "item get"
-    return _item_detail(_single(_load(raw, command), command), fingerprint_key=fingerprint_key)
+    return _item_detail(_single(_load(raw, command), command), fingerprint_key=fingerprint_key,
+                        known_scores=known_scores)
 
 
-def _item_detail(obj: JsonObject, *, fingerprint_key: bytes) -> ItemDetail:
+def _item_detail(obj: JsonObject, *, fingerprint_key: bytes, known_scores: KnownScores | None) -> ItemDetail:
     command = "item get"
     summary = _item_summary(obj, command, "item")
     r = _Reader(obj, command, "item")
@@ -466,6 +468,7 @@ def _item_detail(obj: JsonObject, *, fingerprint_key: bytes) -> ItemDetail:
                 history_count=_history_count(details),
                 key=fingerprint_key,
                 score_strength=field_type != "SSHKEY",
+                known_scores=known_scores,
             )
             generated = _generated_flag(details)
         elif field_type in ("DATE", "MONTH_YEAR") and "expir" in f"{f.text('id')} {label}".lower():
@@ -497,7 +500,9 @@ class ItemStream:
     problems: tuple[str, ...]
 
 
-def parse_item_get_stream(raw: bytes | str, *, fingerprint_key: bytes) -> ItemStream:
+def parse_item_get_stream(
+    raw: bytes | str, *, fingerprint_key: bytes, known_scores: KnownScores | None = None
+) -> ItemStream:
     """A batch `op item get -`: JSON values one after another (op prints each item as it reads
     it), or one JSON list of them. Each item goes through the same reduction as a single
     `item get`, so values become SecretFacts here as well.
@@ -534,7 +539,8 @@ def parse_item_get_stream(raw: bytes | str, *, fingerprint_key: bytes) -> ItemSt
             break
         for obj in value if isinstance(value, list) else [value]:
             try:
-                details.append(_item_detail(_object(obj, command, f"item [{index}]"), fingerprint_key=fingerprint_key))
+                details.append(_item_detail(_object(obj, command, f"item [{index}]"), fingerprint_key=fingerprint_key,
+                                            known_scores=known_scores))
             except OpMalformedOutput as error:
                 problems.append(f"item [{index}]: {error.message}")
             index += 1

@@ -42,6 +42,7 @@ from vaults.op.errors import (
     OpUnavailable,
     classify,
 )
+from vaults.op.fingerprint import KnownScores
 from vaults.op.records import (
     GroupMember,
     GroupRecord,
@@ -290,11 +291,13 @@ class OpClient:
     def item_list(self, vault_id: str, include_archive: bool = False) -> tuple[ItemSummary, ...]:
         return self._parsed(commands.item_list(vault_id, include_archive=include_archive), parse.parse_item_list)
 
-    def item_get(self, item_id: str, vault_id: str) -> ItemDetail:
+    def item_get(self, item_id: str, vault_id: str, *, known_scores: KnownScores | None = None) -> ItemDetail:
         stdout = self.run(commands.item_get(item_id, vault_id))
-        return parse.parse_item_get(stdout, fingerprint_key=self._fingerprint_key)
+        return parse.parse_item_get(stdout, fingerprint_key=self._fingerprint_key, known_scores=known_scores)
 
-    def item_get_batch(self, item_ids: Sequence[str], vault_id: str) -> ItemBatch:
+    def item_get_batch(
+        self, item_ids: Sequence[str], vault_id: str, *, known_scores: KnownScores | None = None
+    ) -> ItemBatch:
         """The details of several items of one vault through one `op item get -` process.
 
         1. One item: a plain `item get` (nothing to save, and it is what OP_ITEM_BATCH=1 means).
@@ -310,14 +313,15 @@ class OpClient:
            something unreadable) is fetched alone: a vanished item is OpNotFound there and lands
            in `vanished`; any other error of that call is raised, as it would be without batches.
            What a single `item get <id>` prints is taken as that item, as `item_get` does.
+        `known_scores` (`fingerprint.KnownScores`) spares zxcvbn for values already scored.
         """
         wanted = tuple(dict.fromkeys(item_ids))
         if len(wanted) == 1:
             try:
-                return ItemBatch(details={wanted[0]: self.item_get(wanted[0], vault_id)})
+                return ItemBatch(details={wanted[0]: self.item_get(wanted[0], vault_id, known_scores=known_scores)})
             except OpNotFound:
                 return ItemBatch(details={}, vanished=wanted)
-        found, problems = self._read_batch(wanted, vault_id)
+        found, problems = self._read_batch(wanted, vault_id, known_scores)
         missing = [item_id for item_id in wanted if item_id not in found]
         if missing or problems:
             logger.info(
@@ -328,14 +332,16 @@ class OpClient:
         vanished: list[str] = []
         for item_id in missing:
             try:
-                found[item_id] = self.item_get(item_id, vault_id)
+                found[item_id] = self.item_get(item_id, vault_id, known_scores=known_scores)
             except OpNotFound:
                 vanished.append(item_id)
         return ItemBatch(
             details={i: found[i] for i in wanted if i in found}, vanished=tuple(vanished), refetched=len(missing)
         )
 
-    def _read_batch(self, wanted: tuple[str, ...], vault_id: str) -> tuple[dict[str, ItemDetail], list[str]]:
+    def _read_batch(
+        self, wanted: tuple[str, ...], vault_id: str, known_scores: KnownScores | None
+    ) -> tuple[dict[str, ItemDetail], list[str]]:
         """Steps 2-4 of `item_get_batch`: the items op printed, by id, and the parser's problems.
         A session failure (`SESSION_ERRORS`) that is not retried is raised before anything
         printed is parsed: the caller keeps nothing of a run that stops here."""
@@ -349,7 +355,7 @@ class OpClient:
             wait = None if error is None else self._retry_wait(command, error, attempt)
             if error is not None and wait is None and isinstance(error, SESSION_ERRORS):
                 raise error
-            stream = parse.parse_item_get_stream(stdout, fingerprint_key=self._fingerprint_key)
+            stream = parse.parse_item_get_stream(stdout, fingerprint_key=self._fingerprint_key, known_scores=known_scores)
             problems.extend(stream.problems)
             for detail in stream.details:
                 if detail.summary.id in pending and detail.summary.vault_id == vault_id:
