@@ -22,6 +22,9 @@ Printed:
 BENCH_USAGE_KEEP=1 keeps `bench_usage` and, when it already holds events, skips planting: a
 re-measure then only migrates (e.g. 0012's rollup backfill, timed), imports the two days and measures;
 BENCH_USAGE_SKIP_IMPORTS=1 leaves the imports out too (each run's imports add ~113k events "today").
+BENCH_USAGE_DB names the database (default `bench_usage`); BENCH_USAGE_PLANT_ONLY=1 plants (or
+migrates a kept database) and stops, so the untimed setup can run outside the bench lock;
+BENCH_USAGE_IMPORTS_ONLY=1 times the two imports and stops.
 BENCH_USAGE_COMPARE=1 times `summary()` with and without the rollups instead, alternated.
 """
 
@@ -141,18 +144,19 @@ def _import_one_day(org: dict[str, Any], per_day: int, now: datetime.datetime, r
             "user": {"uuid": f"U{user:025d}", "email": f"p{user}@example.com", "name": f"Person {user}"},
             "client": {"app_name": rng.choice(APPS), "ip_address": "10.0.0.1"}, "location": {"country": "DE"},
         })  # fmt: skip
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     for first in range(0, per_day, PAGE_LIMIT):  # a page at a time, as the import stores them
         with transaction.atomic():
             ItemUsage.objects.bulk_create([build(account, raw) for raw in raws[first : first + PAGE_LIMIT]],
                                           ignore_conflicts=True, batch_size=1000)  # fmt: skip
     stored = time.perf_counter() - started
-    _refresh_last_used(account)
+    _refresh_last_used(account, {str(raw["item_uuid"]) for raw in raws})  # as sync_events: the items it stored uses of
     refreshed = time.perf_counter() - started
     summarise_old_usage(account=account, now=now)
     total = time.perf_counter() - started
     print(f"  import of one day ({per_day:,} events): {total:.2f} s (insert with daily counts {stored:.2f} s, last-used refresh "
-          f"{refreshed - stored:.2f} s, retention roll-up {total - refreshed:.2f} s)")
+          f"{refreshed - stored:.2f} s, retention roll-up {total - refreshed:.2f} s; load {load_before:.1f} -> {os.getloadavg()[0]:.1f})")
     return total
 
 
@@ -304,7 +308,7 @@ def run() -> None:
         print("skipped: the usage benchmark needs PostgreSQL (COPY)")
         return
     test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    test_settings["NAME"] = "bench_usage"
+    test_settings["NAME"] = _db_name()
     creation = connection.creation
     reuse = keep and _has_events()
     skip_imports = reuse and os.environ.get("BENCH_USAGE_SKIP_IMPORTS") == "1"  # a quick re-measure
@@ -334,12 +338,16 @@ def run() -> None:
                   f"{N_GROUPS} groups ({GroupMembership.objects.count():,} memberships), {N_VAULTS} vaults")
             seconds = _copy_events(org, n, now, rng)
             print(f"  COPY of {n:,} events over {DAYS} days: {seconds:.1f} s ({n / seconds:,.0f} rows/s)")
+        if os.environ.get("BENCH_USAGE_PLANT_ONLY") == "1":  # untimed setup, run outside the bench lock
+            return
         from vaults.events import _refresh_last_used
 
         if not skip_imports:
             _refresh_last_used(org["account"])  # what the first import did; the timed day is a later one
             _import_one_day(org, max(1, n // DAYS), now, rng)
             _import_one_day(org, BIG_DAY, now, rng, tag="B")
+        if os.environ.get("BENCH_USAGE_IMPORTS_ONLY") == "1":
+            return
         if os.environ.get("BENCH_USAGE_COMPARE") == "1":
             _compare_paths(org, now.date())
         else:
@@ -351,12 +359,17 @@ def run() -> None:
             settings.DATABASES["default"]["NAME"] = old_name
 
 
+def _db_name() -> str:
+    """The throwaway database; BENCH_USAGE_DB lets concurrent runs keep apart."""
+    return os.environ.get("BENCH_USAGE_DB", "bench_usage")
+
+
 def _has_events() -> bool:
     """Whether a kept bench_usage database with events exists (BENCH_USAGE_KEEP=1 re-runs)."""
     import psycopg
 
     params = connection.get_connection_params()
-    params["dbname"] = "bench_usage"
+    params["dbname"] = _db_name()
     try:
         with psycopg.connect(**params) as conn:
             return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM vaults_itemusage)").fetchone()[0])  # type: ignore[index]

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from tests.vaults.factories import (
     add_member,
     grant,
+    make_account,
     make_item,
     make_op_group,
     make_op_user,
@@ -31,7 +32,7 @@ from tests.vaults.factories import (
 from vaults.findings import incremental
 from vaults.findings.engine import FindingsSummary, compute_findings
 from vaults.findings.models import Finding, FindingStatusSpan, Policy
-from vaults.models import Account, Item, OpUser, SecretField, Vault, VaultGrant
+from vaults.models import Account, Item, ItemUsage, OpUser, SecretField, Vault, VaultGrant
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the change log is PostgreSQL's")
 
@@ -382,6 +383,25 @@ def test_a_changed_secret_field_logs_its_item_only(org: Org) -> None:
     SecretField.objects.filter(item=org.items["weak"]).update(length=40)
 
     assert _logged_items(org.account) == {org.items["weak"].pk}
+
+
+def test_item_uses_log_the_used_items_of_their_own_account_only(org: Org) -> None:
+    globex = make_account(name="globex")
+    weak, clean = org.items["weak"], org.items["clean"]
+    # Decoy: another account's item with the same op id (ids are unique per account only).
+    twin = make_item(vault=make_vault(account=globex, name="Globex Ops"), title="Twin")
+    Item.objects.filter(pk=twin.pk).update(op_id=weak.op_id)
+    with connection.cursor() as cursor:  # the twin's own writes logged it: start from an empty log
+        cursor.execute("DELETE FROM findings_changed_item WHERE account_id = %s", [globex.pk])
+    member = org.people["member"]
+    ItemUsage.objects.bulk_create([
+        ItemUsage(account=org.account, uuid=f"e-{n}", timestamp=org.t0, user_op_id=member.op_id,
+                  item_op_id=item.op_id, vault_op_id=item.vault.op_id, action="reveal")
+        for n, item in enumerate([weak, weak, clean])
+    ])  # fmt: skip  # one statement, as an import's page: two uses of one item log it once
+
+    assert _logged_items(org.account) == {weak.pk, clean.pk}
+    assert _logged_items(globex) == set()
 
 
 def test_direct_access_whose_last_use_passes_the_cutoff_is_flagged_without_any_change(

@@ -74,9 +74,10 @@ def _changed_old(table: str) -> str:
     return _changed(table).replace("SELECT n.*", "SELECT o.*")
 
 
-def _function(table: str) -> str:
+def _function(table: str, item_pairs: dict[str, str] = ITEM_PAIRS) -> str:
     """One trigger function per table: INSERT reads new_rows, DELETE old_rows, UPDATE the rows
-    whose watched columns differ, before (an item moved out of a vault) and after."""
+    whose watched columns differ, before (an item moved out of a vault) and after. `item_pairs`:
+    a later migration's version of ITEM_PAIRS (0013)."""
     statements: list[str] = []
     for op, sources in (
         ("INSERT", ["new_rows"]),
@@ -86,7 +87,7 @@ def _function(table: str) -> str:
         body = []
         for rows in sources:
             if table in ITEM_PAIRS and not (table == "vaults_vault" and op == "INSERT"):
-                pairs = ITEM_PAIRS[table].format(rows=rows)
+                pairs = item_pairs[table].format(rows=rows)
                 body.append(f"INSERT INTO findings_changed_item (account_id, item_id) {pairs} ON CONFLICT DO NOTHING;")
             if table in ACCESS_ACCOUNTS:
                 accounts = ACCESS_ACCOUNTS[table].format(rows=rows)
