@@ -17,23 +17,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from compliance import audit
 from openclaw_web.api import findings, inventory, offboarding, refused_calls, reports, reviews, search, usage
+from openclaw_web.api.rendering import RENDERER
 
 MAX_AUDITED_QUERY = 500
-
-
-class EscapedJSONRenderer(JSONRenderer):
-    """JSON with `<`, `>` and `&` written as \\u escapes (and, by json.dumps' default, every
-    non-ASCII character too, right-to-left overrides included): an item titled
-    `<script>...</script>` stays inert even where a response is sniffed or pasted into HTML.
-    Safe to do on the serialised text because those characters only ever occur inside strings."""
-
-    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
-        text = super().render(request, data, response_status=response_status)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def audit_call(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -87,7 +76,7 @@ api = NinjaAPI(
     "`Authorization: Bearer <token>` (create a token on your profile page).",
     urls_namespace="api",
     docs_url=None,
-    renderer=EscapedJSONRenderer(),
+    renderer=RENDERER,
 )
 api.add_decorator(audit_call, mode="view")
 api.add_router("", inventory.router)

@@ -18,6 +18,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 
+from openclaw_web.api.rendering import CONTENT_TYPE, RENDERER
 from openclaw_web.fragment_cache import cached_text
 
 
@@ -28,14 +29,11 @@ def cached_json(request: HttpRequest, name: str, schema: type[Schema], build: Ca
     cache. `build` runs only when the data moved since. While another request renders a new
     answer this one waits for it (at most fragment_cache.WAIT_SECONDS) or renders it too: it is
     never served the answer from before the change."""
-    # Imported here: api.py imports the routers that call this module.
-    from openclaw_web.api.api import api
-
     def render() -> str:
         data = schema.model_validate(build()).model_dump()
-        return str(api.renderer.render(request, data, response_status=200))
+        return str(RENDERER.render(request, data, response_status=200))
 
     # No last good copy: a script that polls after a findings run must get that run's answer.
     viewer = getattr(request, "api_user", None)
     text = cached_text(request, name, render, per_path=False, viewer=viewer, last_good=False)
-    return HttpResponse(text, content_type=api.get_content_type())
+    return HttpResponse(text, content_type=CONTENT_TYPE)
