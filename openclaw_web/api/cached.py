@@ -29,6 +29,7 @@ def cached_json(request: HttpRequest, name: str, schema: type[Schema], build: Ca
     cache. `build` runs only when the data moved since. While another request renders a new
     answer this one waits for it (at most fragment_cache.WAIT_SECONDS) or renders it too: it is
     never served the answer from before the change."""
+
     def render() -> str:
         data = schema.model_validate(build()).model_dump()
         return str(RENDERER.render(request, data, response_status=200))

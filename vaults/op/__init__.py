@@ -54,7 +54,7 @@ rate limits (if op asks to wait <= 60 s), conflicts and read timeouts; an `OpRat
 reaches you means "record when to resume", not "sleep".
 
 Parsers (`parse.py`, pure, bytes in): `parse_whoami`, `parse_vault_list`, `parse_vault_get`,
-`parse_item_list`, `parse_item_get(raw, *, fingerprint_key)`, `parse_item_get_stream` (a batch's
+`parse_item_list`, `parse_item_get(raw, *, fingerprint_key, known_scores=None)`, `parse_item_get_stream` (a batch's
 JSON stream; returns the items read and the problems met, never raises), `parse_item_summary`,
 `parse_user_list`, `parse_group_list`, `parse_vault_user_list`, `parse_vault_group_list`,
 `parse_group_user_list`, `parse_ratelimit`. They raise only `OpMalformedOutput` (except `parse_item_get_stream`, see above).
@@ -65,8 +65,9 @@ None: then list the vault every time), `ItemSummary` (`.archived`), `UrlRecord`,
 `SecretFacts`, `UserRecord`, `GroupRecord`, `VaultUserGrant`, `VaultGroupGrant`, `GroupMember`,
 `RateLimitRow`.
 
-`secret_facts(value, *, strength_label, history_count, key)` (`fingerprint.py`) is exported for
-the fake op and tests; production code never has a value to give it.
+`secret_facts(value, *, strength_label, history_count, key, score_strength=True, known_scores=None)`
+(`fingerprint.py`) is exported for the fake op and tests; production code never has a value to
+give it. `known_scores` (a `KnownScores`, fingerprint -> score) skips zxcvbn for a value already scored.
 
 What a fake `op` must do to be compatible: accept the argv built in `commands.py` (always
 starting `--format json`), read the token from `OP_SERVICE_ACCOUNT_TOKEN`, read its own settings
