@@ -8,8 +8,9 @@ rule. Superusers hold every capability.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache, wraps
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -89,6 +90,17 @@ MATRIX: dict[Capability, frozenset[Role]] = {
 }
 
 
+def roles_named(names: Iterable[str]) -> frozenset[Role]:
+    """The OpenClaw roles among group names (other groups are no role)."""
+    names = set(names)
+    return frozenset(role for role in Role if role.value in names)
+
+
+def remember_roles(user: AbstractBaseUser, names: Iterable[str]) -> None:
+    """Keep the roles read with the user (openclaw_web/auth_backend.py) for this request."""
+    user._openclaw_roles = roles_named(names)  # type: ignore[attr-defined]  # per-request memo on the user
+
+
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
     if not user.is_authenticated:
         return frozenset()
@@ -96,8 +108,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
         return _EVERYONE
     cached = getattr(user, "_openclaw_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]  # auth.User has groups
-        cached = frozenset(role for role in Role if role.value in names)
+        cached = roles_named(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]  # auth.User has groups
         user._openclaw_roles = cached  # type: ignore[attr-defined]  # per-request memo on the user
     return cached
 
@@ -140,12 +151,17 @@ def requires(capability: Capability) -> Callable[[V], V]:
     return decorate
 
 
+@cache
+def roles_context_for(roles: frozenset[Role]) -> Mapping[str, bool]:
+    """`can` for a set of roles: capability name (lower case) -> held."""
+    # A handful of role sets per process; read-only, since every request shares it.
+    return MappingProxyType({cap.name.lower(): bool(roles & MATRIX[cap]) for cap in Capability})
+
+
 def roles_context(request: HttpRequest) -> dict[str, Any]:
     """Templates ask `can.approve_cleanup` instead of repeating the matrix."""
     user = getattr(request, "user", None)
     if user is None:
         return {"can": {}, "user_roles": []}
-    return {
-        "can": {cap.name.lower(): has_capability(user, cap) for cap in Capability},
-        "user_roles": sorted(role.value for role in roles_of(user)),
-    }
+    roles = roles_of(user)
+    return {"can": roles_context_for(roles), "user_roles": sorted(role.value for role in roles)}

@@ -134,7 +134,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # production, else each process's own memory. Metadata only, like the pages.
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache", "LOCATION": CACHE_URL}
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "openclaw"}
 }
@@ -148,7 +148,9 @@ FRAGMENT_CACHE_STATS = env_bool("FRAGMENT_CACHE_STATS", default=False)
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the person's roles in the same query (one round trip a page).
+    # Sessions signed in under the plain ModelBackend end once, at the upgrade that brought it.
+    "openclaw_web.auth_backend.PersonWithRolesBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

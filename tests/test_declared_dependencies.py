@@ -25,7 +25,10 @@ FIRST_PARTY = {*PRODUCT_PACKAGES, "tests", "bench", "manage"}
 # Dotted paths in settings are imports too, just not written as `import`.
 SETTINGS_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "AUTHENTICATION_BACKENDS")
 # Backends that import a third-party client behind Django's own module.
-BACKEND_CLIENTS = {"django.core.cache.backends.redis.RedisCache": "redis"}
+BACKEND_CLIENTS = {
+    "django.core.cache.backends.redis.RedisCache": "redis",
+    "openclaw_web.cache_backend.ReusedClientRedisCache": "redis",
+}
 
 
 def _product_files() -> Iterator[Path]:

@@ -19,7 +19,7 @@ def redis_cache(settings) -> Iterator[redis.Redis]:
     """The production backend (Redis), emptied around each test; a database of its own on the
     test Redis: the Celery fixtures flush theirs."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TEST_CACHE_REDIS_URL}
+        "default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache", "LOCATION": TEST_CACHE_REDIS_URL}
     }
     client = redis.Redis.from_url(TEST_CACHE_REDIS_URL)
     client.flushdb()

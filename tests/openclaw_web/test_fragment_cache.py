@@ -338,7 +338,7 @@ def test_a_render_that_fails_raises_and_is_not_taken_for_a_cache_outage(viewer, 
 def test_pages_still_answer_when_the_cache_does_not(client_for, viewer, organisation, settings, caplog) -> None:
     _, vault = organisation
     # Nothing listens on port 1: every cache call fails at once.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {"default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     client = client_for(viewer)
 
     for path in (reverse("dashboard"), LIST, reverse("vaults:detail", args=[vault.pk])):

@@ -22,7 +22,7 @@ LIST = reverse("findings:list")
 
 @pytest.fixture(autouse=True)
 def redis_cache(settings) -> Iterator[None]:
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache",
                                    "LOCATION": TEST_CACHE_REDIS_URL}}  # fmt: skip
     client = redis.Redis.from_url(TEST_CACHE_REDIS_URL)
     client.flushdb()

@@ -58,7 +58,7 @@ def test_no_canary_reaches_the_database_redis_the_logs_or_any_page(fake_org, cel
     # broker's database, searched below with the queues): their fragments are cached. Fragments
     # live minutes (fragment_cache.FRAGMENT_SECONDS), so the pages that cache them come last and
     # Redis is read right after them.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache",
                                    "LOCATION": celery_worker.redis_url}}
     admin = make_user("leak_admin", Role.ADMIN)
     client = Client()

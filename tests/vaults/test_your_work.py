@@ -125,7 +125,7 @@ def test_cards_never_leak_across_people_through_the_fragment_cache(make_user, cl
 
     # The production backend, and fixed data versions: the test runs inside a transaction, where
     # fragments are otherwise not cached.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    settings.CACHES = {"default": {"BACKEND": "openclaw_web.cache_backend.ReusedClientRedisCache", "LOCATION": CACHE_URL}}
     fixed = data_versions.DataVersions(people=0, policy="", accounts={})
     monkeypatch.setattr(data_versions, "read", lambda: fixed)
     client = redis.Redis.from_url(CACHE_URL)
