@@ -157,7 +157,11 @@ def keyset_page(findings: QuerySet[Finding], *, sort: str = "", after: int | Non
             ids = _ids(findings, order, size)
     rows = _rows(findings, ids)
     capped = False
-    if total is None:
+    if total is None and cursor is None and not more_after and len(ids) <= (count_cap or COUNT_CAP):
+        # The first page holds every match: its length is the total. A search that matches few
+        # findings (a two-letter word read on every open finding) then reads them once, not twice.
+        total = len(ids)
+    elif total is None:
         total, capped = capped_count(findings, count_cap)
     return KeysetPage(rows=rows, next_after=rows[-1].pk if rows and more_after else None,
                       previous_before=rows[0].pk if rows and more_before else None, total=total, total_capped=capped)

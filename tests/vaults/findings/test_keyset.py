@@ -98,6 +98,35 @@ def test_the_total_is_exact_under_the_cap_and_says_more_than_the_cap_above_it(ma
     assert (page.total, page.total_capped) == (20, True)
 
 
+def _counts(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_a_first_page_holding_every_match_is_the_total_without_a_count(many, monkeypatch) -> None:
+    """A search matching few findings (a two-letter word checks every open finding) is read once:
+    the first page's rows are the total. Decoys: one row more than the page, a later page, and a
+    cap below the page's rows still count, and say what they said before."""
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset_page(filtered_findings(kind="weak"), size=12)
+    assert (len(page), page.total, page.total_capped, page.next_after) == (12, 12, False, None)
+    assert _counts(queries) == []
+
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset_page(filtered_findings(kind="weak"), size=11)
+    assert (len(page), page.total, page.total_capped) == (11, 12, False)
+    assert len(_counts(queries)) == 1
+
+    after = list(filtered_findings(kind="weak").values_list("pk", flat=True))[5]
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset_page(filtered_findings(kind="weak"), after=after, size=12)
+    assert (len(page), page.total, page.total_capped) == (6, 12, False)
+    assert len(_counts(queries)) == 1
+
+    monkeypatch.setattr(keyset, "COUNT_CAP", 10)
+    page = keyset_page(filtered_findings(kind="weak"), size=12)
+    assert (len(page), page.total, page.total_capped) == (12, 10, True)
+
+
 def test_the_page_says_more_than_the_cap_and_the_exact_number_under_it(client_for, team_lead, many, monkeypatch) -> None:
     monkeypatch.setattr(keyset, "COUNT_CAP", 20)
     client = client_for(team_lead)
