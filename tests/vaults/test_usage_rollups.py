@@ -169,6 +169,10 @@ def _filters(w: Skewed) -> list[UsageFilter]:
         UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 28)),  # one whole month, no edge
         UsageFilter(start=date(2026, 2, 3), end=date(2026, 2, 20)),  # inside one month: edges only
         UsageFilter(start=date(2025, 12, 1), end=date(2026, 4, 30)),  # whole months only
+        # Partial months mostly inside the range: the month's total minus the days outside (`cover`).
+        UsageFilter(start=date(2025, 12, 21), end=date(2026, 3, 10)),  # minus 1-20 December: the decoy of the 20th
+        UsageFilter(start=date(2026, 2, 1), end=date(2026, 3, 25)),  # minus 26-31 March
+        UsageFilter(start=date(2026, 1, 20), end=date(2026, 2, 25), action="fill"),  # 12 January days, February minus 3
     ]
 
 
@@ -234,6 +238,37 @@ def test_a_month_split_covers_each_day_once() -> None:
         for a, b in parts.edges:
             covered += [a + timedelta(days=k) for k in range((b - a).days + 1)]
         assert sorted(covered) == [first + timedelta(days=k) for k in range((last - first).days + 1)], (first, last)
+
+
+def test_a_cover_counts_each_day_of_the_range_once_and_subtracts_only_days_of_its_months() -> None:
+    ranges = [(date(2026, 1, 1), date(2026, 1, 31)), (date(2025, 11, 27), date(2026, 11, 27)), (date(2026, 2, 28), date(2026, 3, 1)),
+              (date(2024, 2, 29), date(2024, 2, 29)), (date(2026, 10, 30), date(2026, 11, 28)), (date(2026, 2, 3), date(2026, 2, 20)),
+              (date(2026, 1, 16), date(2026, 1, 31)), (date(2026, 1, 17), date(2026, 2, 14))]  # fmt: skip
+    for first, last in ranges:
+        parts = usage_rollups.cover(first, last)
+        counted: Counter[date] = Counter()
+        months = []
+        if parts.months:
+            month = parts.months[0]
+            while month <= parts.months[1]:
+                months.append(month)
+                nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+                counted.update(month + timedelta(days=k) for k in range((nxt - month).days))
+                month = nxt
+        for a, b in parts.add:
+            counted.update(a + timedelta(days=k) for k in range((b - a).days + 1))
+        for a, b in parts.subtract:
+            assert a.replace(day=1) in months and b.replace(day=1) == a.replace(day=1), (first, last)
+            counted.subtract(a + timedelta(days=k) for k in range((b - a).days + 1))
+        assert +counted == Counter(first + timedelta(days=k) for k in range((last - first).days + 1)), (first, last)
+        assert -counted == Counter(), (first, last)  # no day subtracted that was not added
+    # The default last 30 days on the 28th of a 30-day month: November's total minus 29-30 November.
+    assert usage_rollups.cover(date(2026, 10, 30), date(2026, 11, 28)) == usage_rollups.Cover(
+        (date(2026, 11, 1), date(2026, 11, 1)), [(date(2026, 10, 30), date(2026, 10, 31))], [(date(2026, 11, 29), date(2026, 11, 30))]
+    )
+    # Half a month or less inside is read as its days: 16 of 31 January days inside, 15 outside.
+    assert usage_rollups.cover(date(2026, 1, 16), date(2026, 1, 31)).add == []
+    assert usage_rollups.cover(date(2026, 1, 17), date(2026, 1, 31)).add == [(date(2026, 1, 17), date(2026, 1, 31))]
 
 
 def test_an_item_never_first_in_any_month_but_most_used_overall_still_tops_the_list(monkeypatch: Any) -> None:
