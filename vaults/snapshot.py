@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from django.db import transaction
 
+from vaults.bulk_write import update_rows
 from vaults.classification import classify_vault
 from vaults.models import Account, GroupMembership, Item, OpGroup, OpUser, SecretField, Vault, VaultGrant
 from vaults.models.access import unknown_user_states
@@ -91,7 +92,7 @@ def apply_item_listing(*, vault: Vault, records: Sequence[ItemSummary], now: dat
     listed = {r.id for r in records}
     with transaction.atomic():
         Item.objects.bulk_create(to_create, batch_size=500)
-        Item.objects.bulk_update(to_update, SUMMARY_FIELDS, batch_size=500)
+        update_rows(Item, to_update, SUMMARY_FIELDS)
         Item.objects.filter(vault=vault, removed_at__isnull=True).exclude(op_id__in=listed).update(removed_at=now)
     return [item for item in (*to_create, *to_update) if item.detail_version != item.version and not item.archived]
 
@@ -136,9 +137,9 @@ def apply_item_details(*, details: Sequence[tuple[Item, ItemDetail]], now: datet
             without_values += _apply_secret(row, item, field.label, field.type, field.purpose, field.secret, now)
     stale = [f.pk for key, f in stored.items() if key not in keep]
     with transaction.atomic():
-        Item.objects.bulk_update(items, DETAIL_FIELDS, batch_size=500)
+        update_rows(Item, items, DETAIL_FIELDS)
         SecretField.objects.bulk_create(to_create, batch_size=500)
-        SecretField.objects.bulk_update(to_update, SECRET_FIELDS, batch_size=500)
+        update_rows(SecretField, to_update, SECRET_FIELDS)
         SecretField.objects.filter(pk__in=stale).delete()
     return without_values
 
