@@ -38,6 +38,13 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
         return 0
     if any(row.pk is None for row in rows):
         raise ValueError("update_rows() can only update saved rows")
+    # One VALUES row per primary key: PostgreSQL would apply an arbitrary one of two (bulk_update the
+    # first), so two different objects for one row are refused; the same object twice is written once.
+    by_pk: dict[Any, Model] = {}
+    for row in rows:
+        if by_pk.setdefault(row.pk, row) is not row:
+            raise ValueError(f"update_rows() got two different objects for row {row.pk}")
+    rows = list(by_pk.values())
     if connection.vendor != "postgresql":
         return model._default_manager.bulk_update(rows, list(fields), batch_size=BATCH_ROWS)
     meta = model._meta
@@ -62,7 +69,7 @@ def _cast(field: Field[Any, Any]) -> str:
     would)."""
     db_type = field.db_type(connection)
     assert db_type is not None, f"{field} has no column"
-    return re.sub(r"\(.*\)$", "", db_type)
+    return re.sub(r"\([^)]*\)", "", db_type)  # every length: varchar(64)[] casts as varchar[]
 
 
 def _statement(

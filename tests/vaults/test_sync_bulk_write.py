@@ -183,6 +183,27 @@ def test_unsaved_rows_and_empty_input() -> None:
         update_rows(Item, [Item(vault=vault, op_id="x" * 26, title="new")], ["title"])
 
 
+def test_one_row_twice_is_written_once_and_two_objects_for_one_row_are_refused() -> None:
+    item = make_item(vault=make_vault(account=make_account()), title="old")
+    item.title = "new"
+    assert update_rows(Item, [item, item], ["title"]) == 1
+    assert Item.objects.get(pk=item.pk).title == "new"
+    other = Item.objects.get(pk=item.pk)  # decoy: the same row as another object
+    other.title = "other"
+    with pytest.raises(ValueError, match="two different objects"):
+        update_rows(Item, [item, other], ["title"])
+    assert Item.objects.get(pk=item.pk).title == "new"
+
+
+def test_casts_drop_every_length() -> None:
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import CharField, DecimalField
+
+    assert bulk_write._cast(CharField(max_length=64)) == "varchar"
+    assert bulk_write._cast(ArrayField(CharField(max_length=64))) == "varchar[]"  # not varchar(64)[]: that cuts
+    assert bulk_write._cast(DecimalField(max_digits=5, decimal_places=2)) == "numeric"
+
+
 def test_other_databases_keep_bulk_update(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SQLite demo's path, taken on PostgreSQL here by naming another vendor."""
     calls: list[list[str]] = []
