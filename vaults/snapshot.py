@@ -228,6 +228,6 @@ def _save_listed(model: type[Row], account: Account, rows: dict[str, Row], liste
     current = [row for op_id, row in rows.items() if op_id in listed]
     model.objects.bulk_create([row for row in current if row.pk is None], batch_size=500)
     fields = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "account", "op_id")]
-    model.objects.bulk_update([row for row in current if row.pk is not None], fields, batch_size=500)
+    update_rows(model, [row for row in current if row.pk is not None], fields)
     model.objects.filter(account=account, removed_at__isnull=True).exclude(op_id__in=listed).update(removed_at=now)
     return {row.op_id: row for row in model.objects.filter(account=account, op_id__in=listed)}
