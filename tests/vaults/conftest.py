@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,11 +14,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from vaults import sync
 from vaults.fake_op import account as fake_account
 from vaults.fake_op.calllog import read_call_log
 from vaults.fake_op.demo import generate_organisation
 from vaults.fake_op.events_server import start_events_server
+from vaults.fake_op.knobs import counter_path
 from vaults.models import Account
+from vaults.op import runner
 
 FAKE_OP = REPO_ROOT / "bin" / "fake-op"
 SMALL_ORG = {"vaults": 8, "items": 60, "users": 12, "groups": 5}
@@ -76,3 +81,26 @@ def fake_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, org
         yield FakeOrg(path=path, call_log=call_log, token=data["tokens"][0]["token"], events_url=url)
     finally:
         stop()
+
+
+@pytest.fixture
+def short_sleeps(monkeypatch: pytest.MonkeyPatch, fake_org: FakeOrg) -> list[float]:
+    """The sync's client sleeps only until the fake's rate-limit window has reset (its start is in
+    the fake's counter file) instead of the minute op asks for ("1 minutes" is its smallest unit),
+    so a brief rate limit is waited out in test time. Returns the waits the client asked for."""
+    sleeps: list[float] = []
+    real = sync.op_client
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        window = float(os.environ.get("FAKE_OP_RATE_LIMIT_RESET_SECONDS") or 3)
+        started = json.loads(counter_path(str(fake_org.path)).read_text())["window_start"]
+        time.sleep(min(seconds, max(started + window - time.time(), 0) + 0.2))
+
+    def client(token: str, **options: Any) -> runner.OpClient:
+        made = real(token, **options)
+        made._sleep = sleep
+        return made
+
+    monkeypatch.setattr(sync, "op_client", client)
+    return sleeps

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from vaults.fake_op import account as fake_account
 from vaults.fake_op.calllog import read_call_log
 from vaults.fake_op.knobs import counter_path
 from vaults.models import Account, Item, SecretField, SyncRun, Vault
-from vaults.op import runner
 
 pytestmark = pytest.mark.django_db
 
@@ -187,26 +185,6 @@ def test_malformed_batch_and_single_output_fails_clearly_and_loses_nothing(fake_
     CanaryScanner(planted_secrets(fake_org.data)).assert_absent(
         [("run error", result.error), ("run counts", str(result.counts)), ("log", caplog.text)]
     )
-
-
-@pytest.fixture
-def short_sleeps(monkeypatch):
-    """The sync's client sleeps at most 3.5 s per retry (the fake's window is 3 s long; op asks
-    for "1 minutes", its smallest unit), so a brief rate limit is waited out in test time."""
-    sleeps: list[float] = []
-    real = sync.op_client
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        time.sleep(min(seconds, 3.5))
-
-    def client(token: str, **options: Any) -> runner.OpClient:
-        made = real(token, **options)
-        made._sleep = sleep
-        return made
-
-    monkeypatch.setattr(sync, "op_client", client)
-    return sleeps
 
 
 def new_items_in_one_vault(fake_org: Any, count: int, title: str) -> tuple[str, list[str]]:
