@@ -106,11 +106,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
         return frozenset()
     if getattr(user, "is_superuser", False):
         return _EVERYONE
-    cached = getattr(user, "_openclaw_roles", None)
-    if cached is None:
-        cached = roles_named(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]  # auth.User has groups
-        user._openclaw_roles = cached  # type: ignore[attr-defined]  # per-request memo on the user
-    return cached
+    if not hasattr(user, "_openclaw_roles"):
+        remember_roles(user, user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]  # auth.User has groups
+    return user._openclaw_roles  # type: ignore[attr-defined]  # set by remember_roles
 
 
 def active_people_with(roles: Iterable[Role]) -> QuerySet[User]:
