@@ -57,8 +57,9 @@ def _timed(run: Callable[[str], object]) -> list[float]:
 
 
 def _plant_findings(now: datetime.datetime) -> int:
-    """One open finding for every third item, shaped as the engine writes them (title, kind
-    label, item, vault in `search_text`), bulk-created: the engine's own cost is bench_findings'."""
+    """One open finding for every third item, shaped as the engine writes them (title, item,
+    vault in `search_text`; the kind's words are matched per kind), bulk-created: the engine's own
+    cost is bench_findings'."""
     from vaults.findings.candidate import item_search_text
     from vaults.findings.models import Finding
     from vaults.models import Item
@@ -69,7 +70,7 @@ def _plant_findings(now: datetime.datetime) -> int:
         Finding(account_id=row["vault__account_id"], kind=kind, severity="medium", severity_rank=2, key=f"item:{row['id']}",
                 title=f"{Finding.Kind(kind).label}: {row['title']}", explanation="bench", first_seen=now, last_seen=now,
                 vault_id=row["vault_id"], item_id=row["id"],
-                search_text=item_search_text(kind, {**row, "labels_text": "password username"}))
+                search_text=item_search_text({**row, "labels_text": "password username"}))
         for n, row in enumerate(rows)
         for kind in [kinds[n % len(kinds)]]
     ]  # fmt: skip

@@ -41,7 +41,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Func, Q,
 from django.urls import reverse
 
 from openclaw_web.roles import Capability, has_capability
-from vaults.findings.models import Finding
+from vaults.findings.models import KIND_SEARCH_WORDS, Finding
 from vaults.models import Item, OpGroup, OpUser, Vault
 from vaults.models.inventory import ACTIVE_ITEMS
 
@@ -210,6 +210,7 @@ class _TrigramMatcher(_Matcher):
     def __init__(self, words: tuple[str, ...]) -> None:
         self.words = words
         self._vaults_per_word: list[set[int]] | None = None
+        self._finding_kinds_per_word: list[list[str]] | None = None
 
     def _word_condition(self, document: Func, word: str) -> Q:
         return Q(TrigramWordSimilar(document, Value(word)))
@@ -217,9 +218,28 @@ class _TrigramMatcher(_Matcher):
     def _condition(self, kind: str) -> Q:
         document = DOCUMENTS[kind]()
         condition = Q()
-        for word in self.words:
-            condition &= self._word_condition(document, word)
+        for n, word in enumerate(self.words):
+            word_condition = self._word_condition(document, word)
+            if kind == "findings" and self.finding_kinds_per_word()[n]:
+                word_condition |= Q(kind__in=self.finding_kinds_per_word()[n])
+            condition &= word_condition
         return condition
+
+    def finding_kinds_per_word(self) -> list[list[str]]:
+        """For each word, the finding kinds whose words (KIND_SEARCH_WORDS) it matches by the same
+        rule as a document (one query on constants): a finding's search text no longer repeats its
+        kind's words, so "duplicate" or "reusd" finds those findings through their kind."""
+        if self._finding_kinds_per_word is None:
+            kinds, words = zip(*KIND_SEARCH_WORDS.items(), strict=True)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT w.n, k.kind FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, n) "
+                    "JOIN unnest(%s::text[], %s::text[]) AS k(kind, words) ON k.words %%> w.word",
+                    [list(self.words), list(kinds), list(words)],
+                )
+                matched = cursor.fetchall()
+            self._finding_kinds_per_word = [sorted(k for n, k in matched if n == i + 1) for i in range(len(self.words))]
+        return self._finding_kinds_per_word
 
     def vaults_per_word(self) -> list[set[int]]:
         """For each word, the live vaults whose name or description matches it (one query): an
@@ -251,10 +271,16 @@ class _TrigramMatcher(_Matcher):
         """Candidates from the index, ranked here: asking pg_trgm for a similarity per word would
         recompute every candidate's trigrams once more (the dominant cost, ~5 µs a row)."""
         condition = self.item_condition() if kind == "items" else self._condition(kind)
-        rows = list(
-            visible(kind).filter(condition).order_by().annotate(search_document=DOCUMENTS[kind]())
-            .values_list("pk", LABEL_COLUMNS[kind], "search_document")[: CANDIDATES + 1]
-        )  # fmt: skip
+        found = visible(kind).filter(condition).order_by().annotate(search_document=DOCUMENTS[kind]())
+        if kind == "findings":  # ranked on the document as it was: its kind's words, then its own text
+            rows = [
+                (pk, label, f"{KIND_SEARCH_WORDS.get(finding_kind, '')} {document or ''}")
+                for pk, label, document, finding_kind in found.values_list(
+                    "pk", LABEL_COLUMNS[kind], "search_document", "kind"
+                )[: CANDIDATES + 1]
+            ]
+        else:
+            rows = list(found.values_list("pk", LABEL_COLUMNS[kind], "search_document")[: CANDIDATES + 1])
         return ranked_pks(self.words, rows), len(rows)
 
 
@@ -328,7 +354,7 @@ FALLBACK_COLUMNS: dict[str, tuple[str, ...]] = {
     "vaults": ("name", "description"),
     "people": ("name", "email"),
     "groups": ("name",),
-    "findings": ("title", "search_text"),
+    "findings": ("title", "kind", "search_text"),
 }
 
 
@@ -336,6 +362,8 @@ def fallback_document(kind: str, row: dict[str, Any]) -> str:
     """The same document the PostgreSQL functions build (items also carry their vault's text)."""
     if kind == "items":
         parts = [row["title"], *_text_list(row["tags"]), *_url_hosts(row["urls"]), row["vault__name"], row["vault__description"]]
+    elif kind == "findings":  # a finding's kind stands for its words (KIND_SEARCH_WORDS)
+        parts = [row["title"], KIND_SEARCH_WORDS.get(row["kind"], ""), row["search_text"]]
     else:
         parts = [row[column] for column in FALLBACK_COLUMNS[kind]]
     return " ".join(str(p or "") for p in parts).lower()

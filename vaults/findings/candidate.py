@@ -23,7 +23,6 @@ SEARCH_TITLE_LIMIT = 500
 NAMES_IN_TEXT = 10
 
 KIND_LABELS: dict[str, str] = {str(kind): str(kind.label) for kind in Finding.Kind}
-KIND_SEARCH_PREFIX: dict[str, str] = {kind: f"{kind} {label}" for kind, label in KIND_LABELS.items()}
 
 ITEM_VALUES: tuple[str, ...] = (
     "id", "op_id", "title", "category", "labels_text", "vault_id", "vault__name", "vault__classification",
@@ -95,13 +94,14 @@ def quoted_list(names: Iterable[str], limit: int = NAMES_IN_TEXT) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def item_search_text(kind: str, row: dict[str, Any], *extra: str) -> str:
-    """Lower-cased text a finding about one item is found by: kind, title, vault, category (as
-    printed and with spaces), field labels, plus anything the rule adds."""
+def item_search_text(row: dict[str, Any], *extra: str) -> str:
+    """Lower-cased text a finding about one item is found by: title, vault, category (as printed
+    and with spaces), field labels, plus anything the rule adds. Not its kind's words: every
+    finding of a kind shares those, and the searches match them per kind (KIND_SEARCH_WORDS)."""
     category = row["category"] or ""
     text = " ".join(
-        (KIND_SEARCH_PREFIX[kind], (row["title"] or "")[:SEARCH_TITLE_LIMIT], row["vault__name"] or "", category,
-         category.replace("_", " "), row["labels_text"] or "", *extra)
+        ((row["title"] or "")[:SEARCH_TITLE_LIMIT], row["vault__name"] or "", category, category.replace("_", " "),
+         row["labels_text"] or "", *extra)
     )  # fmt: skip
     return " ".join(text.lower().split())
 
@@ -114,7 +114,7 @@ def item_candidate(kind: str, severity: str, row: dict[str, Any], **fields: Any)
         kind=kind,
         severity=severity,
         key=f"item:{row['id']}",
-        search_text=item_search_text(kind, row, *extra),
+        search_text=item_search_text(row, *extra),
         details=details,
         vault_id=row["vault_id"],
         item_id=row["id"],

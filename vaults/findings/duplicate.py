@@ -114,8 +114,8 @@ def fingerprint_groups(
     return list(groups.values())
 
 
-def group_search_text(kind: str, group: FingerprintGroup) -> str:
-    return " ".join(item_search_text(kind, row) for row in group.items)
+def group_search_text(group: FingerprintGroup) -> str:
+    return " ".join(item_search_text(row) for row in group.items)
 
 
 def group_details(group: FingerprintGroup) -> dict[str, Any]:
@@ -208,7 +208,7 @@ def _candidate(group: FingerprintGroup, *, key: str, other_services: int) -> Can
         recommended_action=(
             "Keep one item as the source of truth and archive the other copies (propose a consolidation)."
         ),
-        search_text=group_search_text(Finding.Kind.DUPLICATE, group),
+        search_text=group_search_text(group),
         details={**group_details(group), "other_services": other_services},
         vault_id=group.vault_ids[0] if n_vaults == 1 else None,
         related_item_ids=tuple(r["id"] for r in group.items),

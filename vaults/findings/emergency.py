@@ -19,14 +19,13 @@ from typing import Any
 
 from vaults.breakglass.models import EmergencyUse
 from vaults.breakglass.record import missing_reason, reason_hours, rotation_late
-from vaults.findings.candidate import KIND_SEARCH_PREFIX, Candidate, short
+from vaults.findings.candidate import Candidate, short
 from vaults.findings.models import Finding
 from vaults.models import Account
 
 
 def _candidate(kind: str, event: EmergencyUse, *, title: str, explanation: str, action: str) -> Candidate:
-    search = " ".join((KIND_SEARCH_PREFIX[kind], event.item_title[:500], event.vault_name, event.who,
-                       event.user_email, "break glass break-glass emergency")).lower()
+    search = " ".join((event.item_title[:500], event.vault_name, event.who, event.user_email)).lower()
     return Candidate(
         kind=kind,
         severity=Finding.Severity.HIGH,

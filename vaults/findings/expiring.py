@@ -56,7 +56,6 @@ def find(
                     explanation=f"{quoted_list([row['title']])} {when} ({(expires - today).days} days from today).",
                     recommended_action="Renew it at its source and update the expiry date, or archive it if unused.",
                     details={"expires_at": expires.isoformat(), "expired": expired},
-                    search_extra=("expiry expires expired",),
                 )
             )
     return candidates

@@ -53,7 +53,7 @@ def find(*, account: Account, items: frozenset[int] | None = None, **_: Any) -> 
                 + ", ".join(m if m != "description" else "a note describing it" for m in missing)
                 + ".",
                 details={"missing": missing},
-                search_extra=("metadata", *missing),
+                search_extra=tuple(missing),
             )
         )
     return candidates

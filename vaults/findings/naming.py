@@ -61,7 +61,6 @@ def find(
                     explanation=f"The title {quoted_list([row['title']])} {why}.",
                     recommended_action="Rename it to say which service, environment and kind of secret it holds.",
                     details={"generic": row["normalised_title"] in generic},
-                    search_extra=("naming title rename",),
                 )
             )
     return candidates

@@ -131,7 +131,6 @@ def find(
                         "usage_known": usage_known,
                         "usage_since": coverage.since.isoformat() if coverage.since else None,
                     },
-                    search_extra=("unused stale abandoned",),
                 )
             )
     return candidates

@@ -264,8 +264,6 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
                 recommended_action=_recommendation(inactive=inactive, pending_only=pending_only),
                 search_text=" ".join(
                     [
-                        Finding.Kind.OVER_PERMISSIONED,
-                        "over permissioned access user",
                         user.name,
                         user.email,
                         user.state,

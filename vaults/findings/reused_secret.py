@@ -47,7 +47,7 @@ def find(
                     "Rotate the secret at the source of every service but one, so each has its own, and update "
                     "the items. Do not archive any of them."
                 ),
-                search_text=group_search_text(Finding.Kind.REUSED_SECRET, group) + " reused shared secret",
+                search_text=group_search_text(group),
                 details={
                     **group_details(group),
                     "services": [

@@ -160,7 +160,6 @@ def find(
                         ),
                         recommended_action="Rotate the secret at its source and update the item.",
                         details=details,
-                        search_extra=("rotate rotation overdue",),
                     )
                 )
             else:
@@ -177,7 +176,6 @@ def find(
                         ),
                         recommended_action="Plan the rotation before the due date.",
                         details={**details, "due": due},
-                        search_extra=("rotate rotation due soon",),
                     )
                 )
     return candidates

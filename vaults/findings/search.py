@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import BooleanField, Func, Q, QuerySet, Value
 from django.db.models.functions import Collate, Lower, Upper
 
-from vaults.findings.models import Finding
+from vaults.findings.models import Finding, kinds_containing
 from vaults.models import Vault
 from vaults.search import DOCUMENTS
 
@@ -66,18 +66,21 @@ def search_q(query: str) -> Q:
     4. one `ANY` per token lower-cases the document once for all its alternatives, where the OR
        did it once per alternative (lower() is most of the cost of checking a row, ~1 µs);
     5. the document is the search text, or the title when the search text is empty: the
-       `search_text <> ''` guard keeps such a finding out, as before.
+       `search_text <> ''` guard keeps such a finding out, as before;
+    6. the words of a finding's kind (KIND_SEARCH_WORDS: "duplicate", "reused", "rotation") are
+       not in its search text: a token one of them contains also matches `kind IN (...)`, which
+       the kind index answers. Most tokens name no kind, and their condition is the document's.
     Both sides are folded by PostgreSQL as lower(upper(x)): the same letters meet as when both
     were upper-cased before (Greek final sigma, Turkish dotless i; migration findings 0010).
 
-    SQLite (the demo): the plain `icontains` on the search text."""
+    SQLite (the demo): the plain `icontains` on the search text, or the kind as in 6."""
     tokens = query.split()[:MAX_TOKENS]
     if not tokens:
         return Q()
     if connection.vendor != "postgresql":
-        condition = Q()
+        condition = ~Q(search_text="")
         for token in tokens:
-            any_of = Q()
+            any_of = _of_kinds(alternatives(token))
             for alternative in alternatives(token):
                 any_of |= Q(search_text__icontains=alternative)
             condition &= any_of
@@ -88,8 +91,16 @@ def search_q(query: str) -> Q:
         document = DOCUMENTS["findings"]()
         if not all(_TRIGRAM.search(option) for option in options):
             document = Collate(document, "C")
-        condition &= Q(_ContainsAny(document, options))
+        condition &= Q(_ContainsAny(document, options)) | _of_kinds(options)
     return condition
+
+
+def _of_kinds(options: tuple[str, ...]) -> Q:
+    """Findings of the kinds whose words (KIND_SEARCH_WORDS) contain one of the options, as their
+    search text once did. No such kind (most words): an empty Q, so OR-ed with the document's
+    condition it leaves that condition alone, planned as before."""
+    kinds = sorted({kind for option in options for kind in kinds_containing(option)})
+    return Q(kind__in=kinds) if kinds else Q()
 
 
 # What pg_trgm surely extracts a trigram from: three letters or digits in a row ("_" separates words).

@@ -44,7 +44,7 @@ def find(
                     "copy can reach production."
                 ),
                 recommended_action="Issue a separate secret for each environment and rotate the production one.",
-                search_text=group_search_text(Finding.Kind.SHARED_ACROSS_ENVIRONMENTS, group),
+                search_text=group_search_text(group),
                 details={**group_details(group), "production_vaults": prod, "other_vaults": other},
                 vault_id=None,
                 related_item_ids=tuple(r["id"] for r in group.items),
