@@ -195,9 +195,12 @@ def top_items(f: UsageFilter, scoped: Scope, first: date, last: date, limit: int
     2. An item outside a list's first K has at most that list's K-th count there (a partial
        month counts no more than its whole month), so any item never read has at most the sum
        of the full lists' K-th counts: the bound.
-    3. Count each candidate exactly: months from the monthly rows, plus or minus days from the
-       daily counts (`cover`).
-    4. If the N-th candidate has more uses than the bound (or every list was read to its end),
+    3. Bound each candidate from the lists alone (`_candidate_bounds`). When the N-th highest
+       upper bound is not above the bound, no count can prove the top N: K grows at once.
+    4. Count exactly, months from the monthly rows, plus or minus days from the daily counts
+       (`cover`), only the candidates whose upper bound reaches the N-th highest lower bound: N
+       candidates are sure to have at least that many uses, so one below it is never in the top N.
+    5. If the N-th candidate has more uses than the bound (or every list was read to its end),
        no unread item can enter the top N and the answer is exact; otherwise K grows.
     PostgreSQL only (LATERAL); the embedded SQLite demo reads the daily counts."""
     # A title or tag filter makes each list's first K matching rows a walk past the others: twice
@@ -220,17 +223,45 @@ def top_items(f: UsageFilter, scoped: Scope, first: date, last: date, limit: int
     matching = scoped(ItemUsageItemMonth.objects.all(), f).order_by().values_list("account_id", "item_op_id", "count", "month", "action")
     depth = limit * FIRST_DEPTH_FACTOR + 10
     counted = cover(first, last)
+    outside = _uses_outside(f, first, last)
     while depth <= MAX_LIST_DEPTH:
-        candidates, bound = _read_lists(matching, lists, depth)
-        totals = _exact(f, scoped, counted, candidates)
-        ranked = _ranked(totals, None)
-        if bound == 0 or (len(ranked) >= limit and ranked[limit - 1][2] > bound):
+        read = _read_lists(matching, lists, depth)
+        bounds = _candidate_bounds(read, outside)
+        highest_upper = sorted((upper for _, upper in bounds.values()), reverse=True)
+        if read.bound and (len(highest_upper) < limit or highest_upper[limit - 1] <= read.bound):
+            depth *= 4  # the N-th count is at most its upper bound: it cannot beat the bound
+            continue
+        lowers = sorted((lower for lower, _ in bounds.values()), reverse=True)
+        lowest_sure = lowers[limit - 1] if len(lowers) >= limit else 0
+        # `>=`, not `>`: a candidate whose upper bound ties the N-th lower bound may tie the N-th
+        # count and win the tie by its id. On the 1M-event bench, everything over 13 months: 309 of
+        # 4,107 candidates counted (top 100: 314 -> 147 ms median, load 1.5).
+        kept = {key for key, (_, upper) in bounds.items() if upper >= lowest_sure}
+        ranked = _ranked(_exact(f, scoped, counted, kept), None)
+        if read.bound == 0 or (len(ranked) >= limit and ranked[limit - 1][2] > read.bound):
             return ranked[:limit]
         depth *= 4
     return None
 
 
-def _read_lists(matching: QuerySet[Any], lists: list[tuple[int, date, str]], depth: int) -> tuple[set[tuple[int, str]], int]:
+ListKey = tuple[int, date, str]  # (account_id, month, action): one list
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """The first rows of every list: each candidate's count in the lists it was read from, and per
+    list the most an item not read there can have (its last count read; 0 when read to its end)."""
+
+    counts: dict[tuple[int, str], dict[ListKey, int]]
+    floors: dict[ListKey, int]
+
+    @property
+    def bound(self) -> int:
+        """The most uses an item read from no list can have."""
+        return sum(self.floors.values())
+
+
+def _read_lists(matching: QuerySet[Any], lists: list[tuple[int, date, str]], depth: int) -> ListRead:
     """The first `depth` rows of each list (most-used first), and the bound on any item not among them."""
     inner_sql, inner_params = matching.query.sql_with_params()
     values = ", ".join(["(%s::bigint, %s::date, %s::varchar)"] * len(lists))
@@ -245,17 +276,55 @@ def _read_lists(matching: QuerySet[Any], lists: list[tuple[int, date, str]], dep
         " ORDER BY m.count DESC LIMIT %s) AS t"
     )
     params: list[Any] = [v for row in lists for v in row]
-    candidates: set[tuple[int, str]] = set()
-    last_in_list: dict[tuple[int, date, str], tuple[int, int]] = {}
+    counts: dict[tuple[int, str], dict[ListKey, int]] = {}
+    last_in_list: dict[ListKey, tuple[int, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, *inner_params, depth))
         for account_id, month, action, item_op_id, n, rn in cursor.fetchall():
-            candidates.add((account_id, item_op_id))
             key = (account_id, month, action)
+            counts.setdefault((account_id, item_op_id), {})[key] = n
             if rn >= last_in_list.get(key, (0, 0))[0]:
                 last_in_list[key] = (rn, n)
-    bound = sum(n for rn, n in last_in_list.values() if rn >= depth)
-    return candidates, bound
+    floors = {key: n for key, (rn, n) in last_in_list.items() if rn >= depth}
+    return ListRead(counts, floors)
+
+
+def _uses_outside(f: UsageFilter, first: date, last: date) -> dict[ListKey, int]:
+    """Per list of a partly covered month: every item's uses on its days outside [first, last]
+    (ItemUsageAccountDay, a few rows a day). One item's uses there are at most these."""
+    before = (_month_start(first), first - timedelta(days=1))
+    after = (last + timedelta(days=1), _next_month(last) - timedelta(days=1))
+    rows = ItemUsageAccountDay.objects.all()
+    if f.account is not None:
+        rows = rows.filter(account=f.account)
+    if f.action:
+        rows = rows.filter(action=f.action)
+    outside: dict[ListKey, int] = {}
+    for days_out in Cover.ranges([(a, b) for a, b in (before, after) if a <= b]):
+        for account_id, day, action, n in rows.filter(days_out).values_list("account_id", "day", "action", "count"):
+            key = (account_id, _month_start(day), action)
+            outside[key] = outside.get(key, 0) + n
+    return outside
+
+
+def _candidate_bounds(read: ListRead, outside: dict[ListKey, int]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(lower, upper) uses over the range for each candidate, from the lists alone.
+
+    In a list it was read from, a candidate has its monthly count `c` at most (a partial month
+    counts no more than its whole month) and at least `c` minus every item's uses on the month's
+    days outside the range (`outside`; 0 for a whole month). In a list it was not read from it has
+    at least 0 and at most the list's floor."""
+    floors_per_account: dict[int, int] = {}
+    for (account_id, _, _), floor in read.floors.items():
+        floors_per_account[account_id] = floors_per_account.get(account_id, 0) + floor
+    bounds: dict[tuple[int, str], tuple[int, int]] = {}
+    for (account_id, op_id), in_lists in read.counts.items():
+        lower, upper = 0, floors_per_account.get(account_id, 0)
+        for key, n in in_lists.items():
+            lower += max(0, n - outside.get(key, 0))
+            upper += n - read.floors.get(key, 0)
+        bounds[(account_id, op_id)] = (lower, upper)
+    return bounds
 
 
 def _exact(f: UsageFilter, scoped: Scope, parts: Cover, candidates: set[tuple[int, str]]) -> dict[tuple[int, str], int]:

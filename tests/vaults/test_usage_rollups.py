@@ -310,3 +310,198 @@ def test_a_timeline_without_vault_item_or_person_reads_one_row_per_day_and_actio
         assert ("vaults_itemusageaccountday" in read) == (f in broad), f
         assert "vaults_itemusagevaultday" not in read or f in narrow, f
 
+
+# --- the top N's pruning: candidates counted exactly only when their upper bound reaches the cut ----
+
+
+class Planted:
+    """Uses written as raw events and remembered here, so the expected top N is computed from what
+    was planted, also after retention deleted the oldest raw events (their daily counts stay)."""
+
+    def __init__(self) -> None:
+        self.uses: list[tuple[int, str, date, str]] = []  # (account, item, UTC day, action) per use
+        self.rows: list[ItemUsage] = []
+
+    def add(self, item: Item, when: datetime, action: str = "fill", times: int = 1) -> None:
+        account = item.vault.account
+        for _ in range(times):
+            self.uses.append((account.pk, item.op_id, when.astimezone(UTC).date(), action))
+            self.rows.append(Skewed._use(account, "person", item, when, action))
+
+    def save(self) -> None:
+        ItemUsage.objects.bulk_create(self.rows, batch_size=1000)
+
+    def top(self, f: UsageFilter, n: int) -> list[tuple[str, int]]:
+        counts: Counter[tuple[int, str]] = Counter()
+        for account_id, op_id, day, action in self.uses:
+            if f.account is not None and account_id != f.account.pk:
+                continue
+            if (f.start and day < f.start) or (f.end and day > f.end) or (f.action and action != f.action):
+                continue
+            counts[(account_id, op_id)] += 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1].encode()))
+        return [(op_id, count) for (_, op_id), count in ranked[:n]]
+
+
+def _counted_exactly(monkeypatch: Any) -> list[set[tuple[int, str]]]:
+    """Spy on the exact counts: the candidate sets `_exact` was asked to count, in order."""
+    asked: list[set[tuple[int, str]]] = []
+    real = usage_rollups._exact
+
+    def spy(f: UsageFilter, scoped: Any, parts: Any, candidates: set[tuple[int, str]]) -> Any:
+        asked.append(set(candidates))
+        return real(f, scoped, parts, candidates)
+
+    monkeypatch.setattr(usage_rollups, "_exact", spy)
+    return asked
+
+
+def test_a_candidate_whose_upper_bound_ties_the_cut_is_counted_and_wins_the_tie_by_its_id(monkeypatch: Any) -> None:
+    """1 January to 20 February: January whole, February its total minus 21-28 February. "Tie" has
+    10 fills on 10 February; its lower bound is 10 minus every fill of 21-28 February (3, by
+    "Late"), 7, its upper bound 10. "Anchor" has 10 fills in January (lower = upper = 10), so the
+    cut is 10 and Tie's upper bound equals it: Tie must be counted, ties Anchor at 10 and ranks
+    first by its smaller id. Late is out of the running (upper bound 3) and is not counted."""
+    acme, other = make_account(name="Tie Acme"), make_account(name="Tie Other")
+    vault = make_vault(account=acme)
+    tie, anchor, late = (make_item(vault=vault, title=t) for t in ("Tie", "Anchor", "Late"))  # ids in this order
+    assert tie.op_id.encode() < anchor.op_id.encode()
+    elsewhere = make_item(vault=make_vault(account=other), title="Elsewhere")
+    planted = Planted()
+    planted.add(anchor, datetime(2026, 1, 12, 9, tzinfo=UTC), times=10)
+    planted.add(tie, datetime(2026, 2, 10, 9, tzinfo=UTC), times=10)
+    planted.add(late, datetime(2026, 2, 25, 9, tzinfo=UTC), times=3)  # outside the range, inside February
+    planted.add(elsewhere, datetime(2026, 2, 10, 9, tzinfo=UTC), times=50)  # another account, same day
+    planted.save()
+    f = UsageFilter(account=acme, start=date(2026, 1, 1), end=date(2026, 2, 20))
+    asked = _counted_exactly(monkeypatch)
+
+    top = counts_per_item(f, limit=1)
+
+    assert [(r.op_id, r.count) for r in top] == planted.top(f, 1) == [(tie.op_id, 10)]
+    assert asked == [{(acme.pk, tie.op_id), (acme.pk, anchor.op_id)}]  # from the rollup; Late pruned
+    assert [(r.op_id, r.count) for r in counts_per_item(f, limit=3)] == planted.top(f, 3)
+
+
+def test_a_month_total_mostly_outside_the_range_does_not_raise_the_cut(monkeypatch: Any) -> None:
+    """An item, "Leaning", has 12 February fills, 8 of them on 25 February, outside a range ending on the
+    20th: it is read first in February's list but has 4 uses in range. "Quiet" has 5 January
+    fills, the true top. A lower bound taken as the month total (12) would prune Quiet."""
+    acme = make_account(name="Lean Acme")
+    vault = make_vault(account=acme)
+    leaning, quiet = make_item(vault=vault, title="Leaning"), make_item(vault=vault, title="Quiet")
+    planted = Planted()
+    planted.add(leaning, datetime(2026, 2, 10, 9, tzinfo=UTC), times=4)
+    planted.add(leaning, datetime(2026, 2, 25, 9, tzinfo=UTC), times=8)
+    planted.add(quiet, datetime(2026, 1, 5, 9, tzinfo=UTC), times=5)
+    planted.save()
+    f = UsageFilter(start=date(2026, 1, 1), end=date(2026, 2, 20))
+
+    assert [(r.op_id, r.count) for r in counts_per_item(f, limit=1)] == planted.top(f, 1) == [(quiet.op_id, 5)]
+    assert [(r.op_id, r.count) for r in counts_per_item(f, limit=2)] == planted.top(f, 2)
+
+
+def test_a_candidate_below_a_lists_first_read_may_still_top_the_range(monkeypatch: Any) -> None:
+    """A February with two lists read 10 rows deep. Reveals: ten items used 7 times fill the first
+    read; "Hidden", used 6 times, is not in it. Fills: Hidden 5, "Anchor" 10. Hidden is a candidate
+    (read in the fill list) whose upper bound is 5 plus the reveal list's floor, 7: it reaches
+    Anchor's 10 and is counted, 11 in all, the true top."""
+    acme = make_account(name="Floor Acme")
+    vault = make_vault(account=acme)
+    hidden, anchor = make_item(vault=vault, title="Hidden"), make_item(vault=vault, title="Anchor")
+    planted = Planted()
+    for n in range(10):
+        planted.add(make_item(vault=vault, title=f"Revealed {n}"), datetime(2026, 2, 3, tzinfo=UTC), "reveal", times=7)
+    planted.add(hidden, datetime(2026, 2, 4, tzinfo=UTC), "reveal", times=6)
+    planted.add(hidden, datetime(2026, 2, 5, tzinfo=UTC), "fill", times=5)
+    planted.add(anchor, datetime(2026, 2, 6, tzinfo=UTC), "fill", times=10)
+    planted.save()
+    monkeypatch.setattr(usage_rollups, "FIRST_DEPTH_FACTOR", 0)  # first read: 10 rows a list
+    f = UsageFilter(start=date(2026, 2, 1), end=date(2026, 2, 28))
+
+    assert [(r.op_id, r.count) for r in counts_per_item(f, limit=1)] == planted.top(f, 1) == [(hidden.op_id, 11)]
+
+
+def _spread(settings: Any) -> tuple[Planted, Account, Account]:
+    """400 items used with a seeded skew from November 2025 to March 2026 in four actions, so every
+    (month, action) list is longer than a first read of 10 rows; items that are used only on the
+    edge days of a partial month; another account's much-used items on the same days; and the
+    oldest uses past retention (deleted raw, kept as daily counts)."""
+    from vaults.usage_retention import summarise_old_usage
+
+    rng = random.Random(1919)
+    acme, other = make_account(name="Spread Acme"), make_account(name="Spread Other")
+    vaults = [make_vault(account=acme, name=f"S{n}") for n in range(4)]
+    items = [make_item(vault=vaults[n % 4], title=f"Spread {n}") for n in range(400)]
+    edge_only = [make_item(vault=vaults[0], title=f"Edge {n}") for n in range(3)]
+    far = [make_item(vault=make_vault(account=other), title=f"Far {n}") for n in range(3)]
+    planted = Planted()
+    first = datetime(2025, 11, 1, tzinfo=UTC)
+    for _ in range(6000):
+        item = items[min(399, int(rng.random() ** 2.2 * 400))]
+        action = rng.choice(["fill", "fill", "reveal", "secure-copy", "export"])
+        planted.add(item, first + timedelta(seconds=rng.random() * 151 * 86400), action)
+    for n, item in enumerate(edge_only):  # only on 30-31 January and 1-2 March, heavily
+        planted.add(item, datetime(2026, 1, 30 + n % 2, 12, tzinfo=UTC), "fill", times=60 + 5 * n)
+        planted.add(item, datetime(2026, 3, 1 + n % 2, 12, tzinfo=UTC), "reveal", times=40)
+    for item in far:
+        planted.add(item, datetime(2026, 1, 31, 12, tzinfo=UTC), "fill", times=400)
+    planted.save()
+    settings.USAGE_RETENTION_DAYS, settings.EVENTS_HISTORY_DAYS = 100, 10
+    deleted = summarise_old_usage(account=acme, now=datetime(2026, 3, 20, tzinfo=UTC))  # raw before 10 December goes
+    assert deleted > 500
+    assert not ItemUsage.objects.filter(account=acme, timestamp__lt=datetime(2025, 12, 10, tzinfo=UTC)).exists()
+    return planted, acme, other
+
+
+def test_the_pruned_top_n_is_the_planted_top_n_over_partial_months_retention_and_other_accounts(settings: Any,
+                                                                                                   monkeypatch: Any) -> None:  # fmt: skip
+    planted, acme, other = _spread(settings)
+    monkeypatch.setattr(usage_rollups, "FIRST_DEPTH_FACTOR", 0)  # a first read of 10 rows a list: floors that bite
+    asked = _counted_exactly(monkeypatch)
+    ranges = [
+        # Both ends partial, the days before 10 December summarised.
+        UsageFilter(start=date(2025, 11, 20), end=date(2026, 3, 20)),
+        # January's last 2 days (its total minus 29 days), 2 March days: where the edge items are used.
+        UsageFilter(account=acme, start=date(2026, 1, 30), end=date(2026, 3, 2)),
+        UsageFilter(account=acme, start=date(2025, 12, 1), end=date(2026, 2, 28)),  # whole months only
+        UsageFilter(account=acme, start=date(2026, 1, 30), end=date(2026, 2, 27), action="fill"),
+        UsageFilter(account=other, start=date(2026, 1, 1), end=date(2026, 3, 31)),
+        UsageFilter(start=date(2026, 2, 3), end=date(2026, 2, 20)),  # inside one month
+    ]
+    for f in ranges:
+        for n in (1, 5, 20):
+            asked.clear()
+            got = usage_rollups.top_items(f, _usage_scope(), f.start, f.end, n)  # type: ignore[arg-type]
+            assert got is not None, (f, n)  # the rollup answered, not the daily counts
+            assert [(op_id, count) for _, op_id, count in got] == planted.top(f, n), (f, n)
+            assert [(r.op_id, r.count) for r in counts_per_item(f, limit=n)] == planted.top(f, n), (f, n)
+    edge_range = ranges[1]
+    edge_items = {i.op_id for i in Item.objects.filter(title__startswith="Edge")}
+    assert {op_id for op_id, _ in planted.top(edge_range, 3)} == edge_items  # they do enter that top through the edges
+
+
+def test_candidates_that_cannot_reach_the_top_are_not_counted(settings: Any, monkeypatch: Any) -> None:
+    planted, acme, _ = _spread(settings)
+    read: list[int] = []
+    real = usage_rollups._read_lists
+
+    def counting(matching: Any, lists: Any, depth: int) -> Any:
+        answer = real(matching, lists, depth)
+        read.append(len(answer.counts))
+        return answer
+
+    monkeypatch.setattr(usage_rollups, "_read_lists", counting)
+    asked = _counted_exactly(monkeypatch)
+    f = UsageFilter(account=acme, start=date(2025, 12, 1), end=date(2026, 3, 20))
+
+    got = counts_per_item(f, limit=5)
+
+    assert [(r.op_id, r.count) for r in got] == planted.top(f, 5)
+    assert len(asked) == len(read) == 1 and 5 <= len(asked[0]) < read[0] // 2, (len(asked[0]), read)
+
+
+def _usage_scope() -> Any:
+    from vaults.usage_audit import _scoped
+
+    return _scoped
