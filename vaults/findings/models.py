@@ -257,9 +257,9 @@ KIND_SEARCH_WORDS: dict[str, str] = {
 KIND_SEARCH_WORDS[Finding.Kind.OVER_PERMISSIONED] = "over_permissioned over permissioned access user"
 
 
-def kinds_containing(text: str) -> list[str]:
-    """Kinds whose search words contain `text` (case folded as the searches fold it), in order."""
-    folded = text.upper().lower()
+def kinds_containing(folded: str) -> list[str]:
+    """Kinds whose search words contain `folded` (already case folded the way the database folds
+    the document: vaults/findings/search.py `_folded`), in order."""
     return [kind for kind, words in KIND_SEARCH_WORDS.items() if folded in words]
 
 

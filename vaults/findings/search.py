@@ -99,8 +99,19 @@ def _of_kinds(options: tuple[str, ...]) -> Q:
     """Findings of the kinds whose words (KIND_SEARCH_WORDS) contain one of the options, as their
     search text once did. No such kind (most words): an empty Q, so OR-ed with the document's
     condition it leaves that condition alone, planned as before."""
-    kinds = sorted({kind for option in options for kind in kinds_containing(option)})
+    kinds = sorted({kind for option in _folded(options) for kind in kinds_containing(option)})
     return Q(kind__in=kinds) if kinds else Q()
+
+
+def _folded(options: tuple[str, ...]) -> list[str]:
+    """The options folded exactly as the document side folds them: PostgreSQL's lower(upper(x))
+    (one query on constants; Python's own case mapping differs, e.g. it turns "ß" into "ss"), or
+    SQLite's LIKE, which folds ASCII letters only."""
+    if connection.vendor != "postgresql":
+        return [option.lower() for option in options if option.isascii()]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(upper(o)) FROM unnest(%s::text[]) AS o", [list(options)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 # What pg_trgm surely extracts a trigram from: three letters or digits in a row ("_" separates words).

@@ -130,3 +130,14 @@ def test_every_kind_has_its_kind_and_label_among_its_words() -> None:
         assert KIND_SEARCH_WORDS[kind].startswith(str(kind)), kind
     assert "rotate rotation overdue" in KIND_SEARCH_WORDS[Finding.Kind.OVERDUE_ROTATION]
     assert "reused shared secret" in KIND_SEARCH_WORDS[Finding.Kind.REUSED_SECRET]
+
+
+def test_a_kind_word_is_folded_as_the_database_folds_the_document(account) -> None:
+    over = make_finding(account=account, kind=Finding.Kind.OVER_PERMISSIONED, title="Contractor can manage Finance",
+                        search_text="contractor finance")  # fmt: skip
+    # Python's case mapping turns "ß" into "ss" ("access", "permissioned"); PostgreSQL's
+    # lower(upper()) keeps it, so no kind's words contain it and nothing is found.
+    assert _titles(filtered_findings(q="ß")) == set()
+    assert _titles(filtered_findings(q="ACCESS")) == {over.title}
+    # PostgreSQL folds the dotless ı to i (upper I, lower i): found, as the stored words once were.
+    assert _titles(filtered_findings(q="permıssioned")) == {over.title}
