@@ -4,7 +4,10 @@ once for every test that drives Chromium (one Playwright instance per session)."
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -26,3 +29,16 @@ def sign_in(page: object, live_server_url: str, username: str, password: str) ->
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
     page.fill("input[name=password]", password)  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
+@contextmanager
+def phone_page(browser: Any, live_server_url: str, username: str, *, width: int = 390) -> Iterator[Any]:
+    """A page `width` px wide (a phone by default), signed in as `username` made by `make_user`."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server_url, username, "correct horse battery staple 9")
+        page.wait_for_url(f"{live_server_url}/")
+        yield page
+    finally:
+        context.close()

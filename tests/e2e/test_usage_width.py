@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import phone_page, screenshot
 from tests.vaults.factories import make_account, make_item, make_op_user, make_usage, make_vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,11 +28,7 @@ def test_the_usage_counts_are_in_view_at_390_px(browser, live_server, make_user)
     for _ in range(3):
         make_usage(account=account, user=person, item=item)
 
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url, "tom", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with phone_page(browser, live_server.url, "tom") as page:
         page.goto(f"{live_server.url}/usage/")
         screenshot(page, "usage-390")
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
@@ -44,8 +40,6 @@ def test_the_usage_counts_are_in_view_at_390_px(browser, live_server, make_user)
             counts[heading] = (cell.inner_text().strip(), box["x"] + box["width"] if box else None)
         people_text = page.locator("section[aria-labelledby=people-h] table").inner_text()
         items_text = page.locator("section[aria-labelledby=items-h] table").inner_text()
-    finally:
-        context.close()
 
     assert width[0] <= width[1], width
     # The name and its detail are both shown, not dropped to make room.

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import phone_page, screenshot
 from tests.vaults.factories import make_account, make_vault
 from vaults.findings.models import HealthSnapshot
 
@@ -23,11 +23,7 @@ def test_the_vault_scores_are_in_view_at_390_px(browser, live_server, make_user)
     HealthSnapshot.objects.create(account=account, vault=vault, taken_at=timezone.now(), score=73)
     make_vault(account=account, name="Never Scored")  # a decoy: no snapshot, "not scored"
 
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url, "tom", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with phone_page(browser, live_server.url, "tom") as page:
         page.goto(f"{live_server.url}/vaults/")
         screenshot(page, "vault-list-390")
         cells = {}
@@ -36,8 +32,6 @@ def test_the_vault_scores_are_in_view_at_390_px(browser, live_server, make_user)
             box = cell.bounding_box()
             cells[name] = (cell.inner_text().strip(), box["x"] + box["width"] if box else None)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    finally:
-        context.close()
 
     assert width[0] <= width[1], width
     assert cells["Customer API Development Europe West"][0] == "73 Needs attention", cells
