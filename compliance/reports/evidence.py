@@ -279,8 +279,11 @@ class Evidence:
     def rotation(self) -> dict[str, int | None]:
         """Credentials subject to rotation at the period's end (the rotation figure's predicate per
         policy scope, recorded with each item's history: `vaults.history.rotating_items`), overdue
-        and due soon (present findings, accepted included: accepted is still not rotated)."""
+        and due soon (present findings, accepted included: accepted is still not rotated). Without a
+        findings run by the period's end, overdue and due soon are unknown, not 0."""
         subject = self.active_items().filter(rotating=True).count() if self.has_access_history else None
+        if not self.findings_computed:
+            return {"subject": subject, "overdue": None, "due_soon": None, "compliant": None}
         present = self.findings().filter(self.present_filter())
         counts = dict(present.filter(kind__in=[Finding.Kind.OVERDUE_ROTATION, Finding.Kind.ROTATION_DUE_SOON])
                       .values_list("kind").annotate(n=Count("pk")))
@@ -670,10 +673,13 @@ class Evidence:
         for n, q in enumerate(periods):
             sub = Evidence(period=q, accounts=self.accounts, now=self.now)
             reviews = sub.review_figures
+            # A quarter that ended before the first findings run has no findings figures, not zeros.
+            computed = sub.findings_computed
             result.append({
                 "period": q.label, "future": q.start > self.now, "health": sub.health_score,
-                "present": counts[f"present{n}"], "violations": counts[f"viol{n}"], "new": counts[f"new{n}"],
-                "resolved": counts[f"resolved{n}"], "review_pct": percent(reviews["decided"], reviews["total"]),
+                **{key: counts[f"{column}{n}"] if computed else None
+                   for key, column in (("present", "present"), ("violations", "viol"), ("new", "new"), ("resolved", "resolved"))},
+                "review_pct": percent(reviews["decided"], reviews["total"]),
             })
         return result
 

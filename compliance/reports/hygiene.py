@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from compliance import audit
 from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
 from compliance.reports.evidence import Evidence, by_vault_kind
-from compliance.reports.sections import KIND_LABELS, lazy_table, usage_coverage_section
+from compliance.reports.sections import KIND_LABELS, count_kpi, lazy_table, usage_coverage_section
 from compliance.reviews.periods import Period
 from openclaw_web.text import plural
 from vaults import charts
@@ -79,9 +79,11 @@ def _findings_section(ev: Evidence) -> Section:
 
     return Section(
         key="findings", title="Findings by kind and vault",
-        intro=(f"{plural(total, 'open finding', 'open findings')}. Findings spanning several vaults (shared credentials, people) are counted "
+        intro=((f"{plural(total, 'open finding', 'open findings')}. " if ev.findings_computed else
+                "No evidence: findings were not computed by the end of this period, so none are counted. ")
+               + "Findings spanning several vaults (shared credentials, people) are counted "
                "once per kind; the per-vault table counts findings attached to one vault."),
-        kpis=[Kpi("Open findings", str(total), "as on the dashboard", "good" if not total else "warn")],
+        kpis=[count_kpi("Open findings", total if ev.findings_computed else None, "as on the dashboard", "warn")],
         chart=chart,
         tables=[
             table("findings_by_kind", "By kind", [Column("Kind", width=28), Column("Open", "int", 8),
@@ -116,7 +118,7 @@ def _cleanup_section(ev: Evidence) -> Section:
 
 def build(*, period: Period, accounts: list[Account], generator: str, now: datetime.datetime) -> ReportDocument:
     ev = Evidence(period=period, accounts=accounts, now=now)
-    figures = {"health_score": ev.health_score, "open_by_kind": dict(ev.open_by_kind), "open_findings": ev.open_total,
+    figures = {"health_score": ev.health_score, "open_by_kind": dict(ev.open_by_kind), "open_findings": ev.open_total if ev.findings_computed else None,
                "vaults": len(ev.vaults) if ev.has_access_history else None}
     return ReportDocument(
         kind="hygiene", title="Vault hygiene report", period=period, generated_at=now, generator=generator,

@@ -70,6 +70,14 @@ def known(value: int | None) -> Cell:
     return NO_DATA if value is None else value
 
 
+def count_kpi(label: str, count: int | None, detail: str, tone: str, *, clean_tone: str = "good") -> Kpi:
+    """A count of problems: `tone` when there are some, `clean_tone` at 0, none when unknown (no
+    findings run by the period's end): an unknown count is never shown as a clean 0."""
+    if count is None:
+        return Kpi(label, "n/a", f"{detail}; no findings computed by the period's end", "")
+    return Kpi(label, str(count), detail, tone if count else clean_tone)
+
+
 class HeadlineFigures(TypedDict):
     """The key figures every builder computes once: the cover, tests and e-mails read them."""
 
@@ -81,9 +89,9 @@ class HeadlineFigures(TypedDict):
     rotation_pct: float | None
     reviews: dict[str, int]
     reviews_pct: float | None
-    violations_open: int
+    violations_open: int | None  # None: no findings run by the period's end (not 0)
     open_by_kind: dict[str, int]
-    open_findings: int
+    open_findings: int | None
     usage: dict[str, int]
     access: dict[str, int | None]
     anomalies: dict[str, int]
@@ -104,9 +112,9 @@ def headline_figures(ev: Evidence) -> HeadlineFigures:
         "rotation_pct": percent(rot["compliant"], rot["subject"]),
         "reviews": reviews,
         "reviews_pct": percent(reviews["decided"], reviews["total"]),
-        "violations_open": ev.violations_open,
+        "violations_open": ev.violations_open if ev.findings_computed else None,
         "open_by_kind": dict(ev.open_by_kind),
-        "open_findings": ev.open_total,
+        "open_findings": ev.open_total if ev.findings_computed else None,
         "usage": ev.usage_figures,
         "access": ev.access_figures,
         "anomalies": dict(ev.anomaly_counts),
@@ -129,21 +137,21 @@ def summary_section(ev: Evidence, figures: HeadlineFigures) -> Section:
         Kpi("Access reviews completed", fmt_percent(figures["reviews_pct"]),
             f"{reviews['decided']} of {reviews['total']} entries decided; {reviews['signed_off']} of "
             f"{plural(reviews['reviews'], 'review', 'reviews')} signed off", _tone(figures["reviews_pct"], 100, 90)),
-        Kpi("Policy violations", str(figures["violations_open"]),
-            "open: shared credentials, weak secrets, overdue rotation", "good" if not figures["violations_open"] else "bad"),
+        count_kpi("Policy violations", figures["violations_open"], "open: shared credentials, weak secrets, overdue rotation",
+                   "bad"),
         Kpi("Health score", "n/a" if health is None else f"{health}/100", "latest snapshot, as on the dashboard",
             "" if health is None else _tone(float(health), 90, 60)),
     ]
     usage = ev.usage_figures
     access = ev.access_figures
     rows: list[tuple[Cell, ...]] = [
-        ("Open findings (all kinds)", ev.open_total),
-        ("Policy violations open", ev.violations_open),
+        ("Open findings (all kinds)", known(figures["open_findings"])),
+        ("Policy violations open", known(figures["violations_open"])),
         ("Active items", known(figures["active_items"])),
         ("Items without open finding", known(figures["compliant_items"])),
         ("Credentials subject to rotation", known(rot["subject"])),
-        ("Rotation overdue", rot["overdue"]),
-        ("Rotation due within 30 days", rot["due_soon"]),
+        ("Rotation overdue", known(rot["overdue"])),
+        ("Rotation due within 30 days", known(rot["due_soon"])),
         ("Vaults", known(access["vaults"])),
         ("People with vault access", known(access["users_with_access"])),
         ("User x vault accesses", known(access["access_pairs"])),
@@ -355,9 +363,10 @@ def rotation_section(ev: Evidence) -> Section:
         key="rotation", title="Credential rotation compliance",
         intro=("Non-human secrets (API credentials, databases, servers, SSH keys and logins tagged service-account) "
                "must be rotated within the vault's policy period; people's own logins are not forced to rotate."),
-        kpis=[Kpi("Compliant", str(known(rot["compliant"])), f"of {known(rot['subject'])} rotating credentials", "good"),
-              Kpi("Overdue", str(rot["overdue"]), "past the policy period", "bad" if rot["overdue"] else "good"),
-              Kpi("Due in 30 days", str(rot["due_soon"]), "plan the rotation", "warn" if rot["due_soon"] else "")],
+        kpis=[Kpi("Compliant", str(known(rot["compliant"])), f"of {known(rot['subject'])} rotating credentials",
+                  "" if rot["compliant"] is None else "good"),
+              count_kpi("Overdue", rot["overdue"], "past the policy period", "bad"),
+              count_kpi("Due in 30 days", rot["due_soon"], "plan the rotation", "warn", clean_tone="")],
         tables=[lazy_table("rotation", "Overdue and soon-due credentials",
                            [Column("Status", width=20), Column("Severity", width=12), Column("Item", width=40),
                             Column("Vault", width=30), Column("Last changed", "date", 14), Column("Age (days)", "int", 10),
@@ -368,8 +377,9 @@ def rotation_section(ev: Evidence) -> Section:
 
 def violations_section(ev: Evidence) -> Section:
     status = ev.kind_status
+    columns = ("open", "accepted", "new", "resolved")
     summary_rows: list[tuple[Cell, ...]] = [
-        (KIND_LABELS[k], status[k]["open"], status[k]["accepted"], status[k]["new"], status[k]["resolved"])
+        (KIND_LABELS[k], *(status[k][c] if ev.findings_computed else NO_DATA for c in columns))
         for k in (Finding.Kind.DUPLICATE, Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION)
     ]
     detail = ev.violation_rows()
@@ -484,7 +494,7 @@ def own_access_changes_section(ev: Evidence) -> Section:
 def quarter_section(ev: Evidence) -> Section:
     metrics = ev.quarter_metrics()
     rows: list[tuple[Cell, ...]] = [
-        (m["period"], m["health"], m["present"], m["violations"], m["new"], m["resolved"],
+        (m["period"], m["health"], known(m["present"]), known(m["violations"]), known(m["new"]), known(m["resolved"]),
          fmt_percent(m["review_pct"]) if m["review_pct"] is not None else "no review")
         for m in metrics if not m["future"]
     ]
