@@ -154,29 +154,30 @@ class Evidence:
         return {kind: n for kind, n in rows}
 
     @cached_property
-    def kind_status(self) -> dict[str, dict[str, int]]:
+    def kind_status(self) -> dict[str, dict[str, int | None]]:
         """Per kind: open and accepted at the period's end (today for the current period), new in
         the period (first seen, which is never rewritten) and resolved in it (the status history's
-        resolutions: a finding resolved then and seen again later still counts). Three queries."""
+        resolutions: a finding resolved then and seen again later still counts). Three queries.
+        Every count is None without a findings run by the period's end: unknown, not a clean 0."""
+        if not self.findings_computed:
+            return {kind: dict.fromkeys(("open", "accepted", "new", "resolved")) for kind in Finding.Kind.values}
         p = self.period
         accepted = dict(self.findings().filter(self.status_filter(ACCEPTED)).values_list("kind").annotate(n=Count("pk")))
         new = dict(self.findings().filter(first_seen__gte=p.start, first_seen__lt=p.end).values_list("kind")
                    .annotate(n=Count("pk")))
         resolved = dict(self.spans().filter(status=RESOLVED, valid_from__gte=p.start, valid_from__lt=p.end)
                         .values_list("kind").annotate(n=Count("finding_id", distinct=True)))
-        result = {kind: {"open": 0, "accepted": accepted.get(kind, 0), "new": new.get(kind, 0),
-                         "resolved": resolved.get(kind, 0)} for kind in Finding.Kind.values}
-        for kind, n in self.open_by_kind.items():
-            result[kind]["open"] = n
-        return result
+        return {kind: {"open": self.open_by_kind.get(kind, 0), "accepted": accepted.get(kind, 0),
+                       "new": new.get(kind, 0), "resolved": resolved.get(kind, 0)} for kind in Finding.Kind.values}
 
     @property
-    def open_total(self) -> int:
-        return sum(self.open_by_kind.values())
+    def open_total(self) -> int | None:
+        """Open findings at the period's end; None without a findings run by then (see kind_status)."""
+        return sum(self.open_by_kind.values()) if self.findings_computed else None
 
     @property
-    def violations_open(self) -> int:
-        return sum(self.open_by_kind.get(k, 0) for k in VIOLATION_KINDS)
+    def violations_open(self) -> int | None:
+        return sum(self.open_by_kind.get(k, 0) for k in VIOLATION_KINDS) if self.findings_computed else None
 
     def violation_rows(self) -> QuerySet[Finding]:
         """Violations present at some time in the period, with their status and severity at its end

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from compliance import audit
 from compliance.reports.document import Cell, Column, Kpi, ReportDocument, Section, table
 from compliance.reports.evidence import Evidence, by_vault_kind
-from compliance.reports.sections import KIND_LABELS, count_kpi, lazy_table, usage_coverage_section
+from compliance.reports.sections import KIND_LABELS, count_kpi, known, lazy_table, usage_coverage_section
 from compliance.reviews.periods import Period
 from openclaw_web.text import plural
 from vaults import charts
@@ -59,7 +59,7 @@ def _health_section(ev: Evidence) -> Section:
 def _findings_section(ev: Evidence) -> Section:
     status = ev.kind_status
     kind_rows: list[tuple[Cell, ...]] = [
-        (KIND_LABELS[k], status[k]["open"], status[k]["accepted"], status[k]["new"], status[k]["resolved"])
+        (KIND_LABELS[k], *(known(status[k][c]) for c in ("open", "accepted", "new", "resolved")))
         for k in Finding.Kind.values
     ]
     pivot = by_vault_kind(ev)
@@ -67,7 +67,7 @@ def _findings_section(ev: Evidence) -> Section:
     vault_rows: list[tuple[Cell, ...]] = [
         (vault, sum(counts.values()), *[counts.get(k, 0) for k in kinds]) for vault, counts in pivot
     ]
-    bars = [charts.Bar(KIND_LABELS[k], float(status[k]["open"])) for k in Finding.Kind.values if status[k]["open"]]
+    bars = [charts.Bar(KIND_LABELS[k], float(n)) for k in Finding.Kind.values if (n := status[k]["open"])]
     chart = charts.horizontal_bars(bars, title="Open findings by kind", width=640, label_chars=30) if bars else None
     # values_list, not model instances: this table streams 100,000+ rows into the workbook.
     detail = (ev.findings().filter(ev.open_filter()).order_by("-severity_rank", "kind", "pk")
@@ -79,11 +79,11 @@ def _findings_section(ev: Evidence) -> Section:
 
     return Section(
         key="findings", title="Findings by kind and vault",
-        intro=((f"{plural(total, 'open finding', 'open findings')}. " if ev.findings_computed else
+        intro=((f"{plural(total, 'open finding', 'open findings')}. " if total is not None else
                 "No evidence: findings were not computed by the end of this period, so none are counted. ")
                + "Findings spanning several vaults (shared credentials, people) are counted "
                "once per kind; the per-vault table counts findings attached to one vault."),
-        kpis=[count_kpi("Open findings", total if ev.findings_computed else None, "as on the dashboard", "warn")],
+        kpis=[count_kpi("Open findings", total, "as on the dashboard", "warn")],
         chart=chart,
         tables=[
             table("findings_by_kind", "By kind", [Column("Kind", width=28), Column("Open", "int", 8),
@@ -94,7 +94,7 @@ def _findings_section(ev: Evidence) -> Section:
             lazy_table("findings", "Open findings", [Column("Kind", width=22), Column("Severity", width=12),
                        Column("Finding", width=60), Column("Vault", width=30), Column("First seen", "datetime", 18),
                        Column("Explanation", width=80), Column("Recommended action", width=50)],
-                       total=total, query=detail, convert=convert),
+                       total=total or 0, query=detail, convert=convert),
         ],
     )
 
@@ -118,8 +118,12 @@ def _cleanup_section(ev: Evidence) -> Section:
 
 def build(*, period: Period, accounts: list[Account], generator: str, now: datetime.datetime) -> ReportDocument:
     ev = Evidence(period=period, accounts=accounts, now=now)
-    figures = {"health_score": ev.health_score, "open_by_kind": dict(ev.open_by_kind), "open_findings": ev.open_total if ev.findings_computed else None,
-               "vaults": len(ev.vaults) if ev.has_access_history else None}
+    figures = {
+        "health_score": ev.health_score,
+        "open_by_kind": dict(ev.open_by_kind),
+        "open_findings": ev.open_total,
+        "vaults": len(ev.vaults) if ev.has_access_history else None,
+    }
     return ReportDocument(
         kind="hygiene", title="Vault hygiene report", period=period, generated_at=now, generator=generator,
         chain_seq=(anchor := audit.chain_anchor()).seq, chain_head=anchor.head, accounts=[a.name for a in accounts], figures=figures,

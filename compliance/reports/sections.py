@@ -112,9 +112,9 @@ def headline_figures(ev: Evidence) -> HeadlineFigures:
         "rotation_pct": percent(rot["compliant"], rot["subject"]),
         "reviews": reviews,
         "reviews_pct": percent(reviews["decided"], reviews["total"]),
-        "violations_open": ev.violations_open if ev.findings_computed else None,
+        "violations_open": ev.violations_open,
         "open_by_kind": dict(ev.open_by_kind),
-        "open_findings": ev.open_total if ev.findings_computed else None,
+        "open_findings": ev.open_total,
         "usage": ev.usage_figures,
         "access": ev.access_figures,
         "anomalies": dict(ev.anomaly_counts),
@@ -379,7 +379,7 @@ def violations_section(ev: Evidence) -> Section:
     status = ev.kind_status
     columns = ("open", "accepted", "new", "resolved")
     summary_rows: list[tuple[Cell, ...]] = [
-        (KIND_LABELS[k], *(status[k][c] if ev.findings_computed else NO_DATA for c in columns))
+        (KIND_LABELS[k], *(known(status[k][c]) for c in columns))
         for k in (Finding.Kind.DUPLICATE, Finding.Kind.WEAK, Finding.Kind.OVERDUE_ROTATION)
     ]
     detail = ev.violation_rows()

@@ -76,3 +76,10 @@ def test_today_keeps_its_counts_and_the_hygiene_report_says_no_evidence_before_t
     assert hygiene.figures["open_findings"] is None
     assert findings.intro.startswith("No evidence: findings were not computed by the end of this period")
     assert [(k.value, k.tone) for k in findings.kpis] == [("n/a", "")]
+    by_kind = _rows(findings, "findings_by_kind")
+    assert len(by_kind) == len(Finding.Kind.values)
+    assert all(row[1:] == (NO_DATA,) * 4 for row in by_kind), by_kind
+
+    today_hygiene = build_report(kind="hygiene", period=period_containing(now), generator="tester", now=now)
+    open_now = {row[0]: row[1] for row in _rows(_section(today_hygiene, "findings"), "findings_by_kind")}
+    assert sum(open_now.values()) == Finding.objects.filter(status="open").count() > 0  # the decoy: counts, not "no data"
