@@ -32,8 +32,9 @@ def sign_in(page: object, live_server_url: str, username: str, password: str) ->
 
 
 @contextmanager
-def phone_page(browser: Any, live_server_url: str, username: str, *, width: int = 390) -> Iterator[Any]:
-    """A page `width` px wide (a phone by default), signed in as `username` made by `make_user`."""
+def signed_in_page(browser: Any, live_server_url: str, username: str, *, width: int = 390) -> Iterator[Any]:
+    """A page `width` px wide (a phone by default), signed in as `username` made by `make_user`.
+    Height 844 at every width: the width tests measure sideways overflow only."""
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
     try:

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.vaults.factories import grant, make_account, make_item, make_op_user, make_vault
 from vaults.access_expiry.models import AccessEndDate
 from vaults.models import ItemUsage, Vault
@@ -34,11 +34,7 @@ def test_end_dates_and_the_contractor_report_fit_a_phone(browser, live_server, m
         ItemUsage.objects.create(account=account, uuid=f"u{n}", timestamp=now - datetime.timedelta(hours=30, minutes=n),
                                  user_op_id=person.op_id, item_op_id=item.op_id, vault_op_id=vaults[0].op_id,
                                  action="reveal", client_ip=f"2001:db8:{n}::{n}", country="Somewhere Far Away")  # fmt: skip
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url, "ada", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with signed_in_page(browser, live_server.url, "ada") as page:
         page.goto(f"{live_server.url}/vaults/people/{person.pk}/")
         page.fill("input[name=ends_on]", (timezone.localdate() - datetime.timedelta(days=1)).isoformat())
         page.fill("input[name=reason]", LONG)
@@ -51,8 +47,6 @@ def test_end_dates_and_the_contractor_report_fit_a_phone(browser, live_server, m
         report_width = page.evaluate(WIDTH)
         anomalies = page.locator(f'[data-contractor="{person.pk}"] .anomaly-list li').count()
         screenshot(page, "contractor-report-390")
-    finally:
-        context.close()
 
     assert AccessEndDate.objects.get(op_user=person).reason == LONG
     assert person_width["page"] <= person_width["viewport"], person_width

@@ -9,7 +9,7 @@ from django.utils import timezone
 from compliance.alerts.models import AlertDelivery, AlertState
 from openclaw_web.roles import Role
 from tests.compliance.alerts.factories import make_channel, make_rule
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.vaults.factories import make_account, make_vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,20 +28,14 @@ def test_the_alerts_pages_do_not_scroll_sideways_at_390_px(browser, live_server,
                                       url="/", severity="high", raised_at=now, last_seen_at=now)  # fmt: skip
     AlertDelivery.objects.create(state=state, channel=channel, created_at=now, status="failed", attempts=5,
                                  last_error="ConnectError: " + "y" * 300, payload_digest="a" * 64)  # fmt: skip
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
     widths = {}
-    try:
-        sign_in(page, live_server.url, "carol", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with signed_in_page(browser, live_server.url, "carol") as page:
         for path in ("/alerts/", "/alerts/rules/new/", f"/alerts/channels/{channel.pk}/"):
             page.goto(live_server.url + path)
             widths[path] = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         page.goto(live_server.url + "/alerts/")
         screenshot(page, "alerts-390")
         assert page.locator("text=Send a test").count() == 1
-    finally:
-        context.close()
 
     for path, (scroll, inner) in widths.items():
         assert scroll <= inner, (path, scroll, inner)

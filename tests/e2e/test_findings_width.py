@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.vaults.factories import make_account, make_finding, make_item, make_vault
 from vaults.findings.models import Finding
 from vaults.models import Vault
@@ -39,11 +39,7 @@ def demo_sized_findings():
 
 def test_the_findings_page_does_not_scroll_sideways_at_1366_px(browser, live_server, make_user, demo_sized_findings):
     make_user("tom", Role.TEAM_LEAD)  # a finding manager: the table has its selection column too
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url, "tom", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with signed_in_page(browser, live_server.url, "tom", width=1366) as page:
         page.goto(f"{live_server.url}/findings/")
         page.locator("#findings-table tbody tr").first.wait_for()
 
@@ -54,8 +50,6 @@ def test_the_findings_page_does_not_scroll_sideways_at_1366_px(browser, live_ser
                     rows: document.querySelectorAll('#findings-table tbody tr').length};
         }""")
         screenshot(page, "findings-1366")
-    finally:
-        context.close()
 
     assert widths["rows"] >= 25
     assert widths["page"] <= widths["viewport"], widths

@@ -7,7 +7,7 @@ import pytest
 
 from compliance.tickets.models import TicketDestination, TicketLink
 from openclaw_web.roles import Role
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import signed_in_page
 from tests.vaults.factories import make_account, make_finding, make_item, make_vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,19 +25,13 @@ def test_the_tickets_pages_do_not_scroll_sideways_at_390_px(browser, live_server
     TicketDestination.objects.create(name="Linear " + LONG[:90], kind="linear", url="https://api.linear.app/graphql", project="t")
     TicketLink.objects.create(subject_kind="finding", subject_id=finding.pk, destination=linked, external_key="X" * 100,
                               url="https://acme.atlassian.net/browse/" + "X" * 100, response_status=201)  # fmt: skip
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
     widths = {}
-    try:
-        sign_in(page, live_server.url, "carol", "correct horse battery staple 9")
-        page.wait_for_url(f"{live_server.url}/")
+    with signed_in_page(browser, live_server.url, "carol") as page:
         for path in ("/tickets/", f"/tickets/{linked.pk}/", f"/findings/{finding.pk}/", "/findings/?status=all"):
             page.goto(live_server.url + path)
             widths[path] = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         page.goto(f"{live_server.url}/findings/{finding.pk}/")
         assert page.locator("[data-create-ticket]").count() == 1
-    finally:
-        context.close()
 
     for path, (scroll, inner) in widths.items():
         assert scroll <= inner, (path, scroll, inner)

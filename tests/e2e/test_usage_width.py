@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import phone_page, screenshot
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.vaults.factories import make_account, make_item, make_op_user, make_usage, make_vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def test_the_usage_counts_are_in_view_at_390_px(browser, live_server, make_user)
     for _ in range(3):
         make_usage(account=account, user=person, item=item)
 
-    with phone_page(browser, live_server.url, "tom") as page:
+    with signed_in_page(browser, live_server.url, "tom") as page:
         page.goto(f"{live_server.url}/usage/")
         screenshot(page, "usage-390")
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")

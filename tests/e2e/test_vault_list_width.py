@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from openclaw_web.roles import Role
-from tests.e2e.conftest import phone_page, screenshot
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.vaults.factories import make_account, make_vault
 from vaults.findings.models import HealthSnapshot
 
@@ -23,7 +23,7 @@ def test_the_vault_scores_are_in_view_at_390_px(browser, live_server, make_user)
     HealthSnapshot.objects.create(account=account, vault=vault, taken_at=timezone.now(), score=73)
     make_vault(account=account, name="Never Scored")  # a decoy: no snapshot, "not scored"
 
-    with phone_page(browser, live_server.url, "tom") as page:
+    with signed_in_page(browser, live_server.url, "tom") as page:
         page.goto(f"{live_server.url}/vaults/")
         screenshot(page, "vault-list-390")
         # What is in view is what the table's scrolling frame shows, not the window.
