@@ -181,12 +181,12 @@ def _document(function: str, *columns: str) -> Func:
     return Func(*(F(c) for c in columns), function=function, output_field=TextField())
 
 
-DOCUMENTS: dict[str, Callable[[], Func]] = {
+DOCUMENTS: dict[str, Callable[[], Func | F]] = {
     "items": lambda: _document("openclaw_item_search_doc", "title", "tags", "urls"),
     "vaults": lambda: _document("openclaw_vault_search_doc", "name", "description"),
     "people": lambda: _document("openclaw_person_search_doc", "name", "email"),
     "groups": lambda: _document("openclaw_group_search_doc", "name"),
-    "findings": lambda: _document("openclaw_finding_search_doc", "title", "search_text"),
+    "findings": lambda: F("search_document"),  # stored, folded as the others (findings migration 0014)
 }
 
 
@@ -212,7 +212,7 @@ class _TrigramMatcher(_Matcher):
         self._vaults_per_word: list[set[int]] | None = None
         self._finding_kinds_per_word: list[list[str]] | None = None
 
-    def _word_condition(self, document: Func, word: str) -> Q:
+    def _word_condition(self, document: Func | F, word: str) -> Q:
         return Q(TrigramWordSimilar(document, Value(word)))
 
     def _condition(self, kind: str) -> Q:
@@ -271,16 +271,16 @@ class _TrigramMatcher(_Matcher):
         """Candidates from the index, ranked here: asking pg_trgm for a similarity per word would
         recompute every candidate's trigrams once more (the dominant cost, ~5 µs a row)."""
         condition = self.item_condition() if kind == "items" else self._condition(kind)
-        found = visible(kind).filter(condition).order_by().annotate(search_document=DOCUMENTS[kind]())
+        found = visible(kind).filter(condition).order_by().annotate(ranked_document=DOCUMENTS[kind]())
         if kind == "findings":  # ranked on the document as it was: its kind's words, then its own text
             rows = [
                 (pk, label, f"{KIND_SEARCH_WORDS.get(finding_kind, '')} {document or ''}")
                 for pk, label, document, finding_kind in found.values_list(
-                    "pk", LABEL_COLUMNS[kind], "search_document", "kind"
+                    "pk", LABEL_COLUMNS[kind], "ranked_document", "kind"
                 )[: CANDIDATES + 1]
             ]
         else:
-            rows = list(found.values_list("pk", LABEL_COLUMNS[kind], "search_document")[: CANDIDATES + 1])
+            rows = list(found.values_list("pk", LABEL_COLUMNS[kind], "ranked_document")[: CANDIDATES + 1])
         return ranked_pks(self.words, rows), len(rows)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Collate, Lower, Upper
 
 from vaults.findings.models import Finding, kinds_containing
@@ -49,22 +49,22 @@ def search_q(query: str) -> Q:
     """AND over tokens of (OR over each token's alternatives), each a case-insensitive substring
     of the search text.
 
-    PostgreSQL: `document LIKE ANY('{%alternative%, ...}')` per token, on the lower-cased finding
-    document of the global search (vaults/search.py, migration vaults 0009), instead of an OR of
-    unindexed `UPPER(search_text) LIKE`s:
+    PostgreSQL: `document LIKE ANY('{%alternative%, ...}')` per token, on the finding's stored,
+    folded search document (`Finding.search_document`, shared with the global search in
+    vaults/search.py), instead of an OR of unindexed `UPPER(search_text) LIKE`s:
     1. the document's trigram index (open findings) answers a token whose alternatives all hold
        three letters or digits in a row, so a rare word reads a few rows instead of every finding;
-    2. the statistics of migration findings 0010 on the same expression tell the planner how
-       common a word is: a common one ("password") walks the list's sort index and stops at the
-       page, a rare one takes the trigram index;
+    2. the column's statistics tell the planner how common a word is: a common one ("password")
+       walks the list's sort index and stops at the page, a rare one takes the trigram index;
     3. a token with a shorter alternative ("db", or "qa") has no trigram to look up: it is
        checked, same meaning, on the rows the other tokens or the sort order bring. It names the
        document in the "C" collation: LIKE compares bytes in any collation and the statistics
        still apply, but the index (default collation) does not match, so the planner cannot put
        it into the index scan, where it would read every entry (0.2 s at 244,000 findings) and
-       make the index useless for the other words too;
-    4. one `ANY` per token lower-cases the document once for all its alternatives, where the OR
-       did it once per alternative (lower() is most of the cost of checking a row, ~1 µs);
+       make the index useless for the other words too. Alone, such a token is checked on every
+       open finding: the document is stored already folded, so a row costs a byte search, not a
+       fold (170 → 48 ms for "qa" at 134,000 open findings; findings migration 0014);
+    4. one `ANY` per token reads the document once for all its alternatives;
     5. the document is the search text, or the title when the search text is empty: the
        `search_text <> ''` guard keeps such a finding out, as before;
     6. the words of a finding's kind (KIND_SEARCH_WORDS: "duplicate", "reused", "rotation") are
@@ -127,7 +127,7 @@ class _ContainsAny(Func):
     template = "(%(expressions)s]))"
     output_field = BooleanField()
 
-    def __init__(self, document: Func, alternatives: tuple[str, ...]) -> None:
+    def __init__(self, document: Func | F | Collate, alternatives: tuple[str, ...]) -> None:
         patterns = [Lower(Upper(Value(f"%{connection.ops.prep_for_like_query(a)}%"))) for a in alternatives]
         super().__init__(document, _Joined(*patterns))
 
