@@ -194,8 +194,9 @@ def _people_rows(grouped: list[tuple[int, str, int]]) -> list[CountRow]:
     for account_id, op_id, n in grouped:
         person = known.get((account_id, op_id))
         label = (person.name or person.email) if person else printed.get(op_id, "") or op_id
-        rows.append(CountRow(account_id, op_id, n, label=label, detail=person.email if person else "",
-                             pk=person.pk if person else None))  # fmt: skip
+        # The e-mail under the name; a person without a name is labelled by the e-mail already.
+        detail = person.email if person and person.name else ""
+        rows.append(CountRow(account_id, op_id, n, label=label, detail=detail, pk=person.pk if person else None))
     return rows
 
 

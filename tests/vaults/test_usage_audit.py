@@ -149,6 +149,19 @@ def test_counts_per_person_and_per_item_are_exact(org: Org) -> None:
     assert [r.pk for r in counts_per_item(f)] == [org.stripe.pk, org.payments.pk]
 
 
+def test_a_person_without_a_name_is_labelled_by_the_e_mail_once(org: Org, viewer: Any,
+                                                               client_for: Callable[..., Client]) -> None:
+    OpUser.objects.filter(pk=org.bob.pk).update(name="")
+    f = UsageFilter(classification="production", tag="api-key", start=date(2026, 1, 1), end=date(2026, 1, 31))
+
+    rows = {r.op_id: (r.label, r.detail) for r in counts_per_person(f)}
+    assert rows[org.bob.op_id] == ("bob@example.com", "")
+    assert rows[org.alice.op_id] == ("Alice Ops", "alice@example.com")  # the decoy: a name, and the e-mail under it
+    content = page(client_for(viewer), JANUARY).content.decode()
+    people = content[content.index('id="people-h"'):content.index('id="items-h"')]
+    assert people.count("bob@example.com") == 1 and people.count("alice@example.com") == 1
+
+
 def test_the_timeline_counts_each_day_and_is_zero_filled(org: Org) -> None:
     f = UsageFilter(classification="production", tag="api-key", start=date(2026, 1, 1), end=date(2026, 1, 31))
 
