@@ -24,7 +24,8 @@ user + system), the whole machine's busy CPU per request (PostgreSQL, Redis and 
 the peak memory of the gunicorn processes (RSS summed, which counts pages shared after fork once
 per process, and PSS, which splits them). `BENCH_LOAD_SYNC_CONFIGS="4x2,3x4"` adds step 5 for
 those configurations; without it a comparison skips step 5. `BENCH_LOAD_SECONDS` sets the
-duration per run (default 60). `BENCH_KEEPDB=1` keeps `bench_load` (or `BENCH_LOAD_DB`) and reuses its
+duration per run (default 60). `BENCH_LOAD_CHURN=1` changes 1% of the synced organisation's items
+before each sync (bench/churn.py), so every sync has changes to write. `BENCH_KEEPDB=1` keeps `bench_load` (or `BENCH_LOAD_DB`) and reuses its
 plant. The fragment cache's hit rate is printed after each run (FRAGMENT_CACHE_STATS counters).
 """
 from __future__ import annotations
@@ -60,6 +61,9 @@ TARGET_P95_MS = 200
 GUNICORN_CONFIG = REPO_ROOT / "gunicorn.conf.py"
 SYNC_ORG: dict[str, Any] = {"vaults": 20, "items": 2000, "users": 60, "groups": 8}
 SYNC_LATENCY_MS = 50
+# BENCH_LOAD_CHURN=1: before each sync, 1% of the synced organisation's items change (bench/churn.py),
+# so every sync writes items and the findings run recomputes; without it, only the first sync does.
+CHURN_PERCENT = float(os.environ.get("BENCH_LOAD_CHURN") or 0)
 
 WRK_SCRIPT = r"""
 wrk.headers[os.getenv("BENCH_HEADER_NAME")] = os.getenv("BENCH_HEADER_VALUE")
@@ -297,7 +301,8 @@ def _start_sync_loop(tmp: Path, db_url: str, base_env: dict[str, str]) -> subpro
     SyncRun.objects.filter(account__name="bench-sync", status__in=ACTIVE).update(status=SyncRun.Status.FAILED)
     env = {**base_env, "FAKE_OP_ACCOUNT": str(path), "FAKE_OP_LATENCY_MS": str(SYNC_LATENCY_MS),
            "OP_SERVICE_ACCOUNT_TOKEN": data["tokens"][0]["token"], "OP_BIN": str(REPO_ROOT / "bin" / "fake-op")}  # fmt: skip
-    loop = f'while true; do "{sys.executable}" manage.py sync --account bench-sync; done'
+    churn = f'"{sys.executable}" -m bench.churn "{path}" {CHURN_PERCENT}; ' if CHURN_PERCENT else ""
+    loop = f'while true; do {churn}"{sys.executable}" manage.py sync --account bench-sync; done'
     return subprocess.Popen(["bash", "-c", loop], cwd=REPO_ROOT, env=env, stdout=(tmp / "sync.log").open("wb"),
                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
