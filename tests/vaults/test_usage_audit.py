@@ -192,6 +192,22 @@ def test_the_one_scan_summary_equals_the_separate_counts(org: Org, span: tuple[d
     assert [r.count for r in summary(f).people] == [r.count for r in counts_per_person(f)] != []
 
 
+def test_the_one_scan_over_raw_events_breaks_ties_as_the_separate_counts(org: Org) -> None:
+    """A country filter reads raw events, always in the one scan: its top N must cut a tie where
+    the separate GROUP BYs cut it (account, then op id in byte order)."""
+    use(org.account, org.carol, org.payments, at(2026, 1, 5))
+    use(org.account, org.carol, org.stripe, at(2026, 1, 6))  # Carol ties with the first
+    ItemUsage.objects.update(country="DE")
+    f = UsageFilter(country="DE", start=date(2026, 1, 1), end=date(2026, 1, 31))
+
+    for limit in (1, 2, 3):
+        answer = summary(f, limit=limit)
+        assert answer.people == counts_per_person(f, limit=limit), limit
+        assert answer.items == counts_per_item(f, limit=limit), limit
+    everyone = [r.count for r in counts_per_person(f, limit=None)]
+    assert len(everyone) == 3 and everyone[0] == everyone[1]  # limit 1 cuts through the tie
+
+
 def test_an_invalid_filter_is_a_400(org: Org, viewer: Any, client_for: Callable[..., Client]) -> None:
     client = client_for(viewer)
     assert client.get("/usage/?start=2026-02-01&end=2026-01-01").status_code == 400
