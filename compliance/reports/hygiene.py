@@ -94,7 +94,8 @@ def _findings_section(ev: Evidence) -> Section:
             lazy_table("findings", "Open findings", [Column("Kind", width=22), Column("Severity", width=12),
                        Column("Finding", width=60), Column("Vault", width=30), Column("First seen", "datetime", 18),
                        Column("Explanation", width=80), Column("Recommended action", width=50)],
-                       total=total or 0, query=detail, convert=convert),
+                       # Unknown for the period, yet an account with a run still lists its rows: counted.
+                       total=total if total is not None else detail.count(), query=detail, convert=convert),
         ],
     )
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from compliance.reports.builders import build_report
 from compliance.reports.document import ReportDocument, Section
 from compliance.reviews.periods import period_containing
+from tests.vaults.factories import make_account
 from vaults.findings.models import Finding
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,16 @@ def test_today_keeps_its_counts_and_the_hygiene_report_says_no_evidence_before_t
     open_now = [row[1] for row in _rows(_section(today_hygiene, "findings"), "findings_by_kind")]
     assert all(isinstance(n, int) for n in open_now), open_now  # the decoy: counts, not "no data"
     assert sum(n for n in open_now if isinstance(n, int)) == Finding.objects.filter(status="open").count() > 0
+
+
+def test_an_account_never_computed_leaves_the_other_accounts_listed_findings_counted(synced_org):
+    """The open count is unknown for the organisation, yet the detail table still lists the
+    computed account's findings: its size must be their number, not 0 (which hid the 'first N
+    of M rows' note)."""
+    make_account(name="Never computed")
+    now = timezone.now()
+    hygiene = build_report(kind="hygiene", period=period_containing(now), generator="tester", now=now)
+    detail = next(t for t in _section(hygiene, "findings").tables if t.key == "findings")
+
+    assert hygiene.figures["open_findings"] is None
+    assert detail.total == Finding.objects.filter(status="open").count() > 0
