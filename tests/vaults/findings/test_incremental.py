@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from tests.vaults.factories import (
     add_member,
@@ -120,6 +121,16 @@ def _item(
     return item
 
 
+def _later(org: Org) -> datetime.datetime:
+    """Five minutes after the first run, but on the same local day: a run after midnight rightly
+    rewrites every explanation that counts days ("expires in 3 days"), which a test started at
+    23:58 then took for a rewrite the change under test caused."""
+    next_day = datetime.datetime.combine(
+        timezone.localdate(org.t0) + datetime.timedelta(days=1), datetime.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    return min(org.t0 + datetime.timedelta(minutes=5), next_day - datetime.timedelta(microseconds=1))
+
+
 @pytest.fixture
 def org(account: Account, now: datetime.datetime) -> Org:
     prod = make_vault(account=account, name="Payments Production", classification=Vault.Classification.PRODUCTION)
@@ -189,7 +200,7 @@ def test_the_planted_organisation_has_every_kind_the_changes_move(org: Org) -> N
 def test_a_run_with_no_change_is_incremental_and_rewrites_nothing(org: Org) -> None:
     before = row_versions(org.account)
 
-    summary = assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    summary = assert_incremental_equals_full(org.account, _later(org))
 
     assert (summary.created, summary.updated, summary.resolved) == (0, 0, 0)
     assert row_versions(org.account) == before
@@ -201,7 +212,7 @@ def test_an_edited_item_recomputes_its_findings_and_leaves_the_others_untouched(
     unclear.title = "Sentry Development API Key"
     unclear.save()
 
-    summary = assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    summary = assert_incremental_equals_full(org.account, _later(org))
 
     assert summary.resolved == 1 and Finding.Kind.UNCLEAR_NAME not in _kinds_of(org.account, unclear)
     after = row_versions(org.account)
@@ -213,7 +224,7 @@ def test_a_vault_rename_recomputes_the_findings_of_its_items(org: Org) -> None:
     org.dev.name = "Payments Development (old)"
     org.dev.save()
 
-    summary = assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    summary = assert_incremental_equals_full(org.account, _later(org))
 
     assert summary.updated > 0
     weak = Finding.objects.get(kind=Finding.Kind.WEAK, item=org.items["weak"])
@@ -224,7 +235,7 @@ def test_a_deleted_item_resolves_its_findings_and_its_group(org: Org) -> None:
     org.items["dup_b"].delete()
     org.items["weak"].delete()
 
-    summary = assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    summary = assert_incremental_equals_full(org.account, _later(org))
 
     assert summary.resolved >= 3  # the weak item's findings, the duplicate, the shared secret
     assert not Finding.objects.filter(
@@ -235,7 +246,7 @@ def test_a_deleted_item_resolves_its_findings_and_its_group(org: Org) -> None:
 def test_an_archived_item_leaves_its_group_and_the_group_is_rewritten(org: Org) -> None:
     Item.objects.filter(pk=org.items["trio_c"].pk).update(archived=True)
 
-    summary = assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    summary = assert_incremental_equals_full(org.account, _later(org))
 
     trio = Finding.objects.get(kind=Finding.Kind.DUPLICATE, key=f"fp:{'f3' * 32}")
     assert summary.updated >= 1 and trio.details["item_count"] == 2
@@ -245,7 +256,7 @@ def test_a_group_member_whose_secret_changed_leaves_the_group_it_left(org: Org) 
     # The member's new fingerprint says nothing about the group it left: the stored group finding does.
     SecretField.objects.filter(item=org.items["reuse_b"]).update(fingerprint="f9" * 32)
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
     assert Finding.objects.get(kind=Finding.Kind.REUSED_SECRET, key=f"fp:{'f2' * 32}").status == Finding.Status.RESOLVED
 
@@ -253,7 +264,7 @@ def test_a_group_member_whose_secret_changed_leaves_the_group_it_left(org: Org) 
 def test_an_item_joining_a_group_makes_it_a_duplicate(org: Org) -> None:
     SecretField.objects.filter(item=org.items["clean"]).update(fingerprint="f1" * 32)
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
     shared = Finding.objects.get(kind=Finding.Kind.SHARED_ACROSS_ENVIRONMENTS, key=f"fp:{'f1' * 32}")
     assert shared.details["item_count"] == 3
@@ -262,7 +273,7 @@ def test_an_item_joining_a_group_makes_it_a_duplicate(org: Org) -> None:
 def test_a_rotated_secret_resolves_its_overdue_rotation(org: Org) -> None:
     SecretField.objects.filter(item=org.items["overdue"]).update(changed_at=org.t0)
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
     assert Finding.Kind.OVERDUE_ROTATION not in _kinds_of(org.account, org.items["overdue"])
 
@@ -271,7 +282,7 @@ def test_a_grant_added_and_one_removed_recompute_the_people(org: Org) -> None:
     grant(vault=org.prod, user=org.people["member"], permissions=["view_items", "export_items"])
     VaultGrant.objects.filter(user=org.people["suspended"]).delete()
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
     flagged = set(
         Finding.objects.filter(kind=Finding.Kind.OVER_PERMISSIONED, status=Finding.Status.OPEN).values_list(
@@ -284,7 +295,7 @@ def test_a_grant_added_and_one_removed_recompute_the_people(org: Org) -> None:
 def test_usage_of_an_orphaned_item_resolves_it(org: Org) -> None:
     make_usage(account=org.account, user=org.people["member"], item=org.items["orphaned"], when=org.t0)
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
     assert Finding.Kind.ORPHANED not in _kinds_of(org.account, org.items["orphaned"])
 
@@ -327,7 +338,7 @@ def test_a_policy_change_is_a_full_run(org: Org) -> None:
     policy.min_length = 40
     policy.save()
 
-    summary = compute_findings(account=org.account, now=org.t0 + datetime.timedelta(minutes=5))
+    summary = compute_findings(account=org.account, now=_later(org))
 
     assert summary.full and "policy" in summary.reason
     assert Finding.Kind.WEAK in _kinds_of(org.account, org.items["clean"])
@@ -336,7 +347,7 @@ def test_a_policy_change_is_a_full_run(org: Org) -> None:
 def test_a_run_after_a_run_the_state_does_not_know_is_full(org: Org) -> None:
     incremental.forget(account=org.account)
 
-    summary = compute_findings(account=org.account, now=org.t0 + datetime.timedelta(minutes=5))
+    summary = compute_findings(account=org.account, now=_later(org))
 
     assert summary.full
 
@@ -360,7 +371,7 @@ def test_a_run_after_a_run_the_state_does_not_know_is_full(org: Org) -> None:
 def test_other_changes_give_the_full_runs_table(org: Org, change: Callable[[Org], Any]) -> None:
     change(org)
 
-    assert_incremental_equals_full(org.account, org.t0 + datetime.timedelta(minutes=5))
+    assert_incremental_equals_full(org.account, _later(org))
 
 
 def _logged_items(account: Account) -> set[int]:
