@@ -278,7 +278,8 @@ def _compare_paths(org: dict[str, Any], now: datetime.date) -> None:
 
 def _sizes() -> None:
     tables = ["vaults_itemusage", "vaults_itemusagedaily", "vaults_itemusagepersonday", "vaults_itemusagepersonmonth",
-              "vaults_itemusagevaultday", "vaults_itemusageitemmonth", "vaults_itemusageaccountday"]  # fmt: skip
+              "vaults_itemusagevaultday", "vaults_itemusageitemmonth", "vaults_itemusageaccountday",
+              "vaults_itemusagetagmonth", "vaults_itemusagetagday"]  # fmt: skip
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}")

@@ -8,6 +8,8 @@ from vaults.models.events import (
     ItemUsageItemMonth,
     ItemUsagePersonDay,
     ItemUsagePersonMonth,
+    ItemUsageTagDay,
+    ItemUsageTagMonth,
     ItemUsageVaultDay,
     SignInAttempt,
 )
@@ -38,6 +40,8 @@ __all__ = [
     "ItemUsageItemMonth",
     "ItemUsagePersonDay",
     "ItemUsagePersonMonth",
+    "ItemUsageTagDay",
+    "ItemUsageTagMonth",
     "ItemUsageVaultDay",
     "MembershipSpan",
     "OpGroup",

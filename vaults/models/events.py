@@ -179,6 +179,42 @@ class ItemUsageAccountDay(models.Model):
         indexes = [models.Index(fields=["day"], name="usageaccountday_day")]
 
 
+# Tags longer than this are not rolled up (a longer key could exceed a B-tree entry and fail the
+# usage import): a filter on one reads the daily counts (vaults/usage_rollups.py).
+TAG_ROLLUP_MAX_LENGTH = 200
+
+
+class ItemUsageTagMonth(models.Model):
+    """Uses per month (its first day, UTC), item tag, person and action (migration 0014): per-person
+    counts of a tag over whole months. Tags are the items' *current* tags, as the tag filter reads
+    them: triggers move an item's counts when its tags change, it is created or deleted."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="+")
+    tag = models.TextField()
+    month = models.DateField()
+    user_op_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=60, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        # Tag first: a filter on a tag alone (every account) is one index range.
+        constraints = [models.UniqueConstraint(fields=["tag", "month", "account", "user_op_id", "action"], name="usagetagmonth_unique")]
+
+
+class ItemUsageTagDay(models.Model):
+    """Uses per day (UTC), item tag and action (migration 0014): the timeline of a tag filter, kept
+    like ItemUsageTagMonth. A tag over 13 months is ~2,400 rows here, ~570,000 daily counts."""
+
+    account = models.ForeignKey("vaults.Account", on_delete=models.CASCADE, related_name="+")
+    tag = models.TextField()
+    day = models.DateField()
+    action = models.CharField(max_length=60, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "day", "account", "action"], name="usagetagday_unique")]
+
+
 class ItemUsageItemMonth(models.Model):
     """Uses per month (its first day, UTC), item and action: per-item counts over a range of months,
     read most-used first (the count index) for an exact top-N. No vault: an item is then one row
