@@ -74,10 +74,11 @@ def _changed_old(table: str) -> str:
     return _changed(table).replace("SELECT n.*", "SELECT o.*")
 
 
-def _function(table: str, item_pairs: dict[str, str] = ITEM_PAIRS) -> str:
+def _function(table: str, item_pairs: dict[str, str] = ITEM_PAIRS, *, dynamic: bool = False) -> str:
     """One trigger function per table: INSERT reads new_rows, DELETE old_rows, UPDATE the rows
     whose watched columns differ, before (an item moved out of a vault) and after. `item_pairs`:
-    a later migration's version of ITEM_PAIRS (0013)."""
+    a later migration's version of ITEM_PAIRS (0013). `dynamic` (0015): each statement through
+    EXECUTE, planned on every call for the transition tables' real sizes."""
     statements: list[str] = []
     for op, sources in (
         ("INSERT", ["new_rows"]),
@@ -95,6 +96,8 @@ def _function(table: str, item_pairs: dict[str, str] = ITEM_PAIRS) -> str:
                     f"INSERT INTO findings_changed_access (account_id) SELECT DISTINCT a.account_id FROM ({accounts}) a(account_id) "  # noqa: S608 — constant SQL
                     "WHERE a.account_id IS NOT NULL ON CONFLICT DO NOTHING;"
                 )
+        if dynamic:
+            body = [f"EXECUTE $sql${statement.removesuffix(';')}$sql$;" for statement in body]
         statements.append(f"IF TG_OP = '{op}' THEN\n" + "\n".join(body) + "\nEND IF;")
     return (
         f"CREATE OR REPLACE FUNCTION findings_log_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
