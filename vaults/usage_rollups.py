@@ -157,7 +157,7 @@ def cover(first: date, last: date) -> Cover:
 
 def _ranked(rows: dict[tuple[int, str], int], limit: int | None) -> Grouped:
     """Most uses first, ties by account then id in byte order, as usage_audit._grouped ranks."""
-    ordered = sorted(((a, op_id, n) for (a, op_id), n in rows.items() if n), key=lambda r: (-r[2], r[0], r[1].encode()))
+    ordered = sorted(((a, op_id, n) for (a, op_id), n in rows.items() if n > 0), key=lambda r: (-r[2], r[0], r[1].encode()))
     return ordered[:limit] if limit else ordered
 
 

@@ -95,8 +95,8 @@ def test_the_tag_rollups_follow_every_write_of_usage_and_of_items() -> None:
     Item.objects.filter(pk=messy.pk).update(tags=["api-key", 7, {"x": 1}, "y" * (TAG_ROLLUP_MAX_LENGTH + 1)])  # same strings
     steps["other updates"] = _differences()
 
-    Item.objects.filter(pk=login.pk).update(vault=make_vault(account=other, name="Moved"))  # now in another account
-    steps["moved to another account"] = _differences()
+    Item.objects.filter(pk=login.pk).update(vault=staging)  # another vault of the account, the same id
+    steps["moved to another vault"] = _differences()
 
     ItemUsage.objects.filter(user_op_id="carol").update(timestamp=datetime(2026, 4, 1, tzinfo=UTC), action="fill")
     steps["event moved"] = _differences()
@@ -213,3 +213,20 @@ def test_a_tag_too_long_to_be_rolled_up_reads_the_daily_counts() -> None:
     assert [(r.op_id, r.count) for r in answer.items] == [(item.op_id, 3)]
     assert [(r.op_id, r.count) for r in answer.people] == [(person.op_id, 3)]
     assert "vaults_itemusagetagmonth" not in " ".join(q["sql"] for q in queries.captured_queries)
+
+
+def test_a_subtraction_larger_than_the_count_never_fails_the_write() -> None:
+    """Counts a rollup lost (two item rows holding one id, a retag racing a usage import) must not
+    make a later retag fail the sync's write through the count's CHECK: the count stops at zero."""
+    acme = make_account(name="Floor Acme")
+    item = make_item(vault=make_vault(account=acme), title="Floor", tags=["api-key"])
+    ItemUsage.objects.bulk_create([_use(acme, "ann", item.op_id, item.vault.op_id, datetime(2026, 5, 5, tzinfo=UTC))
+                                   for _ in range(3)])  # fmt: skip
+    ItemUsageTagMonth.objects.filter(tag="api-key", account=acme).update(count=1)  # short by 2
+    ItemUsageTagDay.objects.filter(tag="api-key", account=acme).update(count=1)
+
+    Item.objects.filter(pk=item.pk).update(tags=["retired"])  # subtracts 3 from 1
+
+    assert not ItemUsageTagMonth.objects.filter(tag="api-key", account=acme).exists()
+    assert not ItemUsageTagDay.objects.filter(tag="api-key", account=acme).exists()
+    assert ItemUsageTagMonth.objects.get(tag="retired", account=acme).count == 3

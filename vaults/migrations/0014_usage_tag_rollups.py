@@ -14,8 +14,10 @@ that carry the tag now":
   moves them; a delete (retention) leaves the counts;
 - on vaults_item: an insert, a delete, or an update that changes an item's tags (or its id or
   vault) takes the item's daily counts out of the tags it lost and adds them to the tags it gained.
-An item id names one item in its account (1Password ids are unique), so an item's tags are keyed
-by (account, item id). A tag longer than TAG_ROLLUP_MAX_LENGTH, or a tag that is not a string, is
+An item id names one item (1Password ids are unique across accounts, and a move gives the item a
+new id), so an item's tags are keyed by (account, item id); two item rows holding one id would make
+the rollups and the daily counts disagree, and a subtraction is floored at zero so that such data
+never fails a write. A tag longer than TAG_ROLLUP_MAX_LENGTH, or a tag that is not a string, is
 not rolled up: its filter reads the daily counts. On SQLite (the demo) the tables stay empty and
 the readers do not use them.
 """
@@ -71,9 +73,12 @@ def _add(table: str, keys: str, grouped: str) -> list[str]:
 
 
 def _take(table: str, keys: str, grouped: str) -> list[str]:
-    """Subtract, then drop the keys left at zero (no rollup keeps a zero row)."""
+    """Subtract, then drop the keys left at zero (no rollup keeps a zero row). Never below zero: a
+    trigger must not fail a sync's write, and the CHECK on the count would (counts can only fall
+    short of a subtraction when an item id was held by two item rows, which 1Password ids are not,
+    or when a usage import and a retag of the same item ran at the same moment)."""
     match = f"({', '.join('r.' + k for k in keys.split(', '))}) = ({', '.join('s.' + k for k in keys.split(', '))})"
-    return [f'UPDATE {table} r SET "count" = r."count" - s.n FROM ({grouped}) AS s WHERE {match}',  # noqa: S608
+    return [f'UPDATE {table} r SET "count" = GREATEST(r."count" - s.n, 0) FROM ({grouped}) AS s WHERE {match}',  # noqa: S608
             f'DELETE FROM {table} r USING ({grouped}) AS s WHERE {match} AND r."count" <= 0']  # fmt: skip
 
 
@@ -90,7 +95,8 @@ def _retagged(before: str | None, after: str | None) -> list[str]:
     new = f"({_tags_of(after)})" if after else _NO_ITEMS
     lost = f"SELECT * FROM {old} o EXCEPT SELECT * FROM {new} n"  # noqa: S608 - constants
     gained = f"SELECT * FROM {new} n EXCEPT SELECT * FROM {old} o"  # noqa: S608 - constants
-    return _both(_take, _daily_per_tag(lost)) + _both(_add, _daily_per_tag(gained))
+    # An insert loses no tag and a delete gains none: their half is not run at all.
+    return (_both(_take, _daily_per_tag(lost)) if before else []) + (_both(_add, _daily_per_tag(gained)) if after else [])
 
 
 def _executed(statements: list[str]) -> str:
