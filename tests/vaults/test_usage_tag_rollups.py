@@ -5,13 +5,16 @@ never by the triggers under test. PostgreSQL only: on SQLite the tables stay emp
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -230,3 +233,69 @@ def test_a_subtraction_larger_than_the_count_never_fails_the_write() -> None:
     assert not ItemUsageTagMonth.objects.filter(tag="api-key", account=acme).exists()
     assert not ItemUsageTagDay.objects.filter(tag="api-key", account=acme).exists()
     assert ItemUsageTagMonth.objects.get(tag="retired", account=acme).count == 3
+
+
+def _run_held(hold: Callable[[], None], then: Callable[[], None]) -> None:
+    """`hold` in a transaction of its own (its own connection) left open while `then` runs on
+    another connection; released once `then` is blocked on a lock or done. A lock `then` waits on
+    is what lets each trigger see the other's rows."""
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def held() -> None:
+        try:
+            with transaction.atomic():
+                hold()
+                holding.set()
+                release.wait(20)
+        except Exception as error:  # reported by the test below
+            errors.append(error)
+            holding.set()
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            then()
+        except Exception as error:  # reported by the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    first_thread = threading.Thread(target=held)
+    first_thread.start()
+    assert holding.wait(20)
+    second_thread = threading.Thread(target=second)
+    second_thread.start()
+    deadline = time.monotonic() + 20
+    while second_thread.is_alive() and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+        time.sleep(0.05)
+    release.set()
+    first_thread.join(20)
+    second_thread.join(20)
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["retag", "usage"])
+def test_a_retag_and_a_usage_import_of_the_same_item_at_the_same_moment_both_count(first: str) -> None:
+    """Each trigger reads what the other writes (the item's tags, its daily counts), and under READ
+    COMMITTED neither sees the other's uncommitted rows: without the usage trigger's lock on the
+    items it names, the new use stayed under the item's old tag whichever committed first."""
+    acme = make_account(name="Race Acme")
+    item = make_item(vault=make_vault(account=acme), title="Raced", tags=["old"])
+    ItemUsage.objects.bulk_create([_use(acme, "ann", item.op_id, item.vault.op_id, datetime(2026, 6, 1, tzinfo=UTC))])
+
+    def retag() -> None:
+        Item.objects.filter(pk=item.pk).update(tags=["new"])
+
+    def use() -> None:
+        ItemUsage.objects.bulk_create([_use(acme, "ben", item.op_id, item.vault.op_id, datetime(2026, 6, 2, tzinfo=UTC))])
+
+    _run_held(retag, use) if first == "retag" else _run_held(use, retag)
+
+    assert _differences() == []
+    assert dict(ItemUsageTagMonth.objects.filter(account=acme).values_list("user_op_id", "tag")) == {"ann": "new", "ben": "new"}

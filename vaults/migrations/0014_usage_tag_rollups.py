@@ -17,7 +17,8 @@ that carry the tag now":
 An item id names one item (1Password ids are unique across accounts, and a move gives the item a
 new id), so an item's tags are keyed by (account, item id); two item rows holding one id would make
 the rollups and the daily counts disagree, and a subtraction is floored at zero so that such data
-never fails a write. A tag longer than TAG_ROLLUP_MAX_LENGTH, or a tag that is not a string, is
+never fails a write. A usage insert share-locks the items it names (`_LOCK_ITEMS`), so a retag and
+a usage import of the same item at the same moment see each other's rows. A tag longer than TAG_ROLLUP_MAX_LENGTH, or a tag that is not a string, is
 not rolled up: its filter reads the daily counts. On SQLite (the demo) the tables stay empty and
 the readers do not use them.
 """
@@ -75,11 +76,10 @@ def _add(table: str, keys: str, grouped: str) -> list[str]:
 def _take(table: str, keys: str, grouped: str) -> list[str]:
     """Subtract, then drop the keys left at zero (no rollup keeps a zero row). Never below zero: a
     trigger must not fail a sync's write, and the CHECK on the count would (counts can only fall
-    short of a subtraction when an item id was held by two item rows, which 1Password ids are not,
-    or when a usage import and a retag of the same item ran at the same moment)."""
+    short of a subtraction when an item id was held by two item rows, which 1Password ids are not)."""
     match = f"({', '.join('r.' + k for k in keys.split(', '))}) = ({', '.join('s.' + k for k in keys.split(', '))})"
     return [f'UPDATE {table} r SET "count" = GREATEST(r."count" - s.n, 0) FROM ({grouped}) AS s WHERE {match}',  # noqa: S608
-            f'DELETE FROM {table} r USING ({grouped}) AS s WHERE {match} AND r."count" <= 0']  # fmt: skip
+            f'DELETE FROM {table} r USING ({grouped}) AS s WHERE {match} AND r."count" <= 0']  # noqa: S608  # fmt: skip
 
 
 def _both(change: Any, grouped: tuple[str, str]) -> list[str]:
@@ -110,6 +110,13 @@ def _function(name: str, body: str, declare: str = "") -> str:
     return f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ {declare} BEGIN {body} RETURN NULL; END $$;"
 
 
+# Before reading the used items' tags, a usage trigger share-locks those item rows. A retag of one
+# of them not yet committed holds its row: the usage trigger waits, then reads the new tags (each
+# EXECUTE takes a fresh snapshot). A retag that comes later waits for the usage's commit, then moves
+# its daily counts too. Without the lock, each missed the other's uncommitted rows and the item's
+# new uses stayed under its old tags (tests/vaults/test_usage_tag_rollups.py, two connections).
+_LOCK_ITEMS = "SELECT 1 FROM vaults_item WHERE op_id IN (SELECT item_op_id FROM {rows}) ORDER BY id FOR SHARE"
+
 # Most item updates (every sync, every usage import's last-used refresh) change no tag: one set
 # difference of the statement's rows says so before anything is joined to the daily counts.
 _TAGS_DIFFER = ("SELECT EXISTS (SELECT o.id, o.tags, o.op_id, o.vault_id FROM old_rows o "
@@ -117,9 +124,10 @@ _TAGS_DIFFER = ("SELECT EXISTS (SELECT o.id, o.tags, o.op_id, o.vault_id FROM ol
 
 PG_FORWARD = "\n".join([
     TAGS_FUNCTION,
-    _function("vaults_itemusage_add_tag_rollups", _executed(_both(_add, _events_per_tag("new_rows")))),
+    _function("vaults_itemusage_add_tag_rollups", _executed([_LOCK_ITEMS.format(rows="new_rows"), *_both(_add, _events_per_tag("new_rows"))])),
     _function("vaults_itemusage_move_tag_rollups",
-              _executed(_both(_take, _events_per_tag("old_rows")) + _both(_add, _events_per_tag("new_rows")))),
+              _executed([_LOCK_ITEMS.format(rows="old_rows"), _LOCK_ITEMS.format(rows="new_rows"),
+                         *_both(_take, _events_per_tag("old_rows")), *_both(_add, _events_per_tag("new_rows"))])),
     _function("vaults_item_insert_tag_rollups", _executed(_retagged(None, "new_rows"))),
     _function("vaults_item_update_tag_rollups", f"EXECUTE $sql${_TAGS_DIFFER}$sql$ INTO differ; "
               f"IF differ THEN {_executed(_retagged('old_rows', 'new_rows'))} END IF;", declare="DECLARE differ boolean;"),
