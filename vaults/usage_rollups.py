@@ -225,18 +225,15 @@ def top_items(f: UsageFilter, scoped: Scope, first: date, last: date, limit: int
     5. If the N-th candidate has more uses than the bound (or every list was read to its end),
        no unread item can enter the top N and the answer is exact; otherwise K grows.
     PostgreSQL only (LATERAL); the embedded SQLite demo reads the daily counts."""
-    # A title or tag filter makes each list's first K matching rows a walk past the others: twice
-    # as slow as the daily counts' one scan on the benchmark (5.2 s against 2.6 s for a tag over
-    # 13 months, at load 16), so those filters read the daily counts.
     if connection.vendor != "postgresql" or _person_attribute(f) or _raw_only(f) or f.vault or f.classification:
         return None
     if _tag_rollup(f):
-        # Every tagged item's months and edge days: ~100 ms for a tag's 10,000 items over 13 months
+        # Every tagged item's months and edge days: ~120 ms for a tag's 10,000 items over 13 months
         # on the benchmark, where the daily counts' one scan took ~250 ms for all three counts.
-        totals: dict[tuple[int, str], int] = {}
-        _covered(totals, cover(first, last), scoped(ItemUsageItemMonth.objects.all(), f),
-                 scoped(ItemUsageDaily.objects.all(), f), "item_op_id")  # fmt: skip
-        return _ranked(totals, limit)
+        return _ranked(_item_totals(f, scoped, cover(first, last)), limit)
+    # A title (or a tag too long to be rolled up) makes each list's first K matching rows a walk
+    # past the others: twice as slow as the daily counts' one scan on the benchmark (5.2 s against
+    # 2.6 s for a tag over 13 months, at load 16), so those filters read the daily counts.
     if f.title or f.tag:
         return None
     parts = split(first, last)
@@ -356,9 +353,17 @@ def _candidate_bounds(read: ListRead, outside: dict[ListKey, int]) -> dict[tuple
     return bounds
 
 
-def _exact(f: UsageFilter, scoped: Scope, parts: Cover, candidates: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+def _item_totals(f: UsageFilter, scoped: Scope, parts: Cover, ids: set[str] | None = None) -> dict[tuple[int, str], int]:
+    """Uses per item over `parts` (of the items `ids`, or every matching item): monthly rows plus
+    and minus daily counts."""
+    months, days = scoped(ItemUsageItemMonth.objects.all(), f), scoped(ItemUsageDaily.objects.all(), f)
+    if ids is not None:
+        months, days = months.filter(item_op_id__in=ids), days.filter(item_op_id__in=ids)
     totals: dict[tuple[int, str], int] = {}
-    ids = {op_id for _, op_id in candidates}
-    _covered(totals, parts, scoped(ItemUsageItemMonth.objects.all(), f).filter(item_op_id__in=ids),
-             scoped(ItemUsageDaily.objects.all(), f).filter(item_op_id__in=ids), "item_op_id")  # fmt: skip
+    _covered(totals, parts, months, days, "item_op_id")
+    return totals
+
+
+def _exact(f: UsageFilter, scoped: Scope, parts: Cover, candidates: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    totals = _item_totals(f, scoped, parts, {op_id for _, op_id in candidates})
     return {key: n for key, n in totals.items() if key in candidates}
