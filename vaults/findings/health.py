@@ -132,13 +132,17 @@ def score_from(counts: SeverityCounts, *, items: int, people: int) -> HealthScor
         lost = cap * min(1.0, weighted / max(size, 1))
         total_lost += lost
         if findings:
-            lines.append(PenaltyLine(kind=kind, findings=findings, weighted=weighted, cap=cap, points_lost=round(lost, 1)))
+            lines.append(
+                PenaltyLine(kind=kind, findings=findings, weighted=weighted, cap=cap, points_lost=round(lost, 1))
+            )
     score = max(0, min(100, math.floor(100 - total_lost + 0.5)))
     lines.sort(key=lambda line: -line.points_lost)
     return HealthScore(score=score, items=items, people=people, lines=tuple(lines))
 
 
-def _open_counts_by_vault(account: Account, groups: Sequence[counts.Group]) -> dict[int | None, dict[str, dict[str, int]]]:
+def _open_counts_by_vault(
+    account: Account, groups: Sequence[counts.Group]
+) -> dict[int | None, dict[str, dict[str, int]]]:
     """Open-finding counts per vault (None = organisation), per kind and severity.
 
     Findings with a vault come from the run's GROUP BY (`groups`); the few without one (groups
@@ -172,16 +176,25 @@ def compute_health(*, account: Account, groups: Sequence[counts.Group] | None = 
     }
     for vault_id in Vault.objects.filter(account=account, removed_at__isnull=True).values_list("pk", flat=True):
         result[vault_id] = score_from(
-            by_vault.get(vault_id, {}), items=items_by_vault.get(vault_id, 0), people=len(people_by_vault.get(vault_id, ()))
+            by_vault.get(vault_id, {}),
+            items=items_by_vault.get(vault_id, 0),
+            people=len(people_by_vault.get(vault_id, ())),
         )
     return result
 
 
-def take_snapshots(*, account: Account, now: datetime.datetime, sync_run: SyncRun | None = None) -> list[HealthSnapshot]:
+def take_snapshots(
+    *,
+    account: Account,
+    now: datetime.datetime,
+    sync_run: SyncRun | None = None,
+    groups: Sequence[counts.Group] | None = None,
+) -> list[HealthSnapshot]:
     """Write one snapshot for the organisation (first in the result) and one per vault, and
     replace the account's finding counts (vaults/findings/counts.py): the pages' aggregates,
-    written in the run's transaction from the one GROUP BY the scores are computed from."""
-    groups = counts.group_counts(account)
+    written in the run's transaction from the one GROUP BY the scores are computed from (`groups`
+    when the caller counted them already, after its last write to the findings)."""
+    groups = counts.group_counts(account) if groups is None else groups
     counts.replace(account=account, groups=groups)
     snapshots = [
         HealthSnapshot(

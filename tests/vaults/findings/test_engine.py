@@ -131,3 +131,29 @@ def test_other_accounts_findings_are_untouched(account, prod_vault, now) -> None
     compute_findings(account=account, now=now)
 
     assert Finding.objects.filter(account=other, status=Finding.Status.OPEN).count() == 1
+
+
+def test_the_summary_counts_present_and_open_findings_per_kind_over_every_vault(
+    account, prod_vault, dev_vault, now
+) -> None:
+    from tests.vaults.factories import make_account, make_vault
+
+    _unclear(prod_vault)
+    _unclear(dev_vault)  # same kind, another vault: counted with the first
+    accepted = make_item(vault=dev_vault, title="Login")
+    renamed = make_item(vault=prod_vault, title="Secret")
+    other = make_account()
+    make_item(vault=make_vault(account=other), title="Password")  # another account's: not counted
+    compute_findings(account=other, now=now)
+    compute_findings(account=account, now=now)
+    Finding.objects.filter(account=account, item=accepted).update(
+        status=Finding.Status.ACCEPTED, accepted_until=now.date() + datetime.timedelta(days=10)
+    )
+    renamed.title = "Stripe Production API Key"  # its finding resolves: present no more
+    renamed.save()
+
+    summary = compute_findings(account=account, now=now + datetime.timedelta(hours=1))
+
+    assert summary.present[Finding.Kind.UNCLEAR_NAME] == 3
+    assert summary.open[Finding.Kind.UNCLEAR_NAME] == 2
+    assert summary.resolved == 1
