@@ -132,17 +132,13 @@ def score_from(counts: SeverityCounts, *, items: int, people: int) -> HealthScor
         lost = cap * min(1.0, weighted / max(size, 1))
         total_lost += lost
         if findings:
-            lines.append(
-                PenaltyLine(kind=kind, findings=findings, weighted=weighted, cap=cap, points_lost=round(lost, 1))
-            )
+            lines.append(PenaltyLine(kind=kind, findings=findings, weighted=weighted, cap=cap, points_lost=round(lost, 1)))
     score = max(0, min(100, math.floor(100 - total_lost + 0.5)))
     lines.sort(key=lambda line: -line.points_lost)
     return HealthScore(score=score, items=items, people=people, lines=tuple(lines))
 
 
-def _open_counts_by_vault(
-    account: Account, groups: Sequence[counts.Group]
-) -> dict[int | None, dict[str, dict[str, int]]]:
+def _open_counts_by_vault(account: Account, groups: Sequence[counts.Group]) -> dict[int | None, dict[str, dict[str, int]]]:
     """Open-finding counts per vault (None = organisation), per kind and severity.
 
     Findings with a vault come from the run's GROUP BY (`groups`); the few without one (groups
@@ -176,9 +172,7 @@ def compute_health(*, account: Account, groups: Sequence[counts.Group] | None = 
     }
     for vault_id in Vault.objects.filter(account=account, removed_at__isnull=True).values_list("pk", flat=True):
         result[vault_id] = score_from(
-            by_vault.get(vault_id, {}),
-            items=items_by_vault.get(vault_id, 0),
-            people=len(people_by_vault.get(vault_id, ())),
+            by_vault.get(vault_id, {}), items=items_by_vault.get(vault_id, 0), people=len(people_by_vault.get(vault_id, ()))
         )
     return result
 

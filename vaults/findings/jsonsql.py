@@ -41,10 +41,7 @@ class JSONListLength(Func):
 
     def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"COALESCE(CASE WHEN json_type({sql}) = 'array' THEN json_array_length({sql}) END, 0)", [
-            *params,
-            *params,
-        ]
+        return f"COALESCE(CASE WHEN json_type({sql}) = 'array' THEN json_array_length({sql}) END, 0)", [*params, *params]
 
 
 class JSONListHasAny(Func):
