@@ -98,19 +98,26 @@ def effective_access(account: Account, *, vault: Vault | None = None, user: OpUs
         entry.permissions |= rights
         entry.direct = rights
 
-    via_group = GroupMembership.objects.filter(
-        group__removed_at__isnull=True,
-        group__grants__isnull=False,
-        **{f"group__grants__{key}": value for key, value in _grant_filters(account, vault).items()},
+    # A group's grants are read and normalised once, not once per member: joined in SQL they were
+    # ~12,000 rows, each with its permissions decoded, at 1,000 people in 40 groups.
+    group_grants = VaultGrant.objects.filter(
+        group__isnull=False, group__removed_at__isnull=True, **_grant_filters(account, vault)
+    )
+    grants_of: dict[int, list[tuple[int, str, frozenset[str]]]] = {}
+    for group_id, vault_id, group_name, permissions in group_grants.values_list(
+        "group_id", "vault_id", "group__name", "permissions"
+    ):
+        grants_of.setdefault(group_id, []).append((vault_id, group_name, normalise_permissions(permissions or [])))
+    members = (
+        GroupMembership.objects.filter(group_id__in=sorted(grants_of)) if grants_of else GroupMembership.objects.none()
     )
     if user is not None:
-        via_group = via_group.filter(user=user)
-    for user_id, vault_id, group_name, permissions in via_group.values_list(
-        "user_id", "group__grants__vault_id", "group__name", "group__grants__permissions"
-    ):
-        entry = paths.setdefault((user_id, vault_id), _Paths())
-        entry.permissions |= normalise_permissions(permissions or [])
-        entry.groups.add(group_name)
+        members = members.filter(user=user)
+    for user_id, group_id in members.values_list("user_id", "group_id"):
+        for vault_id, group_name, rights in grants_of[group_id]:
+            entry = paths.setdefault((user_id, vault_id), _Paths())
+            entry.permissions |= rights
+            entry.groups.add(group_name)
 
     if not paths:
         return []
