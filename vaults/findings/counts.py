@@ -33,6 +33,7 @@ from vaults.models import Account
 
 # The statuses counted: resolved findings grow without end and no page totals them.
 COUNTED = (Finding.Status.OPEN, Finding.Status.ACCEPTED)
+_ID_CHUNK = 900  # ids per DELETE: under SQLite's 999-variable floor
 
 
 class Group(NamedTuple):
@@ -53,11 +54,22 @@ def group_counts(account: Account) -> list[Group]:
 
 
 def replace(*, account: Account, groups: Sequence[Group]) -> None:
-    """The findings run's write: the account's rows become `groups` (2 statements)."""
-    FindingCount.objects.filter(account=account).delete()
+    """The findings run's write: the account's rows become `groups`, one row per group. Only the
+    groups whose rows differ are rewritten (a decision's -n/+n rows are compacted): a 1% recompute
+    at 100,000 items changes a few of ~2,000 rows, and deleting and inserting them all cost ~170 ms."""
+    wanted = {(g.vault_id, g.kind, g.severity, g.status): g.n for g in groups if g.n}
+    stored: dict[tuple[int | None, str, str, str], list[tuple[int, int]]] = defaultdict(list)
+    for pk, vault_id, kind, severity, status, n in FindingCount.objects.filter(account=account).values_list(
+        "pk", "vault_id", "kind", "severity", "status", "n"
+    ):
+        stored[(vault_id, kind, severity, status)].append((pk, n))
+    kept = {key for key, rows in stored.items() if len(rows) == 1 and rows[0][1] == wanted.get(key)}
+    stale = [pk for key, rows in stored.items() if key not in kept for pk, _ in rows]
+    for start in range(0, len(stale), _ID_CHUNK):
+        FindingCount.objects.filter(pk__in=stale[start : start + _ID_CHUNK]).delete()
     FindingCount.objects.bulk_create(
-        [FindingCount(account=account, vault_id=g.vault_id, kind=g.kind, severity=g.severity, status=g.status, n=g.n)
-         for g in groups if g.n],
+        [FindingCount(account=account, vault_id=vault_id, kind=kind, severity=severity, status=status, n=n)
+         for (vault_id, kind, severity, status), n in wanted.items() if (vault_id, kind, severity, status) not in kept],
         batch_size=1000,
     )  # fmt: skip
 

@@ -207,3 +207,25 @@ def test_the_migration_counts_the_findings_already_stored(organisation) -> None:
 @pytest.fixture
 def officer(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user("olga")
+
+
+def test_a_rerun_rewrites_only_the_groups_that_changed_and_compacts_decisions(
+    organisation, account, prod_vault, dev_vault, officer, now
+) -> None:
+    weak = Finding.objects.filter(account=account, kind="weak", vault=prod_vault).order_by("pk").first()
+    assert weak is not None
+    acceptance.accept_risk(findings=[weak], reason="legacy", until=now.date() + datetime.timedelta(days=30), by=officer)
+    dev_rows = set(FindingCount.objects.filter(account=account, vault=dev_vault).values_list("pk", flat=True))
+    assert dev_rows
+    Item.objects.filter(vault=prod_vault, title="Password").update(title="Stripe Production API Key")  # resolves one
+
+    compute_findings(account=account, now=now + datetime.timedelta(hours=1))
+
+    assert kept() == live()
+    # One row per group again: the decision's -1/+1 rows became the groups they add up to.
+    groups = Counter(FindingCount.objects.filter(account=account).values_list("vault_id", "kind", "severity", "status"))
+    assert set(groups.values()) == {1}
+    assert any(key[0] == prod_vault.pk and key[1] == "weak" and key[3] == ACCEPTED for key in groups)
+    # The other vault's groups did not change: their rows are the same rows.
+    assert set(FindingCount.objects.filter(account=account, vault=dev_vault).values_list("pk", flat=True)) == dev_rows
+    assert not FindingCount.objects.filter(account=account, vault=prod_vault, kind="unclear_name").exists()
