@@ -98,7 +98,7 @@ class JSONLabelsText(Func):
         if isinstance(source, Col) and (source.target.model._meta.db_table, source.target.column) == ITEM_LABELS:
             return f"{connection.ops.quote_name(source.alias)}.{connection.ops.quote_name(STORED_LABELS_TEXT)}", []
         sql, params = compiler.compile(source)
-        return f"openclaw_labels_text({sql})", params
+        return f"openclaw_labels_text({sql})", list(params)
 
     def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
