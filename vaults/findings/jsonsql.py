@@ -96,7 +96,10 @@ class JSONLabelsText(Func):
     def as_postgresql(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         source = self.source_expressions[0]
         if isinstance(source, Col) and (source.target.model._meta.db_table, source.target.column) == ITEM_LABELS:
-            return f"{connection.ops.quote_name(source.alias)}.{connection.ops.quote_name(STORED_LABELS_TEXT)}", []
+            # The column's table as Django names it in FROM: a table name quoted, an alias ("T3",
+            # "U0" in a subquery) bare, as Col itself compiles it.
+            table = f"{compiler.quote_name_unless_alias(source.alias)}." if source.alias else ""
+            return f"{table}{connection.ops.quote_name(STORED_LABELS_TEXT)}", []
         sql, params = compiler.compile(source)
         return f"openclaw_labels_text({sql})", list(params)
 

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 
-from tests.vaults.factories import make_item, make_secret
+from tests.vaults.factories import make_finding, make_item, make_secret
 from vaults.findings.jsonsql import JSONLabelsText
+from vaults.findings.models import Finding
 from vaults.models import Item, SecretField
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +71,21 @@ def test_on_postgresql_the_rules_read_the_stored_column(prod_vault) -> None:
 
     assert '"vaults_item"."field_labels_text"' in str(query) and "jsonb_array_elements" not in str(query)
     assert '"vaults_item"."field_labels_text"' in str(joined)
+
+
+def test_labels_text_inside_a_subquery_and_through_a_second_join(prod_vault) -> None:
+    item = make_item(vault=prod_vault, title="Aliased", field_labels=[{"label": "otp"}, "seed"])
+    field = make_secret(item=item)
+    # In a subquery Django renames the item table (U0, U1...); the stored column must follow it.
+    labels = Item.objects.filter(pk=OuterRef("item_id")).annotate(t=JSONLabelsText("field_labels")).values("t")
+    assert SecretField.objects.filter(pk=field.pk).annotate(t=Subquery(labels)).values_list("t", flat=True).get() == "otp seed"
+    # A finding joins the item table twice (its item, and its group's items): the second is T-aliased.
+    other = make_item(vault=prod_vault, title="Grouped", field_labels=["group label"])
+    finding = make_finding(account=prod_vault.account, item=item)
+    finding.related_items.add(other)
+    texts = set(
+        Finding.objects.filter(pk=finding.pk, related_items__vault=prod_vault)
+        .annotate(own=JSONLabelsText("item__field_labels"), grouped=JSONLabelsText("related_items__field_labels"))
+        .values_list("own", "grouped")
+    )
+    assert texts == {("otp seed", "group label")}
