@@ -1,8 +1,8 @@
 """Effective access: who can reach which vault, with which rights, directly or through groups.
 
 One place answers the question for findings (over-permissioned users), item detail ("who can
-reach it"), user detail and access reviews. Two queries (direct grants, group grants joined with
-memberships) fetch every path; rows are merged per (user, vault) in one pass.
+reach it"), user detail and access reviews. Three queries (direct grants, group grants, the
+groups' memberships) fetch every path; rows are merged per (user, vault) in one pass.
 
 Removed vaults and removed groups grant nothing. Users that were removed or suspended are still
 returned: a grant that outlives its holder is exactly what a review must see.
@@ -103,6 +103,8 @@ def effective_access(account: Account, *, vault: Vault | None = None, user: OpUs
     group_grants = VaultGrant.objects.filter(
         group__isnull=False, group__removed_at__isnull=True, **_grant_filters(account, vault)
     )
+    if user is not None:  # one person (their page, an offboarding): only their groups' grants
+        group_grants = group_grants.filter(group__memberships__user=user)
     grants_of: dict[int, list[tuple[int, str, frozenset[str]]]] = {}
     for group_id, vault_id, group_name, permissions in group_grants.values_list(
         "group_id", "vault_id", "group__name", "permissions"

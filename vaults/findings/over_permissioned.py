@@ -18,8 +18,8 @@ Access through a group alone, with normal rights and usage, is never flagged. Se
 (type SERVICE_ACCOUNT) are exempt from 3 and 4. OpenClaw's own sync identity (whoami user_uuid,
 vaults/findings/sync_identity.py) is never flagged at all: revoking it would stop the sync.
 
-Steps: effective access (two queries, vaults/access.py), memberships (one), last use per (user,
-vault) as one GROUP BY over item usages, then one pass per user in Python.
+Steps: effective access (three queries, vaults/access.py), memberships (one), last use per (user,
+vault) with a direct grant as one GROUP BY over item usages, then one pass per user in Python.
 """
 
 from __future__ import annotations
