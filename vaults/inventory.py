@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from vaults.access import AccessRow, effective_access
 from vaults.findings import counts as finding_counts
+from vaults.findings import vault_scope
 from vaults.findings.models import EffectivePolicy, Finding, HealthSnapshot, Policy
 from vaults.models import Account, Item, OpUser, SecretField, SyncRun, Vault
 from vaults.models.inventory import ACTIVE_ITEMS
@@ -183,7 +184,8 @@ VAULT_PAGE_FINDINGS = 25
 def open_findings(
     *, vault: Vault | None = None, item: Item | None = None, user: OpUser | None = None, limit: int = 100
 ) -> list[Finding]:
-    """Open findings that name this vault, item (directly or as a group member) or person."""
+    """Open findings that name this vault (the ones its score counts: vaults/findings/vault_scope.py),
+    item (directly or as a group member) or person."""
     # A UNION of the direct foreign keys and the group memberships, not one OR across the
     # many-to-many join: the OR cannot use an index and scanned every open finding.
     direct = Q()
@@ -208,6 +210,9 @@ def open_findings(
     if grouped:
         members = Finding.related_items.through.objects.filter(grouped, finding__status=OPEN)
         matching = matching.union(members.order_by().values("finding_id"))
+    if vault is not None:
+        named = Finding.objects.filter(pk__in=vault_scope.person_findings_naming(vault), status=OPEN)
+        matching = matching.union(named.order_by().values("pk"))
     findings = Finding.objects.filter(pk__in=matching).select_related("vault", "item", "op_user")
     return list(findings.order_by(*order)[:limit])
 

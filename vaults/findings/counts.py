@@ -1,6 +1,11 @@
 """Counts of present findings kept beside them, so no page counts 134k rows on request (issue #17
 item 2): open and accepted findings per account, vault, kind and severity (`FindingCount`).
 
+A finding without a vault of its own (a group of items across vaults, a person's access) is
+counted once in the account's rows (vault None) and once more, marked `spanning`, in each vault
+its `details["vault_ids"]` names: a vault's score counts it (vaults/findings/health.py), so the
+vault list's count must too. Totals over an account leave the spanning rows out.
+
 Who writes them, always in the transaction that changes the findings, so a page never reads the
 findings of one run with the counts of another:
 1. the findings run (vaults/findings/health.py `take_snapshots`, the engine's last step) replaces an
@@ -29,6 +34,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from vaults.findings.models import Finding, FindingCount
+from vaults.findings.vault_scope import spanned_vaults, vault_ids
 from vaults.models import Account
 
 # The statuses counted: resolved findings grow without end and no page totals them.
@@ -42,34 +48,44 @@ class Group(NamedTuple):
     severity: str
     status: str
     n: int
+    spanning: bool = False  # a vault-less finding counted in a vault it names (module docstring)
 
 
 def group_counts(account: Account) -> list[Group]:
-    """The account's open and accepted findings counted per vault, kind, severity and status (1 query)."""
-    rows = (
-        Finding.objects.filter(account=account, status__in=COUNTED).order_by()
-        .values_list("vault_id", "kind", "severity", "status").annotate(n=Count("*"))
-    )  # fmt: skip
-    return [Group(*row) for row in rows]
+    """The account's open and accepted findings counted per vault, kind, severity and status, and
+    the vault-less ones once more per vault they name (2 queries; the second reads the few
+    hundred findings without a vault)."""
+    counted = Finding.objects.filter(account=account, status__in=COUNTED).order_by()
+    rows = counted.values_list("vault_id", "kind", "severity", "status").annotate(n=Count("*"))
+    groups = [Group(*row) for row in rows]
+    spanning: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for kind, severity, status, details in counted.filter(vault__isnull=True).values_list(
+        "kind", "severity", "status", "details"
+    ):
+        for vault_id in vault_ids(details):
+            spanning[(vault_id, kind, severity, status)] += 1
+    groups.extend(Group(vault_id, kind, severity, status, n, spanning=True)
+                  for (vault_id, kind, severity, status), n in spanning.items())  # fmt: skip
+    return groups
 
 
 def replace(*, account: Account, groups: Sequence[Group]) -> None:
     """The findings run's write: the account's rows become `groups`, one row per group. Only the
     groups whose rows differ are rewritten (a decision's -n/+n rows are compacted): a 1% recompute
     at 100,000 items changes a few of ~2,000 rows, and deleting and inserting them all cost ~170 ms."""
-    wanted = {(g.vault_id, g.kind, g.severity, g.status): g.n for g in groups if g.n}
-    stored: dict[tuple[int | None, str, str, str], list[tuple[int, int]]] = defaultdict(list)
-    for pk, vault_id, kind, severity, status, n in FindingCount.objects.filter(account=account).values_list(
-        "pk", "vault_id", "kind", "severity", "status", "n"
+    wanted = {(g.vault_id, g.kind, g.severity, g.status, g.spanning): g.n for g in groups if g.n}
+    stored: dict[tuple[int | None, str, str, str, bool], list[tuple[int, int]]] = defaultdict(list)
+    for pk, vault_id, kind, severity, status, spanning, n in FindingCount.objects.filter(account=account).values_list(
+        "pk", "vault_id", "kind", "severity", "status", "spanning", "n"
     ):
-        stored[(vault_id, kind, severity, status)].append((pk, n))
+        stored[(vault_id, kind, severity, status, spanning)].append((pk, n))
     kept = {key for key, rows in stored.items() if len(rows) == 1 and rows[0][1] == wanted.get(key)}
     stale = [pk for key, rows in stored.items() if key not in kept for pk, _ in rows]
     for start in range(0, len(stale), _ID_CHUNK):
         FindingCount.objects.filter(pk__in=stale[start : start + _ID_CHUNK]).delete()
     FindingCount.objects.bulk_create(
-        [FindingCount(account=account, vault_id=vault_id, kind=kind, severity=severity, status=status, n=n)
-         for (vault_id, kind, severity, status), n in wanted.items() if (vault_id, kind, severity, status) not in kept],
+        [FindingCount(account=account, vault_id=key[0], kind=key[1], severity=key[2], status=key[3], spanning=key[4], n=n)
+         for key, n in wanted.items() if key not in kept],
         batch_size=1000,
     )  # fmt: skip
 
@@ -85,12 +101,15 @@ def lock_accounts(account_ids: Iterable[int]) -> None:
 
 def record_moves(findings: Iterable[Finding], *, before: str, after: str) -> None:
     """Findings that moved from status `before` to `after` (the caller holds `lock_accounts`)."""
-    moved: dict[tuple[int, int | None, str, str], int] = defaultdict(int)
+    moved: dict[tuple[int, int | None, str, str, bool], int] = defaultdict(int)
     for finding in findings:
-        moved[(finding.account_id, finding.vault_id, finding.kind, finding.severity)] += 1
+        moved[(finding.account_id, finding.vault_id, finding.kind, finding.severity, False)] += 1
+        for spanned in spanned_vaults(finding):
+            moved[(finding.account_id, spanned, finding.kind, finding.severity, True)] += 1
     rows = []
-    for (account_id, vault_id, kind, severity), n in moved.items():
-        common = {"account_id": account_id, "vault_id": vault_id, "kind": kind, "severity": severity}
+    for (account_id, vault_id, kind, severity, spanning), n in moved.items():
+        common = {"account_id": account_id, "vault_id": vault_id, "kind": kind, "severity": severity,
+                  "spanning": spanning}
         if before in COUNTED:
             rows.append(FindingCount(status=before, n=-n, **common))
         if after in COUNTED:
@@ -112,7 +131,8 @@ def _uncounted() -> QuerySet[Finding]:
 
 
 def _counted_rows() -> QuerySet[FindingCount]:
-    return FindingCount.objects.filter(account__findings_computed_at__isnull=False).order_by()
+    """Rows that sum to account totals: a spanning row repeats a vault-less finding per vault."""
+    return FindingCount.objects.filter(account__findings_computed_at__isnull=False, spanning=False).order_by()
 
 
 def open_by_kind() -> dict[str, int]:
@@ -144,8 +164,9 @@ def list_total(*, q: str = "", kind: str = "", severity: str = "", vault: object
 
 
 def open_in_vault() -> Coalesce:
-    """Open findings whose vault is the outer row's (a `Vault` queryset annotation): the vault's
-    count rows summed, or the live count when its account was never computed. PostgreSQL runs
+    """Open findings of the outer row's vault (a `Vault` queryset annotation), the ones its score
+    counts: its own and the vault-less ones naming it. The vault's count rows summed, or, when
+    its account was never computed (no score either), a live count of its own. PostgreSQL runs
     only the branch it needs, per vault."""
     summed = (
         FindingCount.objects.filter(vault=OuterRef("pk"), status=Finding.Status.OPEN).order_by()

@@ -398,7 +398,7 @@ def compute_findings(
     # Present and open per kind, counted over the table (an incremental run holds only its reach),
     # by the GROUP BY the health snapshots and the pages' counts are made of: one scan, not two.
     groups = finding_counts.group_counts(account)
-    for group in groups:
+    for group in (g for g in groups if not g.spanning):
         summary.present[group.kind] = summary.present.get(group.kind, 0) + group.n
         if group.status == Finding.Status.OPEN:
             summary.open[group.kind] = summary.open.get(group.kind, 0) + group.n

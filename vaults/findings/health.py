@@ -138,30 +138,25 @@ def score_from(counts: SeverityCounts, *, items: int, people: int) -> HealthScor
     return HealthScore(score=score, items=items, people=people, lines=tuple(lines))
 
 
-def _open_counts_by_vault(account: Account, groups: Sequence[counts.Group]) -> dict[int | None, dict[str, dict[str, int]]]:
-    """Open-finding counts per vault (None = organisation), per kind and severity.
-
-    Findings with a vault come from the run's GROUP BY (`groups`); the few without one (groups
-    spanning vaults, people) are read with their `details` to attribute them to each vault they touch.
-    """
+def _open_counts_by_vault(groups: Sequence[counts.Group]) -> dict[int | None, dict[str, dict[str, int]]]:
+    """Open-finding counts per vault (None = organisation), per kind and severity: a vault's own
+    findings and the vault-less ones (groups spanning vaults, people) that name it, as the
+    run's GROUP BY counted them (vaults/findings/counts.py), the figures the vault list shows."""
     by_vault: dict[int | None, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for group in groups:
         if group.status != Finding.Status.OPEN:
             continue
-        by_vault[None][group.kind][group.severity] += group.n
+        if not group.spanning:
+            by_vault[None][group.kind][group.severity] += group.n
         if group.vault_id is not None:
             by_vault[group.vault_id][group.kind][group.severity] += group.n
-    open_findings = Finding.objects.filter(account=account, status=Finding.Status.OPEN, vault__isnull=True).order_by()
-    for kind, severity, details in open_findings.values_list("kind", "severity", "details"):
-        for vault_id in (details or {}).get("vault_ids", []):
-            by_vault[vault_id][kind][severity] += 1
     return by_vault
 
 
 def compute_health(*, account: Account, groups: Sequence[counts.Group] | None = None) -> dict[int | None, HealthScore]:
     """Health of the organisation (key None) and of every present vault, from stored findings
     (counted now unless the caller passes the run's `groups`)."""
-    by_vault = _open_counts_by_vault(account, counts.group_counts(account) if groups is None else groups)
+    by_vault = _open_counts_by_vault(counts.group_counts(account) if groups is None else groups)
     items_by_vault = dict(active_items(account).values("vault_id").annotate(n=Count("id")).values_list("vault_id", "n"))
     people_by_vault: dict[int, set[int]] = defaultdict(set)
     for user_id, vault_id in access_pairs(account):

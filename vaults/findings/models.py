@@ -310,6 +310,10 @@ class FindingCount(models.Model):
     kind = models.CharField(max_length=40, choices=Finding.Kind.choices)
     severity = models.CharField(max_length=10, choices=Finding.Severity.choices)
     status = models.CharField(max_length=10, choices=Finding.Status.choices)
+    # True: findings without a vault of their own (a group across vaults, a person's access),
+    # counted here in a vault their details name, because that vault's score counts them. They
+    # are also in the account's vault-None rows, so totals over an account leave these out.
+    spanning = models.BooleanField(default=False)
     n = models.IntegerField()
 
     class Meta:

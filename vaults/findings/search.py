@@ -15,6 +15,7 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Collate, Lower, Upper
 
 from vaults.findings.models import Finding, kinds_containing
+from vaults.findings.vault_scope import ids_in_vault
 from vaults.models import Vault
 from vaults.search import DOCUMENTS
 
@@ -147,7 +148,7 @@ def filtered_findings(
     **_: object,
 ) -> QuerySet[Finding]:
     """Findings matching the filters; `status` "" means open, "all" means any. A vault matches
-    findings about its items and groups that include one of its items."""
+    the findings its score counts (vaults/findings/vault_scope.py)."""
     # The stored search document is only matched in SQL: no page or export reads it back.
     findings = Finding.objects.select_related("account", "vault", "item", "op_user").defer("search_document")
     if status != "all":
@@ -157,10 +158,7 @@ def filtered_findings(
     if severity:
         findings = findings.filter(severity=severity)
     if vault is not None:
-        # A UNION of ids, not an OR with EXISTS: each side uses an index.
-        direct = findings.filter(vault=vault).order_by().values("pk")
-        in_group = Finding.related_items.through.objects.filter(item__vault=vault).order_by().values("finding_id")
-        findings = findings.filter(pk__in=direct.union(in_group))
+        findings = findings.filter(pk__in=ids_in_vault(vault))
     if q.strip():
         findings = findings.filter(search_q(q))
     return findings.order_by(*SORTS.get(sort or "severity", SORTS["severity"]))

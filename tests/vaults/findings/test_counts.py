@@ -13,11 +13,13 @@ from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.vaults.factories import make_account, make_finding, make_item, make_secret, make_vault
+from tests.vaults.factories import make_account, make_finding, make_item, make_op_user, make_secret, make_vault
 from vaults import inventory
 from vaults.findings import acceptance, counts, keyset
 from vaults.findings.engine import compute_findings
+from vaults.findings.health import take_snapshots
 from vaults.findings.models import Finding, FindingCount, HealthSnapshot
+from vaults.findings.search import filtered_findings
 from vaults.models import Account, Item, Vault
 from vaults.models.inventory import ACTIVE_ITEMS
 
@@ -38,12 +40,33 @@ def live() -> Counter[Key]:
     return Counter(rows)
 
 
-def kept() -> Counter[Key]:
-    """The count rows summed per group, groups summing to zero left out."""
+def kept(*, spanning: bool = False) -> Counter[Key]:
+    """The count rows summed per group, groups summing to zero left out: the rows of the
+    findings' own vaults, or (`spanning`) those of vault-less findings per vault they name."""
     summed: Counter[Key] = Counter()
-    for row in FindingCount.objects.values_list("account_id", "vault_id", "kind", "severity", "status", "n"):
+    rows = FindingCount.objects.filter(spanning=spanning)
+    for row in rows.values_list("account_id", "vault_id", "kind", "severity", "status", "n"):
         summed[row[:5]] += row[5]
     return Counter({key: n for key, n in summed.items() if n})
+
+
+def live_spanning() -> Counter[Key]:
+    """Open and accepted findings without a vault, counted once per vault their details list."""
+    counted: Counter[Key] = Counter()
+    vault_less = Finding.objects.filter(status__in=[OPEN, ACCEPTED], vault__isnull=True)
+    for account_id, kind, severity, status, details in vault_less.values_list(
+        "account_id", "kind", "severity", "status", "details"
+    ):
+        for vault_id in details["vault_ids"]:
+            counted[(account_id, vault_id, kind, severity, status)] += 1
+    return counted
+
+
+def open_in(vault: Vault) -> set[int]:
+    """The open findings a vault's score counts, from the findings themselves."""
+    own = set(Finding.objects.filter(vault=vault, status=OPEN).values_list("pk", flat=True))
+    vault_less = Finding.objects.filter(account=vault.account, vault__isnull=True, status=OPEN)
+    return own | {pk for pk, details in vault_less.values_list("pk", "details") if vault.pk in details["vault_ids"]}
 
 
 @pytest.fixture
@@ -69,7 +92,16 @@ def organisation(account: Account, prod_vault: Vault, dev_vault: Vault, now: dat
 
 def test_counts_equal_a_live_count_after_a_run(organisation, prod_vault) -> None:
     assert kept() == live()
+    assert kept(spanning=True) == live_spanning()
+    assert live_spanning()  # the secret stored in both vaults: a finding without a vault of its own
     assert sum(n for key, n in kept().items() if key[1] == prod_vault.pk and key[2] == "weak") == 3  # not the archived or removed
+
+
+def test_the_run_summary_counts_each_finding_across_vaults_once(organisation, account, now) -> None:
+    summary = compute_findings(account=account, now=now + datetime.timedelta(hours=1))
+
+    by_kind = Counter(Finding.objects.filter(account=account, status=OPEN).values_list("kind", flat=True))
+    assert summary.open == dict(by_kind) and by_kind["duplicate"] == 1
 
 
 def test_accepting_and_reopening_move_the_counts_with_the_findings(organisation, account, prod_vault, officer) -> None:
@@ -84,6 +116,26 @@ def test_accepting_and_reopening_move_the_counts_with_the_findings(organisation,
     acceptance.reopen(findings=weak[:1], by=officer)  # a repeat changes nothing, counts included
     assert kept() == live()
     assert counts.list_total(kind="weak", status=ACCEPTED) == 1
+
+
+def test_a_decision_on_a_finding_across_vaults_moves_it_in_each_vault_and_once_in_totals(
+    organisation, account, prod_vault, dev_vault, officer
+) -> None:
+    group = Finding.objects.get(account=account, kind="duplicate")
+    assert group.vault_id is None and sorted(group.details["vault_ids"]) == sorted([prod_vault.pk, dev_vault.pk])
+    before = {row.pk: row.open_findings for row in inventory.vault_rows()}  # type: ignore[attr-defined]
+    until = timezone.localdate() + datetime.timedelta(days=30)
+
+    acceptance.accept_risk(findings=[group], reason="legacy", until=until, by=officer)
+
+    after = {row.pk: row.open_findings for row in inventory.vault_rows()}  # type: ignore[attr-defined]
+    assert {pk: before[pk] - after[pk] for pk in before} == {prod_vault.pk: 1, dev_vault.pk: 1, organisation["other_vault"].pk: 0}
+    assert kept() == live() and kept(spanning=True) == live_spanning()
+    assert counts.list_total(kind="duplicate", status=ACCEPTED) == 1  # once, not once per vault
+    assert "duplicate" not in {r.kind for r in inventory.counts_by_kind() if r.open_now}
+
+    acceptance.reopen(findings=[group], by=officer)
+    assert {row.pk: row.open_findings for row in inventory.vault_rows()} == before  # type: ignore[attr-defined]
 
 
 def test_a_decision_on_stale_copies_counts_the_findings_as_stored(organisation, account, officer) -> None:
@@ -124,17 +176,59 @@ def test_the_dashboard_counts_equal_the_live_count_per_kind(organisation) -> Non
     assert {row.kind: row.open_now for row in inventory.counts_by_kind() if row.open_now} == dict(by_kind)
 
 
-def test_the_vault_list_shows_live_item_and_finding_counts_per_vault(organisation, account, prod_vault, officer) -> None:
-    accepted = Finding.objects.filter(vault=prod_vault, kind="weak")[:1]  # a decoy: accepted is not open
-    acceptance.accept_risk(findings=accepted, reason="r", until=timezone.localdate() + datetime.timedelta(days=3), by=officer)
+def test_the_vault_list_counts_the_findings_each_vault_is_scored_on(organisation, account, prod_vault, dev_vault) -> None:
+    """A vault's count holds what its score counts: its own findings and the group across vaults
+    that names it, so no vault says "0 open findings" beside a score that lost points."""
+    scored = {s.vault_id: sum(s.counts.values()) for s in HealthSnapshot.objects.filter(vault__isnull=False)}
     rows = list(inventory.vault_rows())
 
     assert len(rows) == 3  # two vaults of acme and the other account's
     for vault in rows:
         assert vault.active_items == vault.items.filter(ACTIVE_ITEMS).count()  # type: ignore[attr-defined]
-        assert vault.open_findings == Finding.objects.filter(vault=vault, status=OPEN).count()  # type: ignore[attr-defined]
+        assert vault.open_findings == len(open_in(vault)) == scored[vault.pk]  # type: ignore[attr-defined]
+    for vault in (prod_vault, dev_vault):  # the shared secret's findings count in both
+        assert len(open_in(vault)) > Finding.objects.filter(vault=vault, status=OPEN).count()
     most = list(inventory.vault_rows().order_by("-open_findings", "name"))
     assert most[0].name == "Payments Production"
+
+
+def test_an_accepted_finding_leaves_the_vault_list_count(organisation, account, prod_vault, officer) -> None:
+    before = inventory.vault_rows().get(pk=prod_vault.pk).open_findings  # type: ignore[attr-defined]
+    accepted = Finding.objects.filter(vault=prod_vault, kind="weak")[:1]
+    acceptance.accept_risk(findings=accepted, reason="r", until=timezone.localdate() + datetime.timedelta(days=3), by=officer)
+
+    row = inventory.vault_rows().get(pk=prod_vault.pk)
+    assert row.open_findings == before - 1 == len(open_in(prod_vault))  # type: ignore[attr-defined]
+
+
+def test_findings_about_a_person_count_in_the_vaults_they_name_and_once_in_totals(
+    account, prod_vault, dev_vault, now
+) -> None:
+    """Decoys: a resolved one, one whose details are malformed, and an item finding whose details
+    name a second vault (a finding with a vault of its own counts there only)."""
+    dana = make_op_user(account=account, name="Dana")
+    over = Finding.Kind.OVER_PERMISSIONED
+    named = make_finding(account=account, kind=over, op_user=dana, details={"vault_ids": [prod_vault.pk, dev_vault.pk]})
+    make_finding(account=account, kind=over, op_user=make_op_user(account=account, name="Eve"), status=RESOLVED,
+                 details={"vault_ids": [prod_vault.pk]})  # fmt: skip
+    make_finding(account=account, kind=over, op_user=make_op_user(account=account, name="Finn"),
+                 details={"vault_ids": "Payments Production"})  # fmt: skip
+    own = make_finding(account=account, kind="weak", vault=prod_vault, details={"vault_ids": [prod_vault.pk, dev_vault.pk]})
+    Account.objects.filter(pk=account.pk).update(findings_computed_at=now)
+
+    take_snapshots(account=account, now=now)
+
+    rows = {row.pk: row.open_findings for row in inventory.vault_rows()}  # type: ignore[attr-defined]
+    assert rows == {prod_vault.pk: 2, dev_vault.pk: 1}
+    scored = {s.vault_id: s.counts for s in HealthSnapshot.objects.filter(account=account)}
+    assert scored[prod_vault.pk] == {"weak": 1, over: 1} and scored[dev_vault.pk] == {over: 1}
+    assert scored[None] == {"weak": 1, over: 2}  # the malformed one counts for the organisation only
+    assert {r.kind: r.open_now for r in inventory.counts_by_kind() if r.open_now} == {"weak": 1, over: 2}
+    # The vault page and the findings list filtered by the vault show the same findings.
+    assert {f.pk for f in inventory.open_findings(vault=dev_vault)} == {named.pk}
+    assert {f.pk for f in inventory.open_findings(vault=prod_vault)} == {named.pk, own.pk}
+    assert set(filtered_findings(vault=dev_vault).values_list("pk", flat=True)) == {named.pk}
+    assert filtered_findings(vault=prod_vault, status="all").count() == 3  # the resolved one too
 
 
 def test_the_vault_page_says_the_live_item_count(organisation, prod_vault) -> None:
@@ -144,7 +238,7 @@ def test_the_vault_page_says_the_live_item_count(organisation, prod_vault) -> No
 def test_pages_read_the_kept_counts_not_the_findings(organisation, account, prod_vault) -> None:
     """A status written behind the counts' back (no run, no decision) does not show: proof that
     no page counts findings on request. Only the engine and acceptance.py write statuses."""
-    in_vault = Finding.objects.filter(vault=prod_vault, status=OPEN).count()
+    in_vault = len(open_in(prod_vault))
     weak = Finding.objects.filter(kind="weak", status=OPEN).count()
     Finding.objects.filter(account=account, kind="weak").update(status=RESOLVED)
     Item.objects.filter(vault=prod_vault).update(archived=True)
@@ -202,6 +296,15 @@ def test_the_migration_counts_the_findings_already_stored(organisation) -> None:
     migration.count_present_findings(django_apps, None)
 
     assert kept() == live()
+
+
+def test_the_migration_counts_the_findings_across_vaults_already_stored(organisation) -> None:
+    migration = importlib.import_module("vaults.findings.migrations.0016_finding_count_spanning")
+    FindingCount.objects.filter(spanning=True).delete()
+
+    migration.count_spanning_findings(django_apps, None)
+
+    assert kept(spanning=True) == live_spanning() != Counter()
 
 
 @pytest.fixture
