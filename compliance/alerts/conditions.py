@@ -38,5 +38,8 @@ class Condition:
     url: str  # path inside the app
     severity: str = "high"
     vault_id: int | None = None
+    # A condition with no vault of its own (a finding across vaults or about a person's access)
+    # is about these vaults: a rule scoped to one of them matches it (vaults/findings/vault_scope.py).
+    spanned_vault_ids: tuple[int, ...] = ()
     # Metadata only (counts, names, dates), JSON-able: it is sent to outside systems.
     details: Mapping[str, Any] = field(default_factory=dict)

@@ -91,7 +91,7 @@ def matches(rule: AlertRule, condition: Condition) -> bool:
             return False
         score = condition.details.get("score")
         return rule.threshold is not None and isinstance(score, int) and score < rule.threshold
-    if rule.vault_id is not None and condition.vault_id != rule.vault_id:
+    if rule.vault_id is not None and rule.vault_id not in (condition.vault_id, *condition.spanned_vault_ids):
         return False
     if rule.kind == NEW_HIGH_FINDING and condition.severity != "high":
         return False

@@ -18,6 +18,7 @@ from compliance.alerts.conditions import ANOMALY, HEALTH_BELOW, NEW_HIGH_FINDING
 from compliance.reports.evidence import Evidence
 from compliance.reviews.models import AccessReview
 from compliance.reviews.periods import Period
+from vaults.findings import vault_scope
 from vaults.findings.models import Finding, HealthSnapshot
 from vaults.models import Account
 
@@ -71,11 +72,15 @@ def new_high_finding_conditions(
     if since is not None:
         findings = findings.filter(first_seen__gte=since)
     rows = findings.order_by("pk").values_list("pk", "kind", "title", "vault_id", "vault__name", "first_seen")
+    # A production secret also stored outside production has no vault of its own: a rule on
+    # either vault alerts on it, as that vault's score counts it.
+    spanning = dict(findings.filter(vault__isnull=True).values_list("pk", "details"))
     return [
         Condition(
             kind=NEW_HIGH_FINDING, key=f"finding:{pk}", account_id=account.pk,
             title=f"{account.name}: {Finding.Kind(kind).label} — {title}"[:500],
             url=reverse("findings:detail", args=[pk]), severity="high", vault_id=vault_id,
+            spanned_vault_ids=tuple(vault_scope.vault_ids(spanning.get(pk))),
             details={"finding_id": pk, "finding_kind": kind, "vault": vault_name, "first_seen": first_seen.isoformat()},
         )
         for pk, kind, title, vault_id, vault_name, first_seen in rows

@@ -117,6 +117,26 @@ def test_only_new_high_findings_alert_a_high_finding_rule():
     assert state.key == f"finding:{new_high.pk}" and "Fresh weak key" in state.title
 
 
+def test_a_vault_rule_alerts_on_a_high_finding_across_vaults_that_names_its_vault():
+    """A production secret stored outside production has no vault of its own; the production
+    vault's rule alerts on it, as its score counts it. Decoys: another vault's own finding, and
+    a finding across two other vaults."""
+    account = make_account()
+    prod, dev, other = (make_vault(account=account, name=n) for n in ("Prod", "Dev", "Other"))
+    rule = make_rule(kind="new_high_finding", vault=prod, account=account, channels=[make_channel()],
+                     created_at=timezone.now() - datetime.timedelta(minutes=1))  # fmt: skip
+    shared = make_finding(account=account, kind=Finding.Kind.SHARED_ACROSS_ENVIRONMENTS, severity="high",
+                          title="Production secret reused outside production", details={"vault_ids": [dev.pk, prod.pk]})  # fmt: skip
+    make_finding(account=account, severity="high", title="Other vault's own", vault=other)
+    make_finding(account=account, kind=Finding.Kind.DUPLICATE, severity="high", title="Across two others",
+                 details={"vault_ids": [dev.pk, other.pk]})  # fmt: skip
+
+    evaluate.evaluate_account(account=account)
+
+    [state] = _alerts(rule)
+    assert state.key == f"finding:{shared.pk}" and state.vault_id is None
+
+
 def test_a_disabled_rule_raises_nothing_and_a_disabled_channel_gets_nothing():
     account = make_account()
     make_snapshot(account=account, score=20)
