@@ -59,6 +59,30 @@ def _plant() -> dict[str, int]:
     return {"account": account.pk, "vault": prod.pk, "item": first.pk, "person": person.pk}
 
 
+def _person_finding_in_the_vaults_it_names(client: object, ids: dict[str, int]) -> list[list[object]]:
+    """A finding about a person names two vaults in its details (SQLite has no JSON containment:
+    vaults/findings/vault_scope.py reads the lists): both vaults show it, a third does not."""
+    from django.urls import reverse
+
+    from tests.vaults.factories import make_finding
+    from vaults.findings.models import Finding
+    from vaults.models import OpUser, Vault
+
+    prod = Vault.objects.get(pk=ids["vault"])
+    dev = Vault.objects.get(account_id=ids["account"], name="Payments Development")
+    other = Vault.objects.get(account_id=ids["account"], name="Emergency Access")
+    make_finding(account=prod.account, kind=Finding.Kind.OVER_PERMISSIONED, severity="medium",
+                 title="Over-permissioned: SQLite Sentinel", op_user=OpUser.objects.get(pk=ids["person"]),
+                 details={"vault_ids": [dev.pk, prod.pk]})  # fmt: skip
+    failures: list[list[object]] = []
+    for vault, expected in ((prod, True), (dev, True), (other, False)):
+        for path in (reverse("vaults:detail", args=[vault.pk]), reverse("findings:list") + f"?vault={vault.pk}"):
+            shown = "SQLite Sentinel" in client.get(path).content.decode()  # type: ignore[attr-defined]
+            if shown != expected:
+                failures.append([path, "shows" if shown else "misses", "the person finding naming two vaults"])
+    return failures
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openclaw_web.settings")
     django.setup()
@@ -109,6 +133,7 @@ def main() -> None:
     marked = client.post(reverse("offboarding:mark_leaving", args=[ids["person"]]), {"leave_date": "2026-01-05"})
     paths += [reverse("offboarding:list"), reverse("offboarding:list") + "?status=all", marked["Location"]]
     failures = [[path, status] for path in paths if (status := client.get(path).status_code) != 200]
+    failures += _person_finding_in_the_vaults_it_names(client, ids)
     # The demo's first journeys write too: SQL that only PostgreSQL knows must fail here, not there.
     generated = client.post(reverse("cleanup:generate"), {"account": ids["account"]})
     if generated.status_code != 302:

@@ -211,8 +211,8 @@ def open_findings(
         members = Finding.related_items.through.objects.filter(grouped, finding__status=OPEN)
         matching = matching.union(members.order_by().values("finding_id"))
     if vault is not None:
-        named = Finding.objects.filter(pk__in=vault_scope.person_findings_naming(vault), status=OPEN)
-        matching = matching.union(named.order_by().values("pk"))
+        named = vault_scope.person_findings_naming(vault, Finding.objects.filter(status=OPEN))
+        matching = matching.union(Finding.objects.filter(pk__in=named).order_by().values("pk"))
     findings = Finding.objects.filter(pk__in=matching).select_related("vault", "item", "op_user")
     return list(findings.order_by(*order)[:limit])
 

@@ -28,7 +28,7 @@ router = Router(auth=ApiAuth(Capability.VIEW_INVENTORY), tags=["findings"])
 class FindingFilters(PageParams):
     kind: Finding.Kind | None = None
     severity: Finding.Severity | None = None
-    vault: Id | None = F(None, description="findings about this vault's items, groups included")
+    vault: Id | None = F(None, description="the findings the vault's score counts: about its items, groups and people naming it")
     status: Literal["open", "accepted", "resolved", "all"] = F("open", description='"all" for any status')
     q: str = F("", pattern=WITHOUT_NUL, max_length=200, description='search, as on the page: "db password prod"')
 

@@ -21,7 +21,8 @@ accepted). Per-vault item counts and scores come from the run's health snapshots
 An account whose findings were never computed has no rows: its findings (made by fixtures or an
 import, never by the engine) are counted live, by a count over such accounts that is empty, and
 costs nothing, once every account has had a run; the findings list then counts as it did (capped).
-Migration findings 0011 filled the table from the findings stored before it existed.
+Migration findings 0011 filled the table from the findings stored before it existed, and 0016
+added the spanning rows.
 """
 
 from __future__ import annotations

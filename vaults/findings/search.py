@@ -158,7 +158,7 @@ def filtered_findings(
     if severity:
         findings = findings.filter(severity=severity)
     if vault is not None:
-        findings = findings.filter(pk__in=ids_in_vault(vault))
+        findings = findings.filter(pk__in=ids_in_vault(vault, findings))
     if q.strip():
         findings = findings.filter(search_q(q))
     return findings.order_by(*SORTS.get(sort or "severity", SORTS["severity"]))

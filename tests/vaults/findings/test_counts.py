@@ -136,6 +136,26 @@ def test_a_decision_on_a_finding_across_vaults_moves_it_in_each_vault_and_once_i
 
     acceptance.reopen(findings=[group], by=officer)
     assert {row.pk: row.open_findings for row in inventory.vault_rows()} == before  # type: ignore[attr-defined]
+    acceptance.accept_risk(findings=[group], reason="legacy", until=until, by=officer)
+
+    compute_findings(account=account, now=timezone.now())  # compacts the decisions' -1/+1 rows
+
+    assert kept() == live() and kept(spanning=True) == live_spanning()
+    spanning = Counter(FindingCount.objects.filter(account=account, spanning=True).values_list("vault_id", "kind", "status"))
+    assert set(spanning.values()) == {1} and spanning[(prod_vault.pk, "duplicate", ACCEPTED)] == 1
+
+
+def test_a_group_that_reaches_a_third_vault_counts_there_after_the_run(organisation, account, prod_vault, now) -> None:
+    third = make_vault(account=account, name="Payments Staging", classification=Vault.Classification.NON_PRODUCTION)
+    make_secret(item=make_item(vault=third, title="Postgres Payments Staging Database"), fingerprint="ab" * 32)
+    before = inventory.vault_rows().get(pk=third.pk).open_findings  # type: ignore[attr-defined]
+
+    compute_findings(account=account, now=now + datetime.timedelta(hours=1))
+
+    group = Finding.objects.get(account=account, kind="duplicate", status=OPEN)
+    assert third.pk in group.details["vault_ids"]
+    assert kept() == live() and kept(spanning=True) == live_spanning()
+    assert inventory.vault_rows().get(pk=third.pk).open_findings == len(open_in(third)) > before  # type: ignore[attr-defined]
 
 
 def test_a_decision_on_stale_copies_counts_the_findings_as_stored(organisation, account, officer) -> None:
@@ -305,6 +325,8 @@ def test_the_migration_counts_the_findings_across_vaults_already_stored(organisa
     migration.count_spanning_findings(django_apps, None)
 
     assert kept(spanning=True) == live_spanning() != Counter()
+    migration.forget_spanning_findings(django_apps, None)  # reversed: no row left to read as a vault's own
+    assert kept(spanning=True) == Counter() and kept() == live()
 
 
 @pytest.fixture

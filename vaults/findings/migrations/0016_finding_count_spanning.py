@@ -25,13 +25,20 @@ def count_spanning_findings(apps: Any, schema_editor: Any) -> None:
         "account_id", "kind", "severity", "status", "details"
     ).iterator():
         listed = details.get("vault_ids") if isinstance(details, dict) else None
-        for vault_id in {v for v in listed if v in vaults} if isinstance(listed, list) else ():
+        named = {v for v in listed if isinstance(v, int) and not isinstance(v, bool)} if isinstance(listed, list) else set()
+        for vault_id in named & vaults:
             spanning[(account_id, vault_id, kind, severity, status)] += 1
     FindingCount.objects.bulk_create(
         [FindingCount(account_id=a, vault_id=v, kind=k, severity=sev, status=st, n=n, spanning=True)
          for (a, v, k, sev, st), n in spanning.items()],
         batch_size=1000,
     )  # fmt: skip
+
+
+def forget_spanning_findings(apps: Any, schema_editor: Any) -> None:
+    """Before the column goes: left behind, these rows would read as the vaults' own and count
+    each vault-less finding again per vault in the account totals."""
+    apps.get_model("findings", "FindingCount").objects.filter(spanning=True).delete()
 
 
 class Migration(migrations.Migration):
@@ -46,5 +53,5 @@ class Migration(migrations.Migration):
             name="spanning",
             field=models.BooleanField(default=False),
         ),
-        migrations.RunPython(count_spanning_findings, migrations.RunPython.noop),
+        migrations.RunPython(count_spanning_findings, forget_spanning_findings),
     ]
