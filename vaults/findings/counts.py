@@ -34,13 +34,13 @@ from typing import NamedTuple
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
+from vaults.findings.id_chunks import chunks
 from vaults.findings.models import Finding, FindingCount
 from vaults.findings.vault_scope import spanned_vaults, vault_ids
 from vaults.models import Account
 
 # The statuses counted: resolved findings grow without end and no page totals them.
 COUNTED = (Finding.Status.OPEN, Finding.Status.ACCEPTED)
-_ID_CHUNK = 900  # ids per DELETE: under SQLite's 999-variable floor
 
 
 class Group(NamedTuple):
@@ -82,8 +82,8 @@ def replace(*, account: Account, groups: Sequence[Group]) -> None:
         stored[(vault_id, kind, severity, status, spanning)].append((pk, n))
     kept = {key for key, rows in stored.items() if len(rows) == 1 and rows[0][1] == wanted.get(key)}
     stale = [pk for key, rows in stored.items() if key not in kept for pk, _ in rows]
-    for start in range(0, len(stale), _ID_CHUNK):
-        FindingCount.objects.filter(pk__in=stale[start : start + _ID_CHUNK]).delete()
+    for chunk in chunks(stale):
+        FindingCount.objects.filter(pk__in=chunk).delete()
     FindingCount.objects.bulk_create(
         [FindingCount(account=account, vault_id=key[0], kind=key[1], severity=key[2], status=key[3], spanning=key[4], n=n)
          for key, n in wanted.items() if key not in kept],

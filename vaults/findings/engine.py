@@ -27,9 +27,9 @@ the benchmark call. One transaction:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Value
@@ -56,6 +56,7 @@ from vaults.findings import (
 from vaults.findings import counts as finding_counts
 from vaults.findings.candidate import Candidate, PolicyScope, local_date, policy_scopes
 from vaults.findings.health import take_snapshots
+from vaults.findings.id_chunks import chunks
 from vaults.findings.incremental import FULL, Reach
 from vaults.findings.models import SEVERITY_RANK, Finding
 from vaults.models import Account, SyncRun
@@ -96,14 +97,6 @@ assert tuple(r.name for r in RULES) == incremental.RULE_NAMES
 # Django splits further for SQLite by itself. Measured on the 100k-item bench: 500 and 2,000
 # were within 3% of each other.
 BATCH = 500
-ID_CHUNK = 900  # through-table deletes: under SQLite's 999-variable floor
-
-T = TypeVar("T")
-
-
-def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class StoredFinding(NamedTuple):
@@ -175,12 +168,6 @@ def _insert(new: list[tuple[Candidate, str]], *, account: Account, now: datetime
                      SEVERITY_RANK[c.severity], c.title, c.explanation, c.recommended_action, c.search_text,
                      Jsonb(c.details), c.vault_id, c.item_id, c.op_user_id, "")
                 )  # fmt: skip
-
-
-def _id_chunk() -> int:
-    # ids per `UPDATE ... WHERE id IN (...)`: SQLite's floor is 999 variables; PostgreSQL takes
-    # 65,535 parameters, and fewer, larger statements save round trips.
-    return 900 if connection.vendor == "sqlite" else 30_000
 
 
 _UPDATE_COLUMNS = (
@@ -285,14 +272,14 @@ def _stored_in_reach(account: Account, reach: dict[str, Reach]) -> dict[tuple[st
             keep(of_rule.values_list(*columns), rule_reach.subjects)
         elif rule_reach.subjects:
             keys = sorted(f"item:{pk}" for pk in rule_reach.subjects)
-            for chunk in _chunks(keys, _id_chunk()):
+            for chunk in chunks(keys):
                 keep(of_rule.filter(key__in=chunk).values_list(*columns))
     return stored
 
 
 def _replace_related_items(finding_ids_to_items: dict[int, tuple[int, ...]], *, clear: list[int]) -> None:
     through = Finding.related_items.through
-    for chunk in _chunks(clear, ID_CHUNK):
+    for chunk in chunks(clear):
         through.objects.filter(finding_id__in=chunk).delete()
     rows = [through(finding_id=fid, item_id=iid) for fid, items in finding_ids_to_items.items() for iid in items]
     through.objects.bulk_create(rows, batch_size=BATCH * 4)
@@ -358,11 +345,10 @@ def compute_findings(
     )
 
     _insert(new, account=account, now=now)
-    id_chunk = _id_chunk()
     _update(changed, now=now)
-    for chunk in _chunks(reopen_ids, id_chunk):
+    for chunk in chunks(reopen_ids):
         Finding.objects.filter(pk__in=chunk).update(status=Finding.Status.OPEN, resolved_at=None, last_seen=now)
-    for chunk in _chunks(expire_ids, id_chunk):
+    for chunk in chunks(expire_ids):
         Finding.objects.filter(pk__in=chunk).update(status=Finding.Status.OPEN)
 
     # Accepted findings that are not present now resolve like any other; so do expired ones.
@@ -373,7 +359,7 @@ def compute_findings(
     resolution: dict[str, Any] = {"status": Finding.Status.RESOLVED, "resolved_at": now}
     if previous_run is not None:  # the last run that saw them; before any run, last_seen is exact
         resolution["last_seen"] = Greatest("last_seen", Value(previous_run))
-    for chunk in _chunks(gone_ids, id_chunk):
+    for chunk in chunks(gone_ids):
         Finding.objects.filter(pk__in=chunk).update(**resolution)
     status_history.record_new(account=account, first_seen=now)
     status_history.record(finding_ids=[*reopen_ids, *expire_ids, *rerated_ids, *gone_ids], at=now)

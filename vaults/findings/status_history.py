@@ -12,12 +12,13 @@ Both statements are set-based (INSERT ... SELECT from the findings table): a fir
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 
+from vaults.findings.id_chunks import chunks
 from vaults.findings.models import Finding, FindingStatusSpan
 from vaults.models import Account
 
@@ -32,15 +33,6 @@ def open_at(moment: datetime.datetime) -> Q:
     return Q(valid_from__lte=moment) & (Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
 
 
-def _id_chunk() -> int:
-    # SQLite's floor is 999 variables per statement; PostgreSQL takes 65,535 parameters.
-    return 900 if connection.vendor == "sqlite" else 30_000
-
-
-def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
-    size = _id_chunk()
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _tables() -> tuple[str, str]:
@@ -74,7 +66,7 @@ def record(*, finding_ids: Sequence[int], at: datetime.datetime) -> None:
     """1. Close, at `at`, the open span of each finding whose status or severity now differs.
     2. Open a span from the row for each of them that has none open (new, or just closed)."""
     span, finding = _tables()
-    for chunk in _chunks(list(finding_ids)):
+    for chunk in chunks(list(finding_ids)):
         marks = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
