@@ -342,9 +342,12 @@ class BulkOutcome:
         return sum(self.no_action.values())
 
 
-def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False) -> BulkOutcome:
+def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False, vault: Vault | None = None) -> BulkOutcome:
     """One new draft plan with the actions of every selected finding (plans.specs_for_finding),
-    only the actions wholly inside the person's vaults; the rest counted per reason."""
+    only the actions wholly inside the person's vaults; the rest counted per reason. Taken from a
+    list filtered by `vault`, only the actions that touch that vault: the list holds findings
+    about people that name it among others (vaults/findings/vault_scope.py), and their
+    revocations in the other vaults are not what was asked for."""
     outcome = BulkOutcome(plan=None, selected=len(findings), capped=capped)
     accounts = {f.account_id for f in findings}
     if len(accounts) > 1:
@@ -357,6 +360,11 @@ def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False) 
         if not inside:
             outcome.no_action["touches a vault you do not own" if outside else reason or "no action"] += 1
             continue
+        if vault is not None:
+            inside = [spec for spec in inside if vault.pk in {v.pk for v in scope.spec_vaults(spec)}]
+            if not inside:
+                outcome.no_action[f"acts only outside “{vault.name}”, the vault the list was filtered by"] += 1
+                continue
         outcome.addressed += 1
         for spec in inside:
             key = (spec.kind, spec.vault and spec.vault.pk, spec.item and spec.item.pk, spec.op_user and spec.op_user.pk,

@@ -192,9 +192,10 @@ def findings_bulk(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Invalid selection.")
     query = form.cleaned_data["query"]
     back = reverse("findings:list") + (f"?{query}" if query else "")
+    filters = FindingFilterForm(QueryDict(query))
+    filtered = filters.is_valid()
     if form.cleaned_data["all_matching"]:
-        filters = FindingFilterForm(QueryDict(query))
-        if not filters.is_valid():
+        if not filtered:
             return HttpResponseBadRequest("Invalid filter.")
         matching = filtered_findings(**filters.cleaned_data)
         findings = list(matching[: page_proposals.MAX_BULK_FINDINGS + 1])
@@ -206,7 +207,8 @@ def findings_bulk(request: HtmxHttpRequest) -> HttpResponse:
     capped = len(findings) > page_proposals.MAX_BULK_FINDINGS
     findings = findings[: page_proposals.MAX_BULK_FINDINGS]
     try:
-        outcome = page_proposals.bulk_proposal(findings=findings, user=signed_in_user(request), capped=capped)
+        outcome = page_proposals.bulk_proposal(findings=findings, user=signed_in_user(request), capped=capped,
+                                               vault=filters.cleaned_data["vault"] if filtered else None)  # fmt: skip
     except plans.PlanError as error:
         messages.error(request, str(error))
         return redirect(back)

@@ -518,3 +518,34 @@ def test_a_page_proposed_move_executes_after_another_person_approves(
     assert moved is not None and moved["vault_id"] == destination.op_id
     fake_org.sync()
     assert Item.objects.get(pk=item.pk).vault == destination
+
+
+def test_a_bulk_proposal_from_a_vault_filter_acts_in_that_vault_only(admin_user, client_for):
+    """A finding about a person names several vaults and lists under each; proposed from one
+    vault's list, only its revocation there is drafted. Decoys: the same finding proposed
+    unfiltered revokes in both vaults; a person whose only revocation is elsewhere gets none."""
+    from tests.vaults.factories import grant, make_account, make_finding, make_op_user, make_vault
+
+    account = make_account(name="acme")
+    dev, prod = make_vault(account=account, name="Payments Dev"), make_vault(account=account, name="Payments Prod")
+    dana, eve = make_op_user(account=account, name="Dana"), make_op_user(account=account, name="Eve")
+    for person in (dana, eve):
+        for vault in (dev, prod):
+            grant(vault=vault, user=person, permissions=["view_items", "manage_vault"])
+    over = Finding.Kind.OVER_PERMISSIONED
+    both = make_finding(account=account, kind=over, severity="medium", op_user=dana,
+                        details={"vault_ids": [dev.pk, prod.pk], "unused": [dev.name, prod.name]})  # fmt: skip
+    make_finding(account=account, kind=over, severity="medium", op_user=eve,
+                 details={"vault_ids": [dev.pk, prod.pk], "unused": [prod.name]})  # fmt: skip
+    client = client_for(admin_user)
+
+    client.post(reverse("cleanup:propose_bulk"), {"all_matching": "1", "query": f"vault={dev.pk}"})
+
+    plan = CleanupPlan.objects.get()
+    assert list(plan.actions.values_list("kind", "vault_id", "op_user_id")) == [(Kind.REVOKE_USER, dev.pk, dana.pk)]
+    entry = AuditLogEntry.objects.get(action="cleanup.plan.proposed_in_bulk")
+    assert entry.details["no_action"] == {"acts only outside “Payments Dev”, the vault the list was filtered by": 1}
+
+    client.post(reverse("cleanup:propose_bulk"), {"ids": [both.pk]})
+    unfiltered = CleanupPlan.objects.exclude(pk=plan.pk).get()
+    assert sorted(unfiltered.actions.values_list("vault_id", flat=True)) == sorted([dev.pk, prod.pk])
