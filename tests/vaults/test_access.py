@@ -15,6 +15,13 @@ def test_both_op_permission_styles_normalise_to_granular_names() -> None:
     }  # fmt: skip
 
 
+def test_malformed_permission_entries_are_skipped_and_lists_decode_alike_each_time() -> None:
+    malformed = ["view_items", ["export_items"], {"manage_vault": True}, 5, None]
+    assert normalise_permissions(malformed) == normalise_permissions(malformed) == {"view_items"}
+    assert normalise_permissions(iter(["allow_managing"])) == {"manage_vault"}  # any iterable, once
+    assert normalise_permissions(["EDIT_ITEMS"]) != normalise_permissions(["view_items"])
+
+
 def test_direct_and_group_paths_merge_into_one_row_per_user_and_vault() -> None:
     account = make_account()
     vault = make_vault(account=account, name="Payments Production")
