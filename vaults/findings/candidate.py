@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from vaults.findings.any_of import AnyOf
 from vaults.findings.jsonsql import JSONLabelsText
 from vaults.findings.models import EffectivePolicy, Finding, Policy
 from vaults.models import Account, Item
@@ -73,7 +74,7 @@ def only_items(queryset: QuerySet[Any], items: frozenset[int] | None, field: str
     the set under PostgreSQL's 65,535 parameters per statement (ITEM_SCOPE_LIMIT) or runs full."""
     if items is None:
         return queryset
-    return queryset.filter(**{f"{field}__in": sorted(items)})
+    return queryset.filter(AnyOf(F(field), sorted(items)))
 
 
 def short(text: str, limit: int = TITLE_LIMIT) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -54,6 +54,7 @@ from vaults.findings import (
     weak,
 )
 from vaults.findings import counts as finding_counts
+from vaults.findings.any_of import AnyOf
 from vaults.findings.candidate import Candidate, PolicyScope, local_date, policy_scopes
 from vaults.findings.health import take_snapshots
 from vaults.findings.id_chunks import chunks
@@ -273,7 +274,7 @@ def _stored_in_reach(account: Account, reach: dict[str, Reach]) -> dict[tuple[st
         elif rule_reach.subjects:
             keys = sorted(f"item:{pk}" for pk in rule_reach.subjects)
             for chunk in chunks(keys):
-                keep(of_rule.filter(key__in=chunk).values_list(*columns))
+                keep(of_rule.filter(AnyOf(F("key"), chunk)).values_list(*columns))
     return stored
 
 

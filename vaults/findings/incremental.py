@@ -43,7 +43,7 @@ GROUP_KINDS = (Finding.Kind.DUPLICATE, Finding.Kind.REUSED_SECRET, Finding.Kind.
 # The modules whose code decides what a finding says: a release that changes one of them
 # (a reworded explanation, a new condition) must recompute every finding, as before.
 RULE_SOURCES = (
-    "access_end_date.py", "candidate.py", "copies.py", "duplicate.py", "emergency.py", "engine.py",
+    "access_end_date.py", "any_of.py", "candidate.py", "copies.py", "duplicate.py", "emergency.py", "engine.py",
     "expiring.py", "incremental.py", "jsonsql.py", "metadata.py", "naming.py", "orphaned.py",
     "over_permissioned.py", "reused_secret.py", "rotation.py", "shared_environments.py", "weak.py",
 )  # fmt: skip
