@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db.models import F, Max, Min, QuerySet
 
+from vaults.findings.any_of import AnyOf
 from vaults.findings.candidate import Candidate, item_search_text, quoted_list, short
 from vaults.findings.copies import copy_components
 from vaults.findings.jsonsql import JSONLabelsText
@@ -77,7 +78,7 @@ def fingerprint_groups(
     groups of `fingerprints` when given."""
     fields = active_secret_fields(account)
     if fingerprints is not None:
-        fields = fields.filter(fingerprint__in=sorted(fingerprints))
+        fields = fields.filter(AnyOf(F("fingerprint"), sorted(fingerprints)))
     grouped = fields.values("fingerprint").annotate(
         first_item=Min("item"),
         last_item=Max("item"),
@@ -164,7 +165,7 @@ def fingerprints_of_items(item_ids: frozenset[int]) -> set[str]:
     for start in range(0, len(ids), 30_000):
         found.update(
             str(fp)
-            for fp in SecretField.objects.filter(item_id__in=ids[start : start + 30_000], fingerprint__isnull=False)
+            for fp in SecretField.objects.filter(AnyOf(F("item_id"), ids[start : start + 30_000]), fingerprint__isnull=False)
             .exclude(fingerprint="")
             .values_list("fingerprint", flat=True)
             .distinct()
