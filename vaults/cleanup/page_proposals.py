@@ -342,6 +342,11 @@ class BulkOutcome:
         return sum(self.no_action.values())
 
 
+def _touches(spec: ActionSpec, vault: Vault) -> bool:
+    # The action's own vaults first: every vault a consolidation's copies lie in costs a query.
+    return vault in (spec.vault, spec.destination_vault) or vault in scope.spec_vaults(spec)
+
+
 def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False, vault: Vault | None = None) -> BulkOutcome:
     """One new draft plan with the actions of every selected finding (plans.specs_for_finding),
     only the actions wholly inside the person's vaults; the rest counted per reason. Taken from a
@@ -356,15 +361,15 @@ def bulk_proposal(*, findings: list[Finding], user: User, capped: bool = False, 
     seen: set[tuple[object, ...]] = set()
     for finding in findings:
         found, reason = plans.specs_for_finding(finding)
+        if vault is not None and found:
+            found = [spec for spec in found if _touches(spec, vault)]
+            if not found:
+                outcome.no_action[f"acts only outside “{vault.name}”, the vault the list was filtered by"] += 1
+                continue
         inside, outside = scope.keep_in_scope(user, found)
         if not inside:
             outcome.no_action["touches a vault you do not own" if outside else reason or "no action"] += 1
             continue
-        if vault is not None:
-            inside = [spec for spec in inside if vault.pk in {v.pk for v in scope.spec_vaults(spec)}]
-            if not inside:
-                outcome.no_action[f"acts only outside “{vault.name}”, the vault the list was filtered by"] += 1
-                continue
         outcome.addressed += 1
         for spec in inside:
             key = (spec.kind, spec.vault and spec.vault.pk, spec.item and spec.item.pk, spec.op_user and spec.op_user.pk,

@@ -192,11 +192,12 @@ def findings_bulk(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Invalid selection.")
     query = form.cleaned_data["query"]
     back = reverse("findings:list") + (f"?{query}" if query else "")
+    # The list's filter bounds the plan for checked findings too (its vault): one that no longer
+    # validates (a vault removed since the page loaded) is refused, not dropped.
     filters = FindingFilterForm(QueryDict(query))
-    filtered = filters.is_valid()
+    if not filters.is_valid():
+        return HttpResponseBadRequest("Invalid filter.")
     if form.cleaned_data["all_matching"]:
-        if not filtered:
-            return HttpResponseBadRequest("Invalid filter.")
         matching = filtered_findings(**filters.cleaned_data)
         findings = list(matching[: page_proposals.MAX_BULK_FINDINGS + 1])
     else:
@@ -208,7 +209,7 @@ def findings_bulk(request: HtmxHttpRequest) -> HttpResponse:
     findings = findings[: page_proposals.MAX_BULK_FINDINGS]
     try:
         outcome = page_proposals.bulk_proposal(findings=findings, user=signed_in_user(request), capped=capped,
-                                               vault=filters.cleaned_data["vault"] if filtered else None)  # fmt: skip
+                                               vault=filters.cleaned_data["vault"])  # fmt: skip
     except plans.PlanError as error:
         messages.error(request, str(error))
         return redirect(back)
@@ -217,7 +218,8 @@ def findings_bulk(request: HtmxHttpRequest) -> HttpResponse:
         request=request,
         target=outcome.plan,
         details={"findings": [f.pk for f in findings], "all_matching": form.cleaned_data["all_matching"],
-                 "query": query, "addressed": outcome.addressed, "no_action": dict(outcome.no_action)},
+                 "query": query, "vault": getattr(filters.cleaned_data["vault"], "pk", None),
+                 "addressed": outcome.addressed, "no_action": dict(outcome.no_action)},
     )  # fmt: skip
     summary = [f"{n} finding{'s' if n != 1 else ''}: {reason}" for reason, n in outcome.no_action.most_common(10)]
     if outcome.capped:

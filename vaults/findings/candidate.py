@@ -70,8 +70,8 @@ def active_item_rows(account: Account) -> QuerySet[Item]:
 
 
 def only_items(queryset: QuerySet[Any], items: frozenset[int] | None, field: str = "id") -> QuerySet[Any]:
-    """An incremental run's scope: rows of the `items` only (None: every item). The engine keeps
-    the set under PostgreSQL's 65,535 parameters per statement (ITEM_SCOPE_LIMIT) or runs full."""
+    """An incremental run's scope: rows of the `items` only (None: every item), sent as one array
+    parameter (vaults/findings/any_of.py). Past `incremental.SCOPE_LIMIT` items a run is full."""
     if items is None:
         return queryset
     return queryset.filter(AnyOf(F(field), sorted(items)))

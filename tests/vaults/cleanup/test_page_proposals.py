@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
 from compliance.models import AuditLogEntry
 from openclaw_web.roles import Role
@@ -520,10 +521,8 @@ def test_a_page_proposed_move_executes_after_another_person_approves(
     assert Item.objects.get(pk=item.pk).vault == destination
 
 
-def test_a_bulk_proposal_from_a_vault_filter_acts_in_that_vault_only(admin_user, client_for):
-    """A finding about a person names several vaults and lists under each; proposed from one
-    vault's list, only its revocation there is drafted. Decoys: the same finding proposed
-    unfiltered revokes in both vaults; a person whose only revocation is elsewhere gets none."""
+def _two_vaults_two_people():
+    """Dana may lose her unused access to both vaults; Eve only to Prod's."""
     from tests.vaults.factories import grant, make_account, make_finding, make_op_user, make_vault
 
     account = make_account(name="acme")
@@ -535,17 +534,51 @@ def test_a_bulk_proposal_from_a_vault_filter_acts_in_that_vault_only(admin_user,
     over = Finding.Kind.OVER_PERMISSIONED
     both = make_finding(account=account, kind=over, severity="medium", op_user=dana,
                         details={"vault_ids": [dev.pk, prod.pk], "unused": [dev.name, prod.name]})  # fmt: skip
-    make_finding(account=account, kind=over, severity="medium", op_user=eve,
-                 details={"vault_ids": [dev.pk, prod.pk], "unused": [prod.name]})  # fmt: skip
+    prod_only = make_finding(account=account, kind=over, severity="medium", op_user=eve,
+                             details={"vault_ids": [dev.pk, prod.pk], "unused": [prod.name]})  # fmt: skip
+    return dev, prod, dana, both, prod_only
+
+
+def test_a_bulk_proposal_from_a_vault_filter_acts_in_that_vault_only(admin_user, client_for):
+    """A finding about a person names several vaults and lists under each; proposed from one
+    vault's list, all matching or checked, only its revocation there is drafted. Decoys: the same
+    finding proposed unfiltered revokes in both vaults; a person whose only revocation is
+    elsewhere gets none."""
+    dev, prod, dana, both, prod_only = _two_vaults_two_people()
     client = client_for(admin_user)
 
     client.post(reverse("cleanup:propose_bulk"), {"all_matching": "1", "query": f"vault={dev.pk}"})
+    client.post(reverse("cleanup:propose_bulk"), {"ids": [both.pk, prod_only.pk], "query": f"vault={dev.pk}&kind=over_permissioned"})
 
-    plan = CleanupPlan.objects.get()
-    assert list(plan.actions.values_list("kind", "vault_id", "op_user_id")) == [(Kind.REVOKE_USER, dev.pk, dana.pk)]
-    entry = AuditLogEntry.objects.get(action="cleanup.plan.proposed_in_bulk")
-    assert entry.details["no_action"] == {"acts only outside “Payments Dev”, the vault the list was filtered by": 1}
+    for plan in CleanupPlan.objects.order_by("pk"):
+        assert list(plan.actions.values_list("kind", "vault_id", "op_user_id")) == [(Kind.REVOKE_USER, dev.pk, dana.pk)]
+    entries = AuditLogEntry.objects.filter(action="cleanup.plan.proposed_in_bulk").order_by("pk")
+    assert [e.details["no_action"] for e in entries] == [{"acts only outside “Payments Dev”, the vault the list was filtered by": 1}] * 2
+    assert [e.details["vault"] for e in entries] == [dev.pk, dev.pk]
 
-    client.post(reverse("cleanup:propose_bulk"), {"ids": [both.pk]})
-    unfiltered = CleanupPlan.objects.exclude(pk=plan.pk).get()
+    client.post(reverse("cleanup:propose_bulk"), {"ids": [both.pk], "query": "kind=over_permissioned"})
+    unfiltered = CleanupPlan.objects.order_by("pk").last()
     assert sorted(unfiltered.actions.values_list("vault_id", flat=True)) == sorted([dev.pk, prod.pk])
+
+
+def test_a_vault_filter_a_lead_does_not_own_says_so(team_lead, client_for):
+    """Tom owns Prod, not Dev: from Dev's list Dana's revocation lies in Dev, outside his vaults,
+    and is reported so, not as acting elsewhere; Prod's revocation is not taken from Dev's list."""
+    dev, prod, _, both, _ = _two_vaults_two_people()
+    Vault.objects.filter(pk=prod.pk).update(owner=team_lead)
+
+    client_for(team_lead).post(reverse("cleanup:propose_bulk"), {"ids": [both.pk], "query": f"vault={dev.pk}"})
+
+    assert not CleanupPlan.objects.exists()
+    entry = AuditLogEntry.objects.get(action="cleanup.plan.proposed_in_bulk")
+    assert entry.details["no_action"] == {"touches a vault you do not own": 1}
+
+
+def test_a_bulk_proposal_under_a_filter_that_no_longer_validates_is_refused(admin_user, client_for):
+    """A vault removed since the list loaded: the checked findings are not proposed unbounded."""
+    dev, _, _, both, _ = _two_vaults_two_people()
+    Vault.objects.filter(pk=dev.pk).update(removed_at=timezone.now())
+
+    response = client_for(admin_user).post(reverse("cleanup:propose_bulk"), {"ids": [both.pk], "query": f"vault={dev.pk}"})
+
+    assert response.status_code == 400 and not CleanupPlan.objects.exists()
