@@ -74,13 +74,13 @@ def new_high_finding_conditions(
     rows = findings.order_by("pk").values_list("pk", "kind", "title", "vault_id", "vault__name", "first_seen")
     # A production secret also stored outside production has no vault of its own: a rule on
     # either vault alerts on it, as that vault's score counts it.
-    spanning = dict(findings.filter(vault__isnull=True).values_list("pk", "details"))
+    spanning = dict(findings.filter(vault__isnull=True).values_list("pk", "details__vault_ids"))
     return [
         Condition(
             kind=NEW_HIGH_FINDING, key=f"finding:{pk}", account_id=account.pk,
             title=f"{account.name}: {Finding.Kind(kind).label} — {title}"[:500],
             url=reverse("findings:detail", args=[pk]), severity="high", vault_id=vault_id,
-            spanned_vault_ids=tuple(vault_scope.vault_ids(spanning.get(pk))),
+            spanned_vault_ids=tuple(vault_scope.listed_vault_ids(spanning.get(pk))),
             details={"finding_id": pk, "finding_kind": kind, "vault": vault_name, "first_seen": first_seen.isoformat()},
         )
         for pk, kind, title, vault_id, vault_name, first_seen in rows

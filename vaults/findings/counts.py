@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 
 from vaults.findings.id_chunks import chunks
 from vaults.findings.models import Finding, FindingCount
-from vaults.findings.vault_scope import spanned_vaults, vault_ids
+from vaults.findings.vault_scope import listed_vault_ids, spanned_vaults
 from vaults.models import Account
 
 # The statuses counted: resolved findings grow without end and no page totals them.
@@ -60,10 +60,10 @@ def group_counts(account: Account) -> list[Group]:
     rows = counted.values_list("vault_id", "kind", "severity", "status").annotate(n=Count("*"))
     groups = [Group(*row) for row in rows]
     spanning: dict[tuple[int, str, str, str], int] = defaultdict(int)
-    for kind, severity, status, details in counted.filter(vault__isnull=True).values_list(
-        "kind", "severity", "status", "details"
+    for kind, severity, status, listed in counted.filter(vault__isnull=True).values_list(
+        "kind", "severity", "status", "details__vault_ids"
     ):
-        for vault_id in vault_ids(details):
+        for vault_id in listed_vault_ids(listed):
             spanning[(vault_id, kind, severity, status)] += 1
     groups.extend(Group(vault_id, kind, severity, status, n, spanning=True)
                   for (vault_id, kind, severity, status), n in spanning.items())  # fmt: skip

@@ -26,7 +26,11 @@ from vaults.models import Vault
 
 def vault_ids(details: object) -> list[int]:
     """The vaults a finding's details name, each once, in id order; none when malformed."""
-    listed = details.get("vault_ids") if isinstance(details, dict) else None
+    return listed_vault_ids(details.get("vault_ids") if isinstance(details, dict) else None)
+
+
+def listed_vault_ids(listed: object) -> list[int]:
+    """`vault_ids` of the list alone, read as `details__vault_ids` without decoding the rest."""
     if not isinstance(listed, list):
         return []
     return sorted({v for v in listed if isinstance(v, int) and not isinstance(v, bool)})
@@ -49,7 +53,7 @@ def person_findings_naming(vault: Vault, within: QuerySet[Finding] | None = None
     if connection.vendor == "postgresql":
         return list(about_people.filter(details__vault_ids__contains=[vault.pk]).values_list("pk", flat=True))
     listed = about_people.values_list("pk", "details__vault_ids")
-    return [pk for pk, ids in listed if vault.pk in vault_ids({"vault_ids": ids})]
+    return [pk for pk, ids in listed if vault.pk in listed_vault_ids(ids)]
 
 
 def ids_in_vault(vault: Vault, within: QuerySet[Finding]) -> QuerySet[Any]:
