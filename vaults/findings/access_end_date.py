@@ -24,7 +24,7 @@ from typing import Any
 
 from vaults.access_expiry.models import AccessEndDate, ended_by
 from vaults.access_expiry.scope import scoped_vault_ids, still_reachable, vaults_by_user
-from vaults.findings.candidate import Candidate, local_date, quoted_list, short
+from vaults.findings.candidate import Candidate, local_date, quoted, quoted_list, short
 from vaults.findings.models import Finding
 from vaults.models import Account, Vault
 from vaults.models.access import service_accounts
@@ -50,7 +50,7 @@ def _candidate(end_date: AccessEndDate, vault_ids: set[int], *, key: str, names:
         title=short(f"Access past its end date: {who}" + (f" in {listed[0]}" if vault_id is not None else "")),
         explanation=(
             f"{what} ended on {end_date.ends_on.isoformat()}{kind_of}, {since}, but the last sync shows "
-            f"{quoted_list([who])} still reaching {quoted_list(listed)}.{plan}"
+            f"{quoted(who)} still reaching {quoted_list(listed)}.{plan}"
         ),
         recommended_action="Approve the proposed removal (cleanup), or set a later end date if the engagement continues.",
         search_text=" ".join(f"{who} {person.email} {' '.join(listed)}".lower().split()),

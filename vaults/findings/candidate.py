@@ -85,9 +85,14 @@ def short(text: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def quoted(name: str) -> str:
+    """One name as explanations print it: in quotes, cut at 80 characters."""
+    return f"“{short(name, 80)}”"
+
+
 def quoted_list(names: Iterable[str], limit: int = NAMES_IN_TEXT) -> str:
     """'A', 'B' and 'C' — at most `limit` names, then "and N more"."""
-    items = [f"“{short(n, 80)}”" for n in names]
+    items = [quoted(n) for n in names]
     if len(items) > limit:
         items = [*items[:limit], f"{len(items) - limit} more"]
     if len(items) <= 1:

@@ -19,7 +19,7 @@ from vaults.findings.candidate import (
     item_candidate,
     local_date,
     only_items,
-    quoted_list,
+    quoted,
     short,
 )
 from vaults.findings.models import Finding
@@ -53,7 +53,7 @@ def find(
                     Finding.Severity.HIGH if expired else Finding.Severity.MEDIUM,
                     row,
                     title=short(f"{'Expired' if expired else 'Expiring'}: {row['title']}"),
-                    explanation=f"{quoted_list([row['title']])} {when} ({(expires - today).days} days from today).",
+                    explanation=f"{quoted(row['title'])} {when} ({(expires - today).days} days from today).",
                     recommended_action="Renew it at its source and update the expiry date, or archive it if unused.",
                     details={"expires_at": expires.isoformat(), "expired": expired},
                 )

@@ -18,7 +18,7 @@ from vaults.findings.candidate import (
     active_item_rows,
     item_candidate,
     only_items,
-    quoted_list,
+    quoted,
     short,
 )
 from vaults.findings.jsonsql import JSONListLength
@@ -48,7 +48,7 @@ def find(*, account: Account, items: frozenset[int] | None = None, **_: Any) -> 
                 Finding.Severity.LOW,
                 row,
                 title=short(f"Missing {', '.join(missing)}: {row['title']}"),
-                explanation=f"{quoted_list([row['title']])} has no {' and no '.join(missing)}, so its purpose and owner are guesswork.",
+                explanation=f"{quoted(row['title'])} has no {' and no '.join(missing)}, so its purpose and owner are guesswork.",
                 recommended_action="Add "
                 + ", ".join(m if m != "description" else "a note describing it" for m in missing)
                 + ".",

@@ -23,7 +23,7 @@ from vaults.findings.candidate import (
     active_item_rows,
     item_candidate,
     only_items,
-    quoted_list,
+    quoted,
     short,
 )
 from vaults.findings.models import Finding
@@ -58,7 +58,7 @@ def find(
                     Finding.Severity.LOW,
                     row,
                     title=short(f"Unclear name: {row['title']}"),
-                    explanation=f"The title {quoted_list([row['title']])} {why}.",
+                    explanation=f"The title {quoted(row['title'])} {why}.",
                     recommended_action="Rename it to say which service, environment and kind of secret it holds.",
                     details={"generic": row["normalised_title"] in generic},
                 )

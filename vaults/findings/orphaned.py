@@ -36,6 +36,7 @@ from vaults.findings.candidate import (
     active_items,
     item_candidate,
     only_items,
+    quoted,
     quoted_list,
     short,
 )
@@ -123,7 +124,7 @@ def find(
                     Finding.Severity.LOW,
                     row,
                     title=short(f"Orphaned: {row['title']}"),
-                    explanation=f"{quoted_list([row['title']])} looks abandoned: {why.rstrip('.')}.",
+                    explanation=f"{quoted(row['title'])} looks abandoned: {why.rstrip('.')}.",
                     recommended_action="Confirm with the vault owner, then archive it (propose an archive).",
                     details={
                         "retired_tag": bool(row["retired"]),

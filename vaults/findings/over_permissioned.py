@@ -34,7 +34,7 @@ from typing import Any
 from django.db.models import Exists, Max, OuterRef
 
 from vaults.access import AccessRow, effective_access
-from vaults.findings.candidate import Candidate, PolicyScope, policy_of_vault, quoted_list, short
+from vaults.findings.candidate import Candidate, PolicyScope, policy_of_vault, quoted, quoted_list, short
 from vaults.findings.models import Finding
 from vaults.findings.sync_identity import sync_identity_op_id
 from vaults.models import Account, GroupMembership, ItemUsage, OpUser, VaultGrant
@@ -218,7 +218,7 @@ def find(*, account: Account, now: datetime.datetime, scopes: list[PolicyScope],
 
         elevated = [r for r in entry.rows if r.elevated_direct]
         if elevated:
-            parts = [f"{quoted_list([r.vault.name])} ({', '.join(sorted(r.elevated_direct))})" for r in elevated]
+            parts = [f"{quoted(r.vault.name)} ({', '.join(sorted(r.elevated_direct))})" for r in elevated]
             reasons.append("direct grants with rights beyond need: " + "; ".join(parts))
             details["elevated"] = {r.vault.name: sorted(r.elevated_direct) for r in elevated}
             flagged_vaults |= {r.vault.pk for r in elevated}

@@ -38,7 +38,7 @@ from vaults.findings.candidate import (
     active_item_rows,
     item_candidate,
     only_items,
-    quoted_list,
+    quoted,
     short,
 )
 from vaults.findings.jsonsql import JSONListHasAny
@@ -155,7 +155,7 @@ def find(
                         row,
                         title=short(f"Rotation overdue: {row['title']}"),
                         explanation=(
-                            f"The secret of {quoted_list([row['title']])} was last changed on {last}, {age_days} days "
+                            f"The secret of {quoted(row['title'])} was last changed on {last}, {age_days} days "
                             f"ago; {'production' if production else 'this'} vault requires rotation every {period} days."
                         ),
                         recommended_action="Rotate the secret at its source and update the item.",
@@ -171,7 +171,7 @@ def find(
                         row,
                         title=short(f"Rotation due soon: {row['title']}"),
                         explanation=(
-                            f"The secret of {quoted_list([row['title']])} was last changed on {last}; "
+                            f"The secret of {quoted(row['title'])} was last changed on {last}; "
                             f"rotation every {period} days makes it due on {due}."
                         ),
                         recommended_action="Plan the rotation before the due date.",

@@ -28,7 +28,7 @@ from vaults.findings.candidate import (
     active_items,
     item_candidate,
     only_items,
-    quoted_list,
+    quoted,
     short,
 )
 from vaults.findings.jsonsql import JSONLabelsText
@@ -99,7 +99,7 @@ def find(
                 Finding.Severity.HIGH,
                 item_row,
                 title=short(f"Weak secret: {item_row['title']}"),
-                explanation=f"{quoted_list([item_row['title']])} holds a weak secret — {'; '.join(field_reasons)}.",
+                explanation=f"{quoted(item_row['title'])} holds a weak secret — {'; '.join(field_reasons)}.",
                 recommended_action="Replace it with a generated secret of at least 20 random characters.",
                 details={"fields": field_reasons},
             )
