@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 
 from compliance.audit_queries import distinct_values, target_type_label
+from openclaw_web.keyset import CursorForm
 
 
 def _action_choices() -> list[Any]:
@@ -22,7 +23,9 @@ def _target_type_choices() -> list[tuple[str, str]]:
     return [("", "Any target"), *((raw, target_type_label(raw)) for raw in distinct_values("target_type"))]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(CursorForm):
+    FILTERS = ("q", "action", "target_type", "actor", "since", "until")
+
     q = forms.CharField(required=False, max_length=200, label="Search")
     action = forms.ChoiceField(required=False)
     target_type = forms.ChoiceField(required=False, label="Target")
@@ -35,3 +38,7 @@ class AuditFilterForm(forms.Form):
         # Read per request: the choices are what the log holds now, not at import time.
         cast(forms.ChoiceField, self.fields["action"]).choices = _action_choices()
         cast(forms.ChoiceField, self.fields["target_type"]).choices = _target_type_choices()
+
+    def filters(self) -> dict[str, Any]:
+        """The filter without the page cursor: what `filtered_entries` and the exports take."""
+        return {name: self.cleaned_data[name] for name in self.FILTERS}

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,6 +8,7 @@ from compliance import audit
 from compliance.audit_queries import export_csv, export_xlsx, filtered_entries, target_type_label
 from compliance.forms import AuditFilterForm
 from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.keyset import filter_query, keyset_page, page_links
 from openclaw_web.roles import Capability, requires
 
 
@@ -17,10 +17,12 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
-    page = Paginator(filtered_entries(**form.cleaned_data), 50).get_page(request.GET.get("page"))
+    # The log only grows (every API call adds a row): keyset pages newest first, counted to a cap.
+    page = keyset_page(filtered_entries(**form.filters()), order=("-seq",), **form.cursor())
     for entry in page:
-        entry.target_kind = target_type_label(entry.target_type)  # type: ignore[attr-defined]  # read by the table
-    context = {"nav": "audit", "form": form, "page": page, "head": audit.chain_head(), "query": request.GET.urlencode()}
+        entry.target_kind = target_type_label(entry.target_type)  # read by the table
+    context = {"nav": "audit", "form": form, "head": audit.chain_head(), "query": filter_query(request).urlencode(),
+               **page_links(request, page)}  # fmt: skip
     template = "compliance/_audit_table.html" if request.htmx else "compliance/audit_log.html"
     return render(request, template, context)
 
@@ -30,7 +32,7 @@ def audit_log_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
-    entries = filtered_entries(**form.cleaned_data)
+    entries = filtered_entries(**form.filters())
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":
         body, content_type = export_csv(entries), "text/csv; charset=utf-8"
@@ -38,7 +40,7 @@ def audit_log_export(request: HttpRequest, fmt: str) -> HttpResponse:
         body, content_type = export_xlsx(entries), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         raise Http404("Unknown export format.")
-    audit.record("audit_log.exported", request=request, details={"format": fmt, "filters": form.cleaned_data})
+    audit.record("audit_log.exported", request=request, details={"format": fmt, "filters": form.filters()})
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.{fmt}"'
     return response

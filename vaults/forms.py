@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from openclaw_web.keyset import CursorForm
 from openclaw_web.roles import Role
 from vaults.models import Account, Vault
 from vaults.models.access import USER_STATE_LABELS
@@ -45,12 +46,12 @@ class VaultFilterForm(PageForm):
         return self.SORTS[self.cleaned_data.get("sort") or "name"][1]
 
 
-class ItemFilterForm(PageForm):
+class ItemFilterForm(CursorForm):
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or tag"}))
 
 
-class PeopleFilterForm(PageForm):
+class PeopleFilterForm(CursorForm):
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email"}))
     account = forms.ModelChoiceField(queryset=Account.objects.all(), required=False, empty_label="All accounts")

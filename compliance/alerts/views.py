@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +17,7 @@ from compliance.alerts.forms import ChannelForm, RuleForm
 from compliance.alerts.models import AlertChannel, AlertDelivery, AlertRule, AlertState
 from compliance.audit_changes import address_label, changed_fields
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
+from openclaw_web.keyset import CursorForm, keyset_page, page_links
 from openclaw_web.roles import Capability, requires
 
 RECENT_ALERTS = 25
@@ -43,12 +43,16 @@ def _rule_details(rule: AlertRule) -> dict[str, Any]:
 
 @requires(Capability.VIEW_AUDIT_LOG)
 def index(request: HtmxHttpRequest) -> HttpResponse:
-    deliveries = AlertDelivery.objects.select_related("channel", "state").order_by("-created_at", "-pk")
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    cursor = CursorForm(request.GET)
+    if not cursor.is_valid():
+        return HttpResponseBadRequest("Invalid page.")
+    # Every alert sent adds a delivery, for good: keyset pages, newest first.
+    deliveries = AlertDelivery.objects.select_related("channel", "state")
+    links = page_links(request, keyset_page(deliveries, order=("-created_at", "-pk"), **cursor.cursor()))
     if request.htmx:
-        return render(request, "alerts/_deliveries.html", {"page": page})
+        return render(request, "alerts/_deliveries.html", links)
     context = {
-        "nav": "alerts", "page": page,
+        "nav": "alerts", **links,
         "rules": AlertRule.objects.select_related("account", "vault").prefetch_related("channels"),
         "channels": AlertChannel.objects.all(),
         "alerts": AlertState.objects.select_related("rule", "account")[:RECENT_ALERTS],

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
+from openclaw_web.keyset import CursorForm
 from vaults.findings.models import Finding
 from vaults.models import Vault
 
@@ -15,7 +16,9 @@ from vaults.models import Vault
 MAX_ACCEPT_DAYS = 366
 
 
-class FindingFilterForm(forms.Form):
+class FindingFilterForm(CursorForm):
+    """The findings list's filters and sort, and its keyset cursor (vaults/findings/keyset.py)."""
+
     SORTS = [
         ("severity", "Severity"),
         ("kind", "Kind"),
@@ -31,11 +34,6 @@ class FindingFilterForm(forms.Form):
     vault = forms.ModelChoiceField(required=False, queryset=Vault.objects.none(), empty_label="Any vault")
     status = forms.ChoiceField(required=False, choices=STATUSES)
     sort = forms.ChoiceField(required=False, choices=SORTS)
-    # Keyset cursors (vaults/findings/keyset.py): the id of the row a page continues after or
-    # before. `page` is accepted and ignored so old bookmarks still open (at the first page).
-    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from compliance.models import AuditLogEntry
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest, signed_in_user
+from openclaw_web.keyset import page_links
 from openclaw_web.roles import Capability, requires
 from vaults.findings import acceptance, counts
 from vaults.findings.forms import AcceptRiskForm, FindingFilterForm, FindingSelectionForm
@@ -30,18 +31,6 @@ def _next_url(request: HttpRequest, candidate: str | None) -> str:
     return reverse("findings:list")
 
 
-def _page_query(request: HttpRequest, **cursor: int | None) -> str:
-    """The list's query string with the filters kept and the cursor replaced ("" when no such page)."""
-    name, value = next(iter(cursor.items()))
-    if value is None:
-        return ""
-    query = request.GET.copy()
-    for key in ("page", "after", "before"):
-        query.pop(key, None)
-    query[name] = str(value)
-    return query.urlencode()
-
-
 @requires(Capability.VIEW_INVENTORY)
 def finding_list(request: HtmxHttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
@@ -52,9 +41,7 @@ def finding_list(request: HtmxHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         page = keyset_page(filtered_findings(**data), sort=data["sort"], after=data["after"], before=data["before"],
                            count_cap=SEARCH_COUNT_CAP if data["q"].strip() else None, total=counts.list_total(**data))
-        context = {"page": page, "next_query": _page_query(request, after=page.next_after),
-                   "previous_query": _page_query(request, before=page.previous_before)}  # fmt: skip
-        return render_to_string("findings/_table.html", context, request=request)
+        return render_to_string("findings/_table.html", page_links(request, page), request=request)
 
     table_html = cached_fragment(request, "findings-table", table)
     if request.htmx:

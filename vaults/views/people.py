@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.keyset import keyset_page, page_links
 from openclaw_web.roles import Capability, requires
 from vaults import inventory
-from vaults.forms import PAGE_SIZE, PeopleFilterForm
+from vaults.forms import PeopleFilterForm
 from vaults.models import Item, ItemUsage, OpUser
 from vaults.offboarding.forms import MarkLeavingForm
 from vaults.offboarding.summary import latest_case
@@ -24,6 +24,9 @@ RECENT_USES = 15
 
 def _get_person_for_user(request: HtmxHttpRequest, pk: int) -> OpUser:
     return get_object_or_404(OpUser.objects.select_related("account"), pk=pk)
+
+
+PEOPLE_ORDER = ("name", "email", "pk")
 
 
 def _people(*, q: str, account: Any, state: str) -> QuerySet[OpUser]:
@@ -39,7 +42,7 @@ def _people(*, q: str, account: Any, state: str) -> QuerySet[OpUser]:
         people = people.filter(account=account)
     if state:
         people = people.filter(state__iexact=state)
-    return people.order_by("name", "email", "pk")
+    return people.order_by(*PEOPLE_ORDER)
 
 
 @requires(Capability.VIEW_INVENTORY)
@@ -48,8 +51,8 @@ def people_list(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("Invalid filter.")
     filters = {k: form.cleaned_data[k] for k in ("q", "account", "state")}
-    page = Paginator(_people(**filters), PAGE_SIZE).get_page(form.page_number())
-    context = {"nav": "vaults", "form": form, "page": page}
+    page = keyset_page(_people(**filters), order=PEOPLE_ORDER, **form.cursor())
+    context = {"nav": "vaults", "form": form, **page_links(request, page)}
     return render_page_or_fragment(request, "vaults/people_list.html", "vaults/_people_table.html", context)
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from compliance import audit
 from openclaw_web.fragment_cache import cached_fragment
 from openclaw_web.http import HtmxHttpRequest
+from openclaw_web.keyset import keyset_page, page_links
 from openclaw_web.roles import Capability, has_capability, requires
 from vaults import history, inventory
 from vaults.breakglass.track import track as breakglass_track
@@ -43,6 +44,10 @@ def vault_list(request: HtmxHttpRequest) -> HttpResponse:
     return render_page_or_fragment(request, "vaults/vault_list.html", "vaults/_vault_table.html", context)
 
 
+# A vault may hold tens of thousands of items: keyset pages by title (openclaw_web/keyset.py).
+ITEM_ORDER = ("title", "pk")
+
+
 @requires(Capability.VIEW_INVENTORY)
 def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     vault = _get_vault_for_user(request, pk)
@@ -51,8 +56,8 @@ def vault_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return HttpResponseBadRequest("Invalid filter.")
 
     def item_context() -> dict[str, Any]:
-        items = inventory.vault_items(vault, q=form.cleaned_data["q"])
-        return {"vault": vault, "form": form, "page": Paginator(items, PAGE_SIZE).get_page(form.page_number())}
+        page = keyset_page(inventory.vault_items(vault, q=form.cleaned_data["q"]), order=ITEM_ORDER, **form.cursor())
+        return {"vault": vault, "form": form, **page_links(request, page)}
 
     if wants_fragment(request):
         html = cached_fragment(

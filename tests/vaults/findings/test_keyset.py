@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from vaults.findings import keyset
+from openclaw_web import keyset
 from vaults.findings.keyset import keyset_page
 from vaults.findings.models import SEVERITY_RANK, Finding
 from vaults.findings.search import SORTS, filtered_findings
