@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Q, QuerySet
 from openpyxl import Workbook
 
@@ -30,9 +31,28 @@ def target_type_label(raw: str) -> str:
 
 
 def distinct_values(field: str) -> list[str]:
-    """The non-empty values of one audit column present in the log, sorted (one DISTINCT query)."""
-    values = AuditLogEntry.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
-    return list(values)
+    """The non-empty values of one indexed audit column present in the log, sorted.
+
+    The log only grows (every API call adds an entry) while a column holds a few dozen values, and
+    the audit page lists them in its filter menus on every request: a plain DISTINCT read every
+    entry, 45 ms (`action`) and 112 ms (`target_type`) at 1,000,000 entries (bench/bench_lists.py).
+    On PostgreSQL a recursive query walks the column's index instead, one probe per value present."""
+    if connection.vendor != "postgresql":
+        values = AuditLogEntry.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
+        return list(values)
+    quote = connection.ops.quote_name
+    table, column = quote(AuditLogEntry._meta.db_table), quote(AuditLogEntry._meta.get_field(field).column)
+    # Every non-empty text sorts after '' under a deterministic collation, so "> ''" skips only the empty value.
+    walk = f"""
+        WITH RECURSIVE walk(value) AS (
+            SELECT min({column}) FROM {table} WHERE {column} > ''
+            UNION ALL
+            SELECT (SELECT min({column}) FROM {table} WHERE {column} > walk.value) FROM walk WHERE walk.value IS NOT NULL
+        )
+        SELECT value FROM walk WHERE value IS NOT NULL"""  # noqa: S608 — quoted identifiers only
+    with connection.cursor() as cursor:
+        cursor.execute(walk)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def filtered_entries(*, q: str = "", action: str = "", actor: str = "", target_type: str = "", since: Any = None, until: Any = None) -> QuerySet[AuditLogEntry]:
