@@ -118,7 +118,9 @@ def run() -> None:
             ("people", reverse("vaults:people"), _people(q="", account=None, state=""), PEOPLE_ORDER),
         ]  # fmt: skip
         print(f"load average {os.getloadavg()}; {people.count():,} people")
-        print(f"{'list':<24} {'rows':>10} {'first page':>16} {'deep page (keyset)':>20} {'deep (COUNT+OFFSET, old)':>26}")
+        print(
+            f"{'list':<24} {'rows':>10} {'first page':>16} {'deep page (keyset)':>20} {'deep (COUNT+OFFSET, old)':>26}"
+        )
         worst = 0.0
         for label, url, queryset, order in cases:
             total = queryset.count()
@@ -133,13 +135,20 @@ def run() -> None:
                 return list(page), page.paginator.count
 
             before = _timed(old)
+
             def new(queryset: object = queryset, order: tuple[str, ...] = order, after: int = deep_id) -> object:
                 return keyset_page(queryset, order=order, after=after)  # type: ignore[arg-type]
 
             keyset_only = _timed(new)
             worst = max(worst, deep[1])
-            print(f"{label:<24} {total:>10,} {first[0]:6.1f} / {first[1]:5.1f} ms {deep[0]:8.1f} / {deep[1]:5.1f} ms "
-                  f"{before[0]:12.1f} / {before[1]:6.1f} ms   (median / max; the deep query alone {keyset_only[0]:.1f} ms)")
-        print(f"deep page, worst {worst:.1f} ms (target < {TARGET_PAGE_MS:.0f} ms) {'ok' if worst < TARGET_PAGE_MS else 'SLOW'}")
+            print(
+                f"{label:<24} {total:>10,} {first[0]:6.1f} / {first[1]:5.1f} ms {deep[0]:8.1f} / {deep[1]:5.1f} ms "
+                f"{before[0]:12.1f} / {before[1]:6.1f} ms   (median / max; the deep query alone {keyset_only[0]:.1f} ms)"
+            )
+        print(
+            f"deep page, worst {worst:.1f} ms (target < {TARGET_PAGE_MS:.0f} ms) {'ok' if worst < TARGET_PAGE_MS else 'SLOW'}"
+        )
         whole = _timed(_get(client, reverse("audit:list"), htmx=False))
-        print(f"audit log, whole page (filter menus included): {whole[0]:.1f} / {whole[1]:.1f} ms; load average {os.getloadavg()}")
+        print(
+            f"audit log, whole page (filter menus included): {whole[0]:.1f} / {whole[1]:.1f} ms; load average {os.getloadavg()}"
+        )

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0004_auditanchor'),
+        ("compliance", "0004_auditanchor"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditlogentry',
-            index=models.Index(fields=['target_type'], name='audit_target_type_idx'),
+            model_name="auditlogentry",
+            index=models.Index(fields=["target_type"], name="audit_target_type_idx"),
         ),
     ]
