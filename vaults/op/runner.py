@@ -82,10 +82,14 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
 SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpUnavailable)
 # A batch of N reads by ID makes N requests one after another: it gets OP_TIMEOUT_SECONDS (which
 # covers op's start-up and sign-in as well as the request) plus a tenth of it for each item after
-# the first (25 items: 3.4x). A batch that still times out is not retried whole: its items are read
-# alone, each with the plain timeout and retries, so a slow op degrades to single reads and a hung
-# one fails as before, within a few timeouts (tests/reliability/test_op_hang.py).
+# the first, up to 3.4x (what 25 items get). A batch that still times out is not retried whole: its
+# items are read alone, each with the plain timeout and retries, so a slow op degrades to single
+# reads and a hung one fails as before, within a few timeouts (tests/reliability/test_op_hang.py).
+# The cap keeps that failure, the batch's wait plus the first item's retries (3.4 + 5 timeouts of
+# 60 s), inside the 10 minutes after which a silent sync counts as abandoned (vaults/sync.py
+# STALE_AFTER) however large OP_ITEM_BATCH is; 204 s for a batch of 100 is still 2 s a request.
 BATCH_TIMEOUT_SHARE_PER_ITEM = 0.1
+BATCH_TIMEOUT_MAX_FACTOR = 3.4
 
 
 def minimal_env(
@@ -224,7 +228,8 @@ class OpClient:
     def _timeout_for(self, command: OpCommand) -> float:
         if not command.partial_output:
             return self._timeout
-        return self._timeout * (1 + max(command.request_cost - 1, 0) * BATCH_TIMEOUT_SHARE_PER_ITEM)
+        factor = 1 + max(command.request_cost - 1, 0) * BATCH_TIMEOUT_SHARE_PER_ITEM
+        return self._timeout * min(factor, BATCH_TIMEOUT_MAX_FACTOR)
 
     def _retry_wait(self, command: OpCommand, error: OpError, attempt: int) -> float | None:
         """Seconds to sleep before trying `command` again, or None when it must not be retried."""

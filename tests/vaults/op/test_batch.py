@@ -290,3 +290,15 @@ def test_a_batch_refuses_ids_that_are_not_op_ids_before_running_anything(fake_op
     with pytest.raises(OpInvalidArgument):
         commands.item_get_batch([], VAULT)
     assert fake_op.runs == []
+
+
+@pytest.mark.parametrize(("items", "seconds"), [(1, 60.0), (2, 66.0), (10, 114.0), (25, 204.0), (26, 204.0), (100, 204.0)])
+def test_a_batchs_timeout_grows_a_tenth_per_item_up_to_what_25_items_get(items: int, seconds: float) -> None:
+    """However large OP_ITEM_BATCH is, a hung batch plus its first item's retries must end inside
+    the sync's stale-heartbeat window (vaults/sync.py STALE_AFTER), or a second worker would claim
+    a sync that is still running. A single read, a decoy, keeps the plain timeout."""
+    op = OpClient(op_bin=str(FAKE_OP), token="ops_x", timeout=60, max_retries=4, fingerprint_key=b"k")
+    ids = [f"item{n:022d}" for n in range(items)]
+    command = commands.item_get(ids[0], VAULT) if items == 1 else commands.item_get_batch(ids, VAULT)
+
+    assert op._timeout_for(command) == pytest.approx(seconds)
