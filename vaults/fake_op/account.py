@@ -59,9 +59,6 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +89,10 @@ def parse_ts(text: str) -> datetime:
 
 def new_item_id() -> str:
     """A fresh op-style id (26 lower-case base32 characters), as items and vaults have."""
+    # Imported here, like the other write-only modules below: the fake starts once per `op` call
+    # and most calls only read (its start-up is part of bench/bench_sync.py's figures).
+    import secrets
+
     return "".join(secrets.choice(_BASE32) for _ in range(26))
 
 
@@ -115,6 +116,8 @@ def _read(path: str | os.PathLike[str]) -> Account:
 
 
 def _write(path: str | os.PathLike[str], data: Account) -> None:
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=".fake-op-", dir=directory)
     try:
@@ -341,6 +344,9 @@ def _cache_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def _build_cache(path: str | os.PathLike[str], target: Path) -> None:
+    import shutil
+    import tempfile
+
     data = _read(path)
     by_vault: dict[str, list[dict[str, Any]]] = {v["id"]: [] for v in data["vaults"]}
     counts: dict[str, int] = {}

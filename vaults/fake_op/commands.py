@@ -6,7 +6,6 @@ service account does. Writes change the account dict in place; the caller saves 
 
 from __future__ import annotations
 
-import secrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -230,6 +229,8 @@ _RECIPE_CHARSETS = {"letters": string.ascii_letters, "digits": string.digits, "s
 
 def new_canary(length: int = 32) -> str:
     """A fresh unique secret shaped like the demo's canaries, so leak tests find it too."""
+    import secrets
+
     tail = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(max(length - 24, 8)))
     return f"CANARY-{secrets.token_hex(8)}-{tail}"
 
