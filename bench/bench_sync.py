@@ -5,7 +5,7 @@ Runs the real sync (`vaults.sync.run_sync`) against the fake `op` subprocess in 
 database (`bench_sync`) and reports, for three situations, wall time, `op` calls by command and
 rate-limit requests:
 1. a full first sync (concurrency OP_CONCURRENCY, default 4; item details OP_ITEM_BATCH, default
-   25, per `op item get -` process);
+   100, per `op item get -` process);
 2. a sync with nothing changed;
 3. a sync after 1% of the items changed, in 5 vaults;
 side by side with the naive way (one `op item get` per item, one at a time), whose wall time is

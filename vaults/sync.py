@@ -49,10 +49,12 @@ PERMISSIONS_INTERVAL = timedelta(hours=6)
 STALE_AFTER = timedelta(minutes=10)
 DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and progress update each
 # Threads beyond OP_CONCURRENCY: they parse (zxcvbn: ~5-13 ms of CPU per new secret, one at a time)
-# while the OP_CONCURRENCY op slots (OpClient max_in_flight) stay busy. One is enough: parsing is
-# serialised anyway, and each more thread is one more job a failing run lets finish
-# (bench/bench_sync.py: mean op calls in flight, tests/reliability/test_op_hang.py).
-PARSE_THREADS = 1
+# while the OP_CONCURRENCY op slots (OpClient max_in_flight) stay busy. A batch of 100 items takes
+# about a second to parse; with one such thread, a second batch ending meanwhile held its thread
+# and left a slot idle (3.63 calls in flight of 4, 206 s for the 20,000-item first sync); with
+# three, 3.91 and 189 s (bench/bench_sync.py). They only parse: op processes stay at the slots'
+# number, and a failing run lets at most these few parses finish (tests/reliability/test_op_hang.py).
+PARSE_THREADS = 3
 # Below this many remaining read requests a run does not start: it waits for the window.
 MIN_READ_BUDGET = 10
 ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
@@ -297,6 +299,7 @@ class _Reading:
         self.progress = sync.progress
         self.people_of = people_of
         self.pool = CallPool(threads=sync.concurrency + PARSE_THREADS)
+        self.client.stop_when(self.pool.stopped)
         self.listed: list[Vault] = []
         self.failed_vaults: set[int] = set()
         self.details: list[tuple[Item, Any]] = []

@@ -33,6 +33,9 @@ class CallPool:
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
         self._closed = False
+        # Set when a job failed for good or the pool closed with jobs unfinished: the sync's op
+        # client then starts no new op process (OpClient.stop_when).
+        self.stopped = threading.Event()
 
     def add(self, priority: int, job: Callable[[], Any]) -> None:
         """Queue `job`; its result comes out of `results()`. Lower priority numbers go first,
@@ -61,6 +64,8 @@ class CallPool:
         with self._lock:
             self._closed = True
             self._queued.clear()
+            if self._futures:  # stopped before every job ran: no waiting job may start op
+                self.stopped.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _take_most_urgent(self) -> Any:
@@ -71,8 +76,14 @@ class CallPool:
         try:
             return job()
         except BaseException:
-            # Failed for good (the client already retried): no thread takes another job, even
-            # before the caller has seen the exception and closed the pool.
+            # Failed for good (the client already retried): no thread takes another job, and no
+            # job waiting for an op slot starts op, even before the caller has seen the exception
+            # and closed the pool. Failures after the first are its consequences (OpStopped
+            # among them): the first one is what the caller is told.
             with self._lock:
+                first = not self._closed
                 self._closed = True
-            raise
+            self.stopped.set()
+            if first:
+                raise
+            return _DROPPED

@@ -77,3 +77,35 @@ def test_a_failed_job_is_raised_and_closing_drops_the_queued_ones_unrun() -> Non
     pool.close()
 
     assert ran == []
+
+
+def test_after_a_failure_the_pool_says_stop_and_reports_the_first_failure_not_its_consequences() -> None:
+    """The first failure is raised; a job failing later (OpStopped from the op client, once the
+    pool said stop) is not reported in its place. Decoy: a pool whose jobs all succeed never
+    says stop, so the client stays usable after a good read."""
+    pool = CallPool(threads=2)
+    gate, started = threading.Event(), threading.Event()
+
+    def later_failure() -> str:
+        started.set()
+        assert gate.wait(10)
+        raise RuntimeError("a consequence")
+
+    def first_failure() -> str:
+        assert started.wait(10)
+        raise ValueError("the cause")
+
+    pool.add(DETAILS, later_failure)
+    pool.add(DETAILS, first_failure)
+    with pytest.raises(ValueError, match="the cause"):
+        for _ in pool.results():
+            pass
+    assert pool.stopped.is_set()
+    gate.set()
+    pool.close()  # the later failure finishes here, silently
+
+    good = CallPool(threads=2)
+    good.add(LISTING, lambda: "listing")
+    assert list(good.results()) == ["listing"]
+    good.close()
+    assert not good.stopped.is_set()

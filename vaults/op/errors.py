@@ -134,6 +134,13 @@ class OpTimeout(OpError):
     default_hint = "op did not answer in time. Check the network path to 1Password, or raise OP_TIMEOUT_SECONDS."
 
 
+class OpStopped(OpError):
+    """Not run: the caller stopped (another call of the same sync failed for good) while this one
+    waited for a free op slot. Never retried, and never reported in place of that failure."""
+
+    default_hint = "Another op call of this sync failed; see its error."
+
+
 class OpMalformedOutput(OpError):
     """op printed something we cannot read: not UTF-8, not JSON, or not the expected shape.
 

@@ -38,6 +38,7 @@ from vaults.op.errors import (
     OpNotFound,
     OpNotSignedIn,
     OpRateLimited,
+    OpStopped,
     OpTimeout,
     OpUnavailable,
     classify,
@@ -147,6 +148,7 @@ class OpClient:
         # parsing (zxcvbn, ~13 ms of CPU per secret, serialised) its own threads while every op
         # slot stays busy (bench/bench_sync.py). None: as many as callers.
         self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._stop: threading.Event | None = None
 
     def __repr__(self) -> str:
         return f"OpClient(op_bin={self._op_bin!r}, calls={self.calls}, requests={self.requests})"
@@ -168,9 +170,18 @@ class OpClient:
     def _run_once(self, command: OpCommand, attempt: int) -> tuple[bytes, OpError | None]:
         """One attempt: op's stdout and its failure (None on success). Never raises for a
         failure of op itself, so a batch can keep what op printed before an item failed.
-        Waits for one of the `max_in_flight` slots first; parsing happens after it is given back."""
+        Waits for one of the `max_in_flight` slots first; parsing happens after it is given back.
+        Raises OpStopped instead of starting op once the `stop_when` event is set."""
         with self._in_flight or nullcontext():
+            if self._stop is not None and self._stop.is_set():
+                raise OpStopped(f"`op {command.name}` not started: the caller stopped")
             return self._attempt(command, attempt)
+
+    def stop_when(self, event: threading.Event) -> None:
+        """From the moment `event` is set, no new op process starts: a call waiting for a slot (or
+        its next attempt) raises OpStopped. The sync sets it when one of its calls failed for
+        good, so its other threads do not run one hanging op after another (vaults/sync_pool.py)."""
+        self._stop = event
 
     def _attempt(self, command: OpCommand, attempt: int) -> tuple[bytes, OpError | None]:
         argv = command.argv(self._op_bin)

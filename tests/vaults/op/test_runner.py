@@ -19,6 +19,7 @@ from vaults.op import (
     OpNotFound,
     OpNotSignedIn,
     OpRateLimited,
+    OpStopped,
     OpTimeout,
     OpUnavailable,
 )
@@ -304,3 +305,21 @@ def test_it_counts_calls_and_requests_across_threads(fake_op: FakeOp) -> None:
     assert results == [()] * 12
     assert (op.calls, op.requests) == (12, 24)
     assert len(fake_op.runs) == 12
+
+
+def test_once_the_caller_says_stop_no_op_process_starts_and_the_retry_of_a_running_call_stops_too(fake_op: FakeOp) -> None:
+    """A sync whose call failed for good sets the event: a call waiting for a slot, or about to
+    try again, raises OpStopped without running op. Decoy: before the event is set, calls run."""
+    stop = threading.Event()
+    fake_op.play({"stdout": VAULTS}, {"stderr": RATE_LIMIT_SHORT, "exit": 1}, {"stdout": VAULTS})
+    # The stop arrives while the second call waits to retry its rate limit.
+    op = client(fake_op, sleep=lambda seconds: stop.set())
+    op.stop_when(stop)
+    assert [v.id for v in op.vault_list()] == [VAULT]  # not stopped yet: it runs
+
+    with pytest.raises(OpStopped):
+        op.vault_list()
+    with pytest.raises(OpStopped):
+        op.item_get(ITEM, VAULT)
+
+    assert len(fake_op.runs) == 2 and op.calls == 2  # the retry and the later call never ran op
