@@ -9,7 +9,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Q, QuerySet
 from openpyxl import Workbook
 
 from compliance.models import AuditLogEntry
@@ -40,8 +40,10 @@ def distinct_values(field: str) -> list[str]:
     if connection.vendor != "postgresql":
         values = AuditLogEntry.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
         return list(values)
+    concrete = AuditLogEntry._meta.get_field(field)
+    assert isinstance(concrete, Field) and concrete.column
     quote = connection.ops.quote_name
-    table, column = quote(AuditLogEntry._meta.db_table), quote(AuditLogEntry._meta.get_field(field).column)
+    table, column = quote(AuditLogEntry._meta.db_table), quote(concrete.column)
     # Every non-empty text sorts after '' under a deterministic collation, so "> ''" skips only the empty value.
     walk = f"""
         WITH RECURSIVE walk(value) AS (
