@@ -12,13 +12,12 @@ list page.
 from __future__ import annotations
 
 import os
-import statistics
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.test import Client
+
+from bench.timing import get, timed
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -26,29 +25,8 @@ if TYPE_CHECKING:
     from vaults.findings.models import Finding
 
 DEPTH = 25_000  # page 500 of 50
-REPEAT = 7
 TARGET_PAGE_MS = 50.0
 TARGET_SEARCH_MS = 100.0
-
-
-def _timed(fn: Callable[[], object]) -> tuple[float, float]:
-    fn()  # warm: plans and caches, as a served page would be
-    samples = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
-def _get(client: Client, url: str) -> Callable[[], object]:
-    def get() -> object:
-        response = client.get(url, headers={"HX-Request": "true"})
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
-    return get
 
 
 def run() -> None:
@@ -75,14 +53,14 @@ def run() -> None:
         worst = 0.0
         for sort, order in SORTS.items():
             deep_id = filtered_findings(sort=sort).order_by(*order).values_list("pk", flat=True)[DEPTH - 1]
-            first = _timed(_get(client, f"/findings/?sort={sort}"))
-            deep = _timed(_get(client, f"/findings/?sort={sort}&after={deep_id}"))
+            first = timed(get(client, f"/findings/?sort={sort}"))
+            deep = timed(get(client, f"/findings/?sort={sort}&after={deep_id}"))
 
             def old(sort: str = sort) -> object:
                 page = Paginator(filtered_findings(sort=sort), 50).get_page(DEPTH // 50)
                 return render_to_string("findings/_table.html", {"page": page})
 
-            before = _timed(old)
+            before = timed(old)
             worst = max(worst, deep[1])
             print(f"{sort:<12} {first[0]:6.1f} / {first[1]:5.1f} ms {deep[0]:8.1f} / {deep[1]:5.1f} ms "
                   f"{before[0]:14.1f} / {before[1]:6.1f} ms   (median / p95)")
@@ -96,7 +74,7 @@ def run() -> None:
 
         url, api_order = "/api/v1/findings?limit=50", ("-severity_rank", "id")
         cursor = _encode(api_order, filtered_findings().order_by(*api_order)[DEPTH - 1])  # as page 500 hands it out
-        median, p95 = _timed(lambda: api.get(f"{url}&cursor={cursor}").json())
+        median, p95 = timed(lambda: api.get(f"{url}&cursor={cursor}").json())
         print(f"API /api/v1/findings page 500 (cursor): {median:6.1f} / {p95:6.1f} ms (median / p95)")
 
         _search(client)
@@ -139,8 +117,8 @@ def _search(client: Client) -> None:
         def old_rule(q: str = q) -> object:  # as it ran before issue #17's search work
             return keyset_page(_old_search(q))
 
-        domain, old = _timed(new_rule), _timed(old_rule)
-        page = _timed(_get(client, "/findings/?" + urlencode({"q": q})))
+        domain, old = timed(new_rule), timed(old_rule)
+        page = timed(get(client, "/findings/?" + urlencode({"q": q})))
         total = keyset_page(filtered_findings(q=q), count_cap=SEARCH_COUNT_CAP)
         hits = f"{'> ' if total.total_capped else ''}{total.total:,}"
         worst = max(worst, page[1])

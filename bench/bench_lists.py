@@ -13,40 +13,18 @@ Target, as for the findings list: a deep page < 50 ms.
 from __future__ import annotations
 
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 from django.test import Client
 
+from bench.timing import get, timed
+
 DATABASE = "bench_lists"
 DEPTH = 25_000
-REPEAT = 7
 TARGET_PAGE_MS = 50.0
 AUDIT_ENTRIES = int(os.environ.get("BENCH_LISTS_AUDIT", 1_000_000))
 VAULT_ITEMS = int(os.environ.get("BENCH_LISTS_ITEMS", 20_000))
 PEOPLE = 1_000
 ACTIONS = ("api.findings.listed", "sign_in.succeeded", "report.generated", "cleanup.approved", "finding.accepted")
-
-
-def _timed(fn: Callable[[], object]) -> tuple[float, float]:
-    fn()  # warm: plans and caches, as a served page would be
-    samples = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[-1]
-
-
-def _get(client: Client, url: str, *, htmx: bool = True) -> Callable[[], object]:
-    def get() -> object:
-        response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
-    return get
 
 
 def _plant() -> str:
@@ -127,28 +105,28 @@ def run() -> None:
             depth = min(DEPTH, total // 2)
             deep_id = queryset.order_by(*order).values_list("pk", flat=True)[depth - 1]
             joiner = "&" if "?" in url else "?"
-            first = _timed(_get(client, url))
-            deep = _timed(_get(client, f"{url}{joiner}after={deep_id}"))
+            first = timed(get(client, url))
+            deep = timed(get(client, f"{url}{joiner}after={deep_id}"))
 
             def old(queryset: object = queryset, order: tuple[str, ...] = order, depth: int = depth) -> object:
                 page = Paginator(queryset.order_by(*order), 50).get_page(depth // 50 + 1)  # type: ignore[attr-defined]
                 return list(page), page.paginator.count
 
-            before = _timed(old)
+            before = timed(old)
 
             def new(queryset: object = queryset, order: tuple[str, ...] = order, after: int = deep_id) -> object:
                 return keyset_page(queryset, order=order, after=after)  # type: ignore[arg-type]
 
-            keyset_only = _timed(new)
+            keyset_only = timed(new)
             worst = max(worst, deep[1])
             print(
                 f"{label:<24} {total:>10,} {first[0]:6.1f} / {first[1]:5.1f} ms {deep[0]:8.1f} / {deep[1]:5.1f} ms "
-                f"{before[0]:12.1f} / {before[1]:6.1f} ms   (median / max; the deep query alone {keyset_only[0]:.1f} ms)"
+                f"{before[0]:12.1f} / {before[1]:6.1f} ms   (median / p95; the deep query alone {keyset_only[0]:.1f} ms)"
             )
         print(
             f"deep page, worst {worst:.1f} ms (target < {TARGET_PAGE_MS:.0f} ms) {'ok' if worst < TARGET_PAGE_MS else 'SLOW'}"
         )
-        whole = _timed(_get(client, reverse("audit:list"), htmx=False))
+        whole = timed(get(client, reverse("audit:list"), htmx=False))
         print(
             f"audit log, whole page (filter menus included): {whole[0]:.1f} / {whole[1]:.1f} ms; load average {os.getloadavg()}"
         )
