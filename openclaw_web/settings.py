@@ -274,8 +274,9 @@ OP_CONCURRENCY = env_int("OP_CONCURRENCY", 4, minimum=1)
 OP_MAX_RETRIES = env_int("OP_MAX_RETRIES", 4, minimum=0)
 # Item details read per `op item get -` process (one vault each); 1 reads every item alone. Each
 # process costs op's start-up and sign-in once: 100 items instead of 25 took the 20,000-item first
-# sync from 240 s to 203 s (bench/bench_sync.py). Every item is still one request, and a batch's
-# timeout stops growing at 25 items' (vaults/op/runner.py).
+# sync from 240 s to 203 s, and to 189 s with three parse threads (vaults/sync.py PARSE_THREADS;
+# bench/bench_sync.py). Every item is still one request, and a batch's timeout stops growing at
+# 25 items' (vaults/op/runner.py).
 OP_ITEM_BATCH = env_int("OP_ITEM_BATCH", 100, minimum=1)
 EVENTS_API_URL = env_str("EVENTS_API_URL")
 # How far back the first Events API read reaches: a SOC 2 Type II period runs up to 12 months,

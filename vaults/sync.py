@@ -52,8 +52,9 @@ DETAIL_BATCH = 100  # item details stored per transaction: one heartbeat and pro
 # while the OP_CONCURRENCY op slots (OpClient max_in_flight) stay busy. A batch of 100 items takes
 # about a second to parse; with one such thread, a second batch ending meanwhile held its thread
 # and left a slot idle (3.63 calls in flight of 4, 206 s for the 20,000-item first sync); with
-# three, 3.91 and 189 s (bench/bench_sync.py). They only parse: op processes stay at the slots'
-# number, and a failing run lets at most these few parses finish (tests/reliability/test_op_hang.py).
+# three, 3.91 and 189 s (bench/bench_sync.py). Op processes stay at the slots' number; once a call
+# failed for good no waiting thread starts op (OpClient.stop_when), and the sync keeps its
+# heartbeat while it waits (tests/reliability/test_op_hang.py).
 PARSE_THREADS = 3
 # Below this many remaining read requests a run does not start: it waits for the window.
 MIN_READ_BUDGET = 10
@@ -322,10 +323,10 @@ class _Reading:
                 self.pool.add(PEOPLE, lambda: ("groups", self.client.group_list()))
                 for vault in self.people_of:
                     self.pool.add(PEOPLE, partial(self._read_grants, vault))
-            for result in self.pool.results():
+            for result in self.pool.results(idle=self.sync._save_progress):
                 self._take(*result)
         finally:
-            self.pool.close()
+            self.pool.close(idle=self.sync._save_progress)
         self.sync._store_details(self.details)
         for vault in self.listed:
             if vault.pk not in self.failed_vaults:

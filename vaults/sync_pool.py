@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+logger = logging.getLogger(__name__)
+
 LISTING, DETAILS, PEOPLE = 0, 1, 2
+# How long `results` waits for a result before calling `idle`: well inside the 10 minutes after
+# which a silent sync counts as abandoned (vaults/sync.py STALE_AFTER).
+IDLE_SECONDS = 60.0
 # What a task returns when the pool stopped before it took a job: never handed to the caller.
 _DROPPED = object()
 
@@ -45,27 +51,37 @@ class CallPool:
         # One task per job, but each runs whichever job is most urgent when a thread is free.
         self._futures.add(self._executor.submit(self._take_most_urgent))
 
-    def results(self) -> Iterator[Any]:
+    def results(self, *, idle: Callable[[], None] | None = None) -> Iterator[Any]:
         """Results in completion order, until no job is queued or running (jobs added while
-        iterating are waited for too). A job's exception is raised here."""
+        iterating are waited for too). A job's exception is raised here. `idle` is called on the
+        caller's thread after every IDLE_SECONDS without a result: the sync records its
+        heartbeat there, so one waiting on a slow or hung op never looks abandoned."""
         while self._futures:
-            done, _ = wait(self._futures, return_when=FIRST_COMPLETED)
+            done, _ = wait(self._futures, timeout=IDLE_SECONDS, return_when=FIRST_COMPLETED)
+            if not done and idle is not None:
+                idle()
             for future in done:
                 self._futures.discard(future)
                 result = future.result()
                 if result is not _DROPPED:
                     yield result
 
-    def close(self) -> None:
+    def close(self, *, idle: Callable[[], None] | None = None) -> None:
         """Drop the queued jobs and wait for the running ones. After a call failed for good, only
-        the calls already running finish, each bounded by OP_TIMEOUT_SECONDS: a stream of calls
+        the calls already running finish, each bounded by its timeout: a stream of calls
         against a hanging `op` without a heartbeat would let the run look stale and be claimed
-        by a second worker (tests/reliability/test_op_hang.py)."""
+        by a second worker (tests/reliability/test_op_hang.py). While they finish, `idle` is
+        called every IDLE_SECONDS, as in `results`."""
         with self._lock:
             self._closed = True
             self._queued.clear()
-            if self._futures:  # stopped before every job ran: no waiting job may start op
+            running = set(self._futures)
+            if running:  # stopped before every job ran: no waiting job may start op
                 self.stopped.set()
+        while running:
+            _, running = wait(running, timeout=IDLE_SECONDS)
+            if running and idle is not None:
+                idle()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _take_most_urgent(self) -> Any:
@@ -75,7 +91,7 @@ class CallPool:
             _, _, job = heapq.heappop(self._queued)
         try:
             return job()
-        except BaseException:
+        except BaseException as exc:
             # Failed for good (the client already retried): no thread takes another job, and no
             # job waiting for an op slot starts op, even before the caller has seen the exception
             # and closed the pool. Failures after the first are its consequences (OpStopped
@@ -86,4 +102,6 @@ class CallPool:
             self.stopped.set()
             if first:
                 raise
+            # Only the type: op errors are already scrubbed, but a consequence needs no detail.
+            logger.warning("sync call failed after the run had stopped: %s (not reported)", type(exc).__name__)
             return _DROPPED

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.vaults.cleanup.conftest import approved_plan
-from vaults import sync
+from vaults import sync, sync_pool
 from vaults.cleanup import execute, plans
 from vaults.cleanup.models import ProposedAction
 from vaults.fake_op import account as fake_account
@@ -35,6 +35,17 @@ def test_a_hanging_item_get_fails_the_sync_with_a_timeout_and_keeps_the_last_sna
     fields_before = SecretField.objects.count()
     settings.OP_TIMEOUT_SECONDS = TIMEOUT_SECONDS
     settings.OP_MAX_RETRIES = 1
+    settings.OP_ITEM_BATCH = 4  # ten batches: every thread of the pool has one to hang on
+    # The heartbeat while waiting (vaults/sync_pool.py `results`), at a pace this test can see.
+    monkeypatch.setattr(sync_pool, "IDLE_SECONDS", 0.25)
+    beats: list[float] = []
+    save_progress = sync._Sync._save_progress
+
+    def beat(self: Any) -> None:
+        beats.append(time.monotonic())
+        save_progress(self)
+
+    monkeypatch.setattr(sync._Sync, "_save_progress", beat)
     monkeypatch.setenv("FAKE_OP_HANG", "item get")
     gets_before = read_counter(str(fake_org.path)).get("per_command", {}).get("item get", 0)
 
@@ -59,6 +70,9 @@ def test_a_hanging_item_get_fails_the_sync_with_a_timeout_and_keeps_the_last_sna
     # alone with the retries; once one failed, no waiting job started op (OpClient.stop_when).
     assert gets <= (settings.OP_CONCURRENCY + sync.PARSE_THREADS) * (1 + settings.OP_MAX_RETRIES + 1), gets
     assert elapsed < 15, elapsed
+    # The run recorded its heartbeat throughout: never silent for long enough to look abandoned.
+    gaps = [b - a for a, b in zip([started, *beats], [*beats, started + elapsed], strict=True)]
+    assert len(beats) >= elapsed / 1.0 and max(gaps) < 0.75, (len(beats), max(gaps), elapsed)
 
     monkeypatch.delenv("FAKE_OP_HANG")
     retry, created = sync.start_sync(account=account, scope=SyncRun.Scope.ITEMS)

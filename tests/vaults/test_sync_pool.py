@@ -9,6 +9,7 @@ from functools import partial
 
 import pytest
 
+from vaults import sync_pool
 from vaults.sync_pool import DETAILS, LISTING, PEOPLE, CallPool
 
 
@@ -109,3 +110,32 @@ def test_after_a_failure_the_pool_says_stop_and_reports_the_first_failure_not_it
     assert list(good.results()) == ["listing"]
     good.close()
     assert not good.stopped.is_set()
+
+
+def test_while_no_result_comes_the_caller_is_called_back_to_record_its_heartbeat(monkeypatch) -> None:
+    """A sync waiting on a hung op must not look abandoned (vaults/sync.py STALE_AFTER): every
+    IDLE_SECONDS without a result, `idle` runs on the caller's thread. Decoy: results that come
+    quickly call it never."""
+    monkeypatch.setattr(sync_pool, "IDLE_SECONDS", 0.05)
+    pool = CallPool(threads=1)
+    gate, started = threading.Event(), threading.Event()
+    pool.add(DETAILS, blocker(gate, started))
+    beats: list[str] = []
+
+    def idle() -> None:
+        beats.append(threading.current_thread().name)
+        if len(beats) == 3:
+            gate.set()
+
+    try:
+        results = list(pool.results(idle=idle))
+    finally:
+        pool.close()
+
+    assert results == ["first"] and beats == [threading.current_thread().name] * 3
+
+    monkeypatch.setattr(sync_pool, "IDLE_SECONDS", 10.0)
+    quick = CallPool(threads=2)
+    quick.add(LISTING, lambda: "listing")
+    assert list(quick.results(idle=idle)) == ["listing"] and len(beats) == 3
+    quick.close()

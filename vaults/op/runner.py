@@ -86,9 +86,10 @@ SESSION_ERRORS: tuple[type[OpError], ...] = (OpRateLimited, OpNotSignedIn, OpUna
 # the first, up to 3.4x (what 25 items get). A batch that still times out is not retried whole: its
 # items are read alone, each with the plain timeout and retries, so a slow op degrades to single
 # reads and a hung one fails as before, within a few timeouts (tests/reliability/test_op_hang.py).
-# The cap keeps that failure, the batch's wait plus the first item's retries (3.4 + 5 timeouts of
-# 60 s), inside the 10 minutes after which a silent sync counts as abandoned (vaults/sync.py
-# STALE_AFTER) however large OP_ITEM_BATCH is; 204 s for a batch of 100 is still 2 s a request.
+# The cap bounds how long one hung batch holds an op slot however large OP_ITEM_BATCH is (204 s
+# for 100 items is still 2 s a request), and what a slow batch printed before its timeout is kept.
+# The sync's heartbeat does not depend on it: the sync records one every minute it waits for op
+# (vaults/sync_pool.py `results`), so a sync waiting on a hung op never looks abandoned.
 BATCH_TIMEOUT_SHARE_PER_ITEM = 0.1
 BATCH_TIMEOUT_MAX_FACTOR = 3.4
 
@@ -207,8 +208,10 @@ class OpClient:
                 stdin=subprocess.DEVNULL if command.stdin is None else None,
                 check=False,
             )
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             failure = OpTimeout(f"`op {command.name}` did not finish within {timeout:g} s")
+            if command.partial_output and isinstance(exc.stdout, bytes):
+                stdout = exc.stdout  # the items a slow batch printed in time count; the rest are read alone
         except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
             failure = OpUnavailable(f"cannot run op at {self._op_bin!r}: {type(exc).__name__}")
         except OSError as exc:

@@ -21,7 +21,7 @@ FINGERPRINT_KEY = b"test-fingerprint-key"
 TOKEN = "ops_eyJzaWduSW5BZGRyZXNzIjoibXkuMXBhc3N3b3JkLmNvbSJ9TESTTOKEN"
 
 # A tiny `op`: each run appends its argv, environment and stdin to a log, then plays the next step
-# of its plan (stdout, stderr, exit code, optional sleep). The plan's path arrives in FAKE_OP_PLAN,
+# of its plan (stdout, stderr, exit code, optional sleep before or after printing). The plan's path arrives in FAKE_OP_PLAN,
 # which also proves FAKE_OP_* variables pass through the runner's minimal environment.
 SCRIPT = """\
 #!{python}
@@ -40,6 +40,8 @@ with open(plan_path + ".lock", "w") as lock:
 step = plan["steps"][min(n, len(plan["steps"]) - 1)]
 time.sleep(step.get("sleep", 0))
 sys.stdout.buffer.write(base64.b64decode(step.get("stdout_b64", "")))
+sys.stdout.flush()
+time.sleep(step.get("sleep_after", 0))  # an op that printed part of its answer, then hangs
 sys.stderr.write(step.get("stderr", ""))
 sys.exit(step.get("exit", 0))
 """

@@ -250,6 +250,22 @@ def test_a_batch_that_times_out_is_not_retried_whole_its_items_are_read_alone(
     assert [r["argv"][4] for r in fake_op.runs] == ["-", A, B]  # one batch, then each item once
 
 
+def test_what_a_batch_printed_before_its_timeout_is_kept_and_only_the_rest_is_read_alone(
+    fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow op printed two of three items, then hung: those two count (they cost their
+    requests), only the third is read again. Decoy: an item cut in the middle is not taken."""
+    monkeypatch.setattr(runner, "BATCH_TIMEOUT_SHARE_PER_ITEM", 0.0)  # the batch gets the plain 1 s
+    printed = stream(item(A), item(B)) + stream(item(C))[:40]
+    fake_op.play({"stdout": printed, "sleep_after": 3}, {"stdout": json.dumps(item(C))})
+    op = client(fake_op, timeout=1, max_retries=1, sleep=Sleeps())
+
+    batch = op.item_get_batch([A, B, C], VAULT)
+
+    assert list(batch.details) == [A, B, C] and batch.refetched == 1
+    assert [r["argv"][4] for r in fake_op.runs] == ["-", C]
+
+
 def test_an_op_that_hangs_fails_the_read_with_a_timeout_after_the_single_reads_retries(
     fake_op: FakeOp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
