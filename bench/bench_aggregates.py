@@ -69,7 +69,7 @@ def _old_counts_by_kind() -> dict[str, int]:
 
 
 def _old_list_total() -> tuple[int, bool]:
-    from vaults.findings.keyset import capped_count
+    from openclaw_web.keyset import capped_count
     from vaults.findings.search import filtered_findings
 
     return capped_count(filtered_findings())

@@ -3,7 +3,7 @@
 matching their order (migration 0003's finding_open_order_idx, 0009's for the others), so a page
 is at most three index range scans with LIMIT, usually one.
 
-The total is counted up to COUNT_CAP rows only: a page says "more than 10,000" rather than
+The total is counted up to openclaw_web.keyset.COUNT_CAP rows only: a page says "more than 10,000" rather than
 counting 134k rows on every request (the old COUNT(*) cost 150-300 ms of the 208-388 ms page);
 a searched list, whose counted rows each cost a check of the words, up to SEARCH_COUNT_CAP. A
 caller that knows the exact total (the findings run's counts, vaults/findings/counts.py) passes it.
@@ -14,11 +14,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from openclaw_web import keyset
-from openclaw_web.keyset import COUNT_CAP, PAGE_SIZE, KeysetPage, capped_count
+from openclaw_web.keyset import KeysetPage
 from vaults.findings.models import Finding
 from vaults.findings.search import SORTS
-
-__all__ = ["COUNT_CAP", "PAGE_SIZE", "SEARCH_COUNT_CAP", "KeysetPage", "capped_count", "keyset_page"]
 
 # A searched list counts to a lower cap: each counted row is checked against the query's words (a
 # lower() of its text per word, ~1 µs) where the plain list counts index entries. "db password

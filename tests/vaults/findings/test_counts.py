@@ -13,9 +13,10 @@ from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 
+from openclaw_web import keyset
 from tests.vaults.factories import make_account, make_finding, make_item, make_op_user, make_secret, make_vault
 from vaults import inventory
-from vaults.findings import acceptance, counts, keyset
+from vaults.findings import acceptance, counts
 from vaults.findings.engine import compute_findings
 from vaults.findings.health import take_snapshots
 from vaults.findings.models import Finding, FindingCount, HealthSnapshot
