@@ -15,7 +15,6 @@ findings list's total, each the way it was counted per request before and the wa
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from bench.timing import timed
+
 DATABASE = "bench_aggregates"
 REPEAT = 15
 HISTORY_RUNS = 500  # three weeks of hourly findings runs
@@ -33,13 +34,7 @@ HISTORY_RUNS = 500  # three weeks of hourly findings runs
 
 def _ms(fn: Callable[[], Any]) -> float:
     """Median wall time of `fn` in ms over REPEAT calls, after one warm-up."""
-    fn()
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return timed(fn, REPEAT)[0]
 
 
 # --- the per-request counts as they were before the aggregates --------------------------------

@@ -70,13 +70,12 @@ class KeysetPage:
         return len(self.rows)
 
 
-def _column(model: type[Model], field: str) -> str:
+def _field(model: type[Model], field: str) -> Field[Any, Any]:
+    """The column an order field ("-title", "pk") sorts on."""
     name = field.lstrip("-")
-    if name == "pk":
-        return model._meta.pk.column
-    concrete = model._meta.get_field(name)
+    concrete = model._meta.pk if name == "pk" else model._meta.get_field(name)
     assert isinstance(concrete, Field) and concrete.concrete, f"keyset order field {name!r} must be a column"
-    return concrete.column
+    return concrete
 
 
 def _runs(order: Sequence[str]) -> list[list[str]]:
@@ -97,18 +96,11 @@ def _beyond(model: type[Model], run: Sequence[str], values: Sequence[Any]) -> Q 
     if len(run) == 1:
         return Q(**{f"{run[0].lstrip('-')}__{'lt' if op == '<' else 'gt'}": values[0]})
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(f"{table}.{connection.ops.quote_name(_column(model, f))}" for f in run)
+    columns = ", ".join(f"{table}.{connection.ops.quote_name(_field(model, f).column)}" for f in run)
     marks = ", ".join(["%s"] * len(run))
     # Raw parameters skip the fields' conversion: a datetime must be adapted as its field would (SQLite stores text).
-    params = [_db_value(model, f, v) for f, v in zip(run, values, strict=True)]
+    params = [_field(model, f).get_db_prep_value(v, connection) for f, v in zip(run, values, strict=True)]
     return RawSQL(f"({columns}) {op} ({marks})", params, output_field=BooleanField())  # noqa: S611 — only column names and placeholders
-
-
-def _db_value(model: type[Model], field: str, value: Any) -> Any:
-    name = field.lstrip("-")
-    concrete = model._meta.pk if name == "pk" else model._meta.get_field(name)
-    assert isinstance(concrete, Field)
-    return concrete.get_db_prep_value(value, connection)
 
 
 def _reverse(order: Sequence[str]) -> list[str]:
